@@ -1,0 +1,69 @@
+# The two commands a newcomer needs:  make demo  and  make test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ASSETS ?= $(abspath ../shared/assets)
+# Tests and the demo use the shared assets as the model store unless told otherwise.
+export RUNNER_MODELS_DIR ?= $(ASSETS)/models
+WORK ?= $(CURDIR)/.work
+DEMO_VIDEO := $(WORK)/demo.mp4
+
+.PHONY: setup envs demo test test-fast schema bench ci ci-images system-deps clean help
+
+help:
+	@echo "make demo   - set up and analyze VIDEO=... (default: a sample clip it makes)"
+	@echo "make test   - set up and run the test suite"
+	@echo "make setup | envs | schema | bench | images | clean"
+
+system-deps:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; \
+	  else echo "ffmpeg is missing: sudo apt-get install ffmpeg" >&2; exit 2; fi; }
+
+setup: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,api]'
+	touch $@
+
+# Local-backend environments, one per group (cpu, torch), like the images.
+envs: setup
+	$(BIN)/runner envs build
+
+$(DEMO_VIDEO):
+	mkdir -p $(WORK)
+	ffmpeg -hide_banner -nostdin -v error -y \
+	  -f lavfi -i "testsrc2=size=720x1280:rate=30:duration=4" \
+	  -f lavfi -i "color=c=0x2060c0:size=720x1280:rate=30:duration=3" \
+	  -f lavfi -i "sine=frequency=330:duration=7" \
+	  -filter_complex "[0:v][1:v]xfade=transition=fade:duration=1:offset=3.5,drawtext=text='FOLLOW FOR PART 2':fontcolor=white:fontsize=56:x=(w-tw)/2:y=h*0.8:enable='between(t,1,4)'[v]" \
+	  -map "[v]" -map 2:a -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest $@
+
+demo: envs $(if $(VIDEO),,$(DEMO_VIDEO))
+	mkdir -p $(WORK)
+	RUNNER_WORK_ROOT=$(WORK)/runs $(BIN)/runner analyze "$(or $(VIDEO),$(DEMO_VIDEO))" --out $(WORK)/report.json; \
+	  rc=$$?; echo "report: $(WORK)/report.json (exit $$rc: 0 all ok, 1 some analyzer not ok)"; [ $$rc -le 1 ]
+
+test: envs
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not docker" $(PYTEST_ARGS)
+
+schema: setup
+	$(BIN)/runner schema --out schema
+
+bench: envs
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# Docker images and CI image steps live in images/images.mk (double-colon rules add to these).
+ci-images::
+	@true
+-include images/images.mk
+
+ci: envs ci-images test
+
+clean:
+	rm -rf $(WORK) schema

@@ -1,0 +1,144 @@
+"""The loop every analyzer process runs, in a container or a local subprocess.
+
+    python -m analyzers.harness --analyzer-dir DIR --input ROOT --job JOB.json --out OUT [--models STORE]
+
+It loads the job spec, imports ``DIR/analyzer.py``, calls ``setup`` and
+``analyze``, validates the returned model against the result model the job
+names, and writes the envelope atomically (temp file + rename) to
+``OUT/result.json``. Exit codes tell the runner what happened even when it
+cannot read the envelope:
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+EXIT_OK = 0            # envelope written: ok or skipped
+EXIT_FAILED = 1        # envelope written: failed
+EXIT_INVALID = 2       # envelope written: invalid_output
+EXIT_HARNESS = 3       # the harness itself could not start (bad job spec, import error)
+EXIT_MEMORY = 4        # envelope written: failed with MemoryError; the runner calls it oom
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_MAX_THREADS")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _load_analyzer(analyzer_dir: Path, entrypoint: str):
+    module_name, _, cls_name = entrypoint.partition(":")
+    sys.path.insert(0, str(analyzer_dir))
+    spec = importlib.util.spec_from_file_location(
+        module_name, analyzer_dir / (module_name.replace(".", "/") + ".py"))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no {module_name}.py in {analyzer_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, cls_name)
+
+
+def run(analyzer_dir: Path, input_root: Path, job_path: Path, out_dir: Path,
+        models_root: Path | None, entrypoint: str) -> int:
+    # Imported here so the thread variables above are set before numpy loads.
+    from pydantic import BaseModel, ValidationError
+
+    from analyzers.base import Context, SkipAnalysis
+    from shared_schema.envelope import Envelope, ErrorInfo, Status
+    from shared_schema.job import JobSpec
+    from shared_schema.results import resolve_result_model
+
+    log = logging.getLogger("analyzer")
+    job = JobSpec.model_validate_json(job_path.read_text())
+    ctx = Context(job=job, input_root=input_root, models_root=models_root, log=log)
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+
+    def envelope(status: Status, **kw) -> Envelope:
+        return Envelope(analyzer=job.analyzer, analyzer_version=job.analyzer_version,
+                        status=status, device=job.device, started_at=started,
+                        duration_s=round(time.monotonic() - t0, 4), models=ctx.models_used,
+                        degraded=bool(ctx.degraded_reasons), degraded_reasons=ctx.degraded_reasons,
+                        **kw)
+
+    code = EXIT_OK
+    try:
+        result_model = resolve_result_model(job.result)
+        analyzer = _load_analyzer(analyzer_dir, entrypoint)()
+        analyzer.setup(ctx)
+        result = analyzer.analyze(ctx)
+        if not isinstance(result, BaseModel):
+            raise TypeError(f"analyze() returned {type(result).__name__}, not a pydantic model")
+        try:
+            validated = result_model.model_validate(result.model_dump(mode="json"))
+        except ValidationError as exc:
+            env = envelope(Status.invalid_output,
+                           error=ErrorInfo(type="ValidationError", message=str(exc)[:4000]))
+            code = EXIT_INVALID
+        else:
+            env = envelope(Status.ok, result=validated.model_dump(mode="json"))
+    except SkipAnalysis as exc:
+        env = envelope(Status.skipped, skip_reason=exc.reason,
+                       error=ErrorInfo(type="SkipAnalysis", message=exc.message, fix=exc.fix))
+    except MemoryError as exc:
+        env = envelope(Status.failed, error=ErrorInfo(type="MemoryError", message=str(exc) or "out of memory"))
+        code = EXIT_MEMORY
+    except Exception as exc:  # the harness's job is to turn any failure into an envelope
+        traceback.print_exc()
+        env = envelope(Status.failed, error=ErrorInfo(type=type(exc).__name__, message=str(exc)[:4000]))
+        code = EXIT_FAILED
+    _write_atomic(out_dir / "result.json", env.model_dump_json(indent=2))
+    log.info("%s: %s in %.2fs", job.analyzer, env.status.value, env.duration_s)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m analyzers.harness", description=__doc__)
+    p.add_argument("--analyzer-dir", required=True, type=Path)
+    p.add_argument("--input", required=True, type=Path, help="workdir root (read-only)")
+    p.add_argument("--job", required=True, type=Path, help="job spec, absolute or relative to --input")
+    p.add_argument("--out", required=True, type=Path, help="this analyzer's output folder")
+    p.add_argument("--models", type=Path, default=None, help="model store root (read-only)")
+    p.add_argument("--memory-limit", type=int, default=0,
+                   help="bytes of private data (RLIMIT_DATA); the local backend's memory limit")
+    args = p.parse_args(argv)
+    if args.memory_limit > 0:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (args.memory_limit, args.memory_limit))
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    job_path = args.job if args.job.is_absolute() else args.input / args.job
+    try:
+        spec = json.loads(job_path.read_text())
+        threads = str(max(1, int(spec.get("threads", 1))))
+        for var in _THREAD_VARS:
+            os.environ.setdefault(var, threads)
+        manifest_entry = _entrypoint(args.analyzer_dir)
+    except Exception as exc:
+        print(f"harness: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    models = args.models if args.models and args.models.is_dir() else None
+    return run(args.analyzer_dir, args.input, job_path, args.out, models, manifest_entry)
+
+
+def _entrypoint(analyzer_dir: Path) -> str:
+    import tomllib
+
+    data = tomllib.loads((analyzer_dir / "analyzer.toml").read_text())
+    return data.get("entrypoint", "analyzer:Analyzer")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

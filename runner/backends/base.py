@@ -1,0 +1,69 @@
+"""The small interface every backend implements.
+
+Required: ``name``, ``unavailable(entry)``, ``launch(spec, cancel)``.
+Optional: ``cleanup_stale()``, ``stop_all()``, ``describe()``.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.registry import Entry
+from shared_schema.envelope import SkipReason
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """One attempt of one analyzer, fully resolved."""
+
+    run_id: str
+    entry: Entry
+    workdir: Path
+    job_path: Path      # inside workdir
+    out_dir: Path       # inside workdir
+    models_dir: Path | None
+    memory_bytes: int
+    cpus: float
+    timeout_s: float
+    pids: int
+    device: str         # "cpu" | "cuda:<id>"
+    attempt: int
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+
+@dataclass(frozen=True)
+class RawOutcome:
+    """What the backend saw; the executor turns it into a status."""
+
+    exit_code: int | None
+    duration_s: float
+    timed_out: bool = False
+    oom_killed: bool = False
+    cancelled: bool = False
+    signal: int | None = None
+    detail: str | None = None   # backend-specific remark (e.g. container id)
+
+
+class Backend:
+    name = "base"
+
+    def unavailable(self, entry: Entry) -> tuple[SkipReason, str, str | None] | None:
+        """Why this analyzer can't run on this backend (reason, message, fix), or None."""
+        return None
+
+    def launch(self, spec: LaunchSpec, cancel: threading.Event) -> RawOutcome:
+        raise NotImplementedError
+
+    def cleanup_stale(self) -> int:
+        """Remove what a killed earlier run left behind; returns how many."""
+        return 0
+
+    def stop_all(self) -> None:
+        """Stop everything this backend started (on interrupt)."""
+
+    def describe(self) -> str:
+        return self.name

@@ -1,0 +1,35 @@
+"""``runner doctor``: what is ready on this host, and what to run when it isn't."""
+from __future__ import annotations
+
+import shutil
+
+from runner.backends.local import LocalBackend
+from runner.config import Settings
+from runner.registry import registry_for
+
+
+def checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    out = []
+    for tool in ("ffmpeg", "ffprobe"):
+        p = shutil.which(tool)
+        out.append((tool, bool(p), p or "missing: apt-get install ffmpeg"))
+    try:
+        registry = registry_for(settings)
+        out.append(("analyzer manifests", True, f"{len(registry)} analyzers"))
+    except Exception as exc:  # report, don't crash the doctor
+        out.append(("analyzer manifests", False, str(exc)))
+        registry = {}
+    local = LocalBackend(settings.envs_dir, settings.repo_root)
+    for group in sorted({e.manifest.env for e in registry.values()}):
+        entry = next(e for e in registry.values() if e.manifest.env == group)
+        why = local.unavailable(entry)
+        out.append((f"local env '{group}'", why is None, why[2] if why else str(local.python_for(entry))))
+    out.append(("model store", settings.models_dir.is_dir(), str(settings.models_dir)))
+    try:
+        from runner.backends.docker import daemon_status
+        good, detail = daemon_status()
+    except ImportError:
+        good, detail = False, "docker backend not installed"
+    out.append(("(optional) docker daemon", good, detail))
+    out.append(("(optional) GPUs", bool(settings.gpus), ",".join(settings.gpus) or "none (RUNNER_GPUS=all to use them)"))
+    return out

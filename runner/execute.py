@@ -1,0 +1,251 @@
+"""Run a plan stage by stage on a backend, under CPU, memory and GPU budgets.
+
+Within a stage jobs run concurrently while their declared cpus and memory fit
+the budgets (a job larger than a budget runs alone); a GPU-heavy job takes its
+GPU alone. Each job may be retried with degraded params when its manifest
+declares it (``[retry]``); every attempt is recorded in the envelope.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from runner.backends.base import Backend, LaunchSpec
+from runner.collect import classify, skipped
+from runner.planner import Plan
+from runner.registry import Entry, Registry
+from shared_schema.envelope import Attempt, Envelope, SkipReason, Status
+from shared_schema.job import JobSpec
+from shared_schema.manifest import parse_memory
+
+#: ``--set name.KEY=value`` keys that set resources instead of analyzer params
+RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
+from shared_schema.paths import Workdir
+
+
+class Progress(Protocol):
+    def started(self, name: str, attempt: int) -> None: ...
+    def finished(self, name: str, env: Envelope) -> None: ...
+
+
+class _Silent:
+    def started(self, name: str, attempt: int) -> None:
+        pass
+
+    def finished(self, name: str, env: Envelope) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Budget:
+    cpus: float
+    memory: int
+    gpus: tuple[str, ...] = ()
+    gpu_share: int = 2  # light GPU jobs that may share one GPU
+
+
+@dataclass
+class ExecContext:
+    run_id: str
+    workdir: Workdir
+    registry: Registry
+    plan: Plan
+    models_dir: Path | None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value
+    frame_dirs: dict[str, str] = field(default_factory=dict)
+    audio_rel: str | None = None
+
+
+class _Scheduler:
+    """Admission control: a job starts when its cpus/memory/GPU fit what is free."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.cpus = 0.0
+        self.mem = 0
+        self.running = 0
+        self.gpu_use: dict[str, int] = {g: 0 for g in budget.gpus}
+        self.gpu_heavy: set[str] = set()
+        self.cond = threading.Condition()
+
+    def _fits(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> bool:
+        if gpu is not None:
+            if gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0):
+                return False
+            if self.gpu_use.get(gpu, 0) >= self.budget.gpu_share:
+                return False
+        if self.running == 0:
+            return True  # never starve a job larger than the whole budget
+        return self.cpus + cpus <= self.budget.cpus + 1e-9 and self.mem + mem <= self.budget.memory
+
+    def acquire(self, cpus: float, mem: int, gpu: str | None, heavy: bool, cancel: threading.Event) -> bool:
+        with self.cond:
+            while not self._fits(cpus, mem, gpu, heavy):
+                if cancel.is_set():
+                    return False
+                self.cond.wait(0.2)
+            if cancel.is_set():
+                return False
+            self.cpus += cpus
+            self.mem += mem
+            self.running += 1
+            if gpu is not None:
+                self.gpu_use[gpu] = self.gpu_use.get(gpu, 0) + 1
+                if heavy:
+                    self.gpu_heavy.add(gpu)
+            return True
+
+    def release(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> None:
+        with self.cond:
+            self.cpus -= cpus
+            self.mem -= mem
+            self.running -= 1
+            if gpu is not None:
+                self.gpu_use[gpu] -= 1
+                self.gpu_heavy.discard(gpu)
+            self.cond.notify_all()
+
+
+class Executor:
+    def __init__(self, backend: Backend, budget: Budget, progress: Progress | None = None):
+        self.backend = backend
+        self.budget = budget
+        self.progress = progress or _Silent()
+        self.cancel = threading.Event()
+        self.results: dict[str, Envelope] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------
+    def run(self, ctx: ExecContext) -> dict[str, Envelope]:
+        """Run every stage; on cancel, what did not finish is recorded as interrupted."""
+        sched = _Scheduler(self.budget)
+        threads: list[threading.Thread] = []
+        try:
+            for stage in ctx.plan.stages:
+                threads = []
+                for name in stage:
+                    entry = ctx.registry[name]
+                    env = self._pre_skip(ctx, entry)
+                    if env is not None:
+                        self._record(name, env)
+                        continue
+                    t = threading.Thread(target=self._run_job, args=(ctx, entry, sched),
+                                         name=f"job-{name}", daemon=True)
+                    threads.append(t)
+                    t.start()
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.2)
+        except KeyboardInterrupt:
+            # Ctrl-C / SIGTERM: stop what runs, keep what finished, record the rest.
+            self.interrupt()
+            for t in threads:
+                t.join(30)
+            for stage in ctx.plan.stages:
+                for name in stage:
+                    if name not in self.results:
+                        self._record(name, skipped(ctx.registry[name], SkipReason.interrupted,
+                                                   "the run was interrupted before it finished"))
+            raise
+        return self.results
+
+    def _record(self, name: str, env: Envelope) -> None:
+        with self._lock:
+            self.results[name] = env
+        self.progress.finished(name, env)
+
+    def _pre_skip(self, ctx: ExecContext, entry: Entry) -> Envelope | None:
+        name = entry.name
+        if self.cancel.is_set():
+            return skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
+        if name in ctx.plan.skipped:
+            s = ctx.plan.skipped[name]
+            return skipped(entry, s.reason, s.message, s.fix)
+        bad = [u for u in entry.manifest.needs
+               if u in self.results and self.results[u].status is not Status.ok]
+        if bad:
+            detail = ", ".join(f"{u} ({self.results[u].status.value})" for u in bad)
+            return skipped(entry, SkipReason.upstream_failed, f"needs {detail}")
+        why = self.backend.unavailable(entry)
+        if why is not None:
+            return skipped(entry, *why)
+        return None
+
+    def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any]) -> Path:
+        m = entry.manifest
+        planned = ctx.plan.runnable[entry.name]
+        # a final analyzer sees every other selected analyzer; others see what they declare
+        upstream = ([n for n in ctx.plan.selected if n != m.name] if m.final
+                    else [u for u in m.upstream if u in ctx.plan.selected])
+        job = JobSpec(
+            run_id=ctx.run_id, analyzer=m.name, analyzer_version=m.version, result=m.result,
+            frames={s: ctx.frame_dirs[s] for s in m.inputs.frames if s in ctx.frame_dirs},
+            audio=ctx.audio_rel if m.inputs.audio else None,
+            upstream={u: ctx.workdir.rel(ctx.workdir.result(u)) for u in upstream},
+            params={**m.params, **{k: v for k, v in ctx.params.get(m.name, {}).items()
+                                   if k not in RESOURCE_KEYS}},
+            overrides=overrides,
+            attempt=attempt, device=planned.device, threads=max(1, int(round(m.resources.cpus))),
+            models=m.models)
+        path = ctx.workdir.job(m.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(job.model_dump_json(indent=2))
+        tmp.replace(path)
+        return path
+
+    def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
+        m = entry.manifest
+        planned = ctx.plan.runnable[entry.name]
+        gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
+        user = ctx.params.get(m.name, {})
+        mem = parse_memory(str(user["memory"])) if "memory" in user else m.resources.memory_bytes
+        timeout = float(user.get("timeout_s", m.resources.timeout_s))
+        cpus = float(user.get("cpus", m.resources.cpus))
+        out_dir = ctx.workdir.out_dir(m.name)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.chmod(0o777)  # the container's unprivileged user writes here
+        attempts: list[Attempt] = []
+        overrides: dict[str, Any] = {}
+        env: Envelope | None = None
+        t_start = time.monotonic()
+        for n in range(1, m.retry.max_attempts + 1):
+            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel):
+                env = skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
+                break
+            try:
+                self.progress.started(m.name, n)
+                job_path = self._write_job(ctx, entry, n, overrides)
+                ctx.workdir.result(m.name).unlink(missing_ok=True)
+                spec = LaunchSpec(run_id=ctx.run_id, entry=entry, workdir=ctx.workdir.root, job_path=job_path,
+                                  out_dir=out_dir, models_dir=ctx.models_dir, memory_bytes=mem, cpus=cpus,
+                                  timeout_s=timeout, pids=m.resources.pids, device=planned.device, attempt=n)
+                outcome = self.backend.launch(spec, self.cancel)
+            finally:
+                sched.release(cpus, mem, gpu, planned.gpu_heavy)
+            env = classify(entry, outcome, ctx.workdir.result(m.name), ctx.workdir.log(m.name),
+                           mem, timeout, planned.device)
+            attempts.append(Attempt(n=n, status=env.status, overrides=dict(overrides),
+                                    duration_s=outcome.duration_s, exit_code=outcome.exit_code, error=env.error))
+            retryable = env.status.value in m.retry.on and not self.cancel.is_set()
+            if not retryable or n >= m.retry.max_attempts:
+                break
+            step = m.retry.overrides[min(n - 1, len(m.retry.overrides) - 1)] if m.retry.overrides else {}
+            overrides = {**overrides, **step}
+        assert env is not None
+        degraded = list(env.degraded_reasons)
+        if attempts and attempts[-1].overrides and env.status is Status.ok:
+            degraded.append(f"attempt {attempts[-1].n} ran with overrides {attempts[-1].overrides} "
+                            f"after {attempts[-2].status.value}")
+        env = env.model_copy(update={"attempts": attempts, "degraded": bool(degraded),
+                                     "degraded_reasons": degraded,
+                                     "duration_s": round(time.monotonic() - t_start, 4)
+                                     if len(attempts) > 1 else env.duration_s})
+        self._record(m.name, env)
+
+    def interrupt(self) -> None:
+        self.cancel.set()
+        self.backend.stop_all()

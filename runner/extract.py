@@ -1,0 +1,105 @@
+"""ONE ffmpeg decode pass -> every frame set the plan needs + the mono 16 kHz audio.
+
+The decoded video is split inside a single filter graph, one branch per frame
+set (``fps`` then ``scale`` then optionally ``format=gray``), so the video is
+read and decoded once however many sets are asked for. ffmpeg applies the
+rotation metadata itself (autorotate), so frames come out upright.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.errors import ExtractionError, InputError
+from runner.probe import require_tool
+from shared_schema.media import FrameEntry, FrameIndex, MediaInfo
+from shared_schema.paths import FrameSetSpec, Workdir
+
+AUDIO_RATE = 16000
+_DECODE_ERRORS = re.compile(r"partial file|Invalid data found|Error while decoding|corrupt|truncat",
+                            re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    frame_sets: dict[str, FrameIndex]
+    audio: Path | None
+    seconds: float
+    warnings: list[str]
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+def target_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Scale so the longest side is at most ``max_side``; never upscale; even sizes."""
+    scale = min(1.0, max_side / max(width, height))
+    return _even(width * scale), _even(height * scale)
+
+
+def build_command(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
+                  with_audio: bool) -> tuple[list[str], dict[str, tuple[float, int, int]]]:
+    """The ffmpeg argv, and per set its effective (fps, width, height)."""
+    cmd = [require_tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "warning", "-y", "-i", str(src)]
+    geometry: dict[str, tuple[float, int, int]] = {}
+    if sets:
+        branches = [f"[0:v:0]split={len(sets)}" + "".join(f"[v{i}]" for i in range(len(sets)))
+                    if len(sets) > 1 else "[0:v:0]null[v0]"]
+        for i, spec in enumerate(sets):
+            fps = min(spec.fps, media.video.fps)
+            w, h = target_size(media.video.width, media.video.height, spec.max_side)
+            geometry[spec.name] = (fps, w, h)
+            chain = f"[v{i}]fps={fps:.6g},scale={w}:{h}:flags=area"
+            chain += ",format=gray" if spec.gray else ",format=yuvj420p"
+            branches.append(chain + f"[o{i}]")
+        cmd += ["-filter_complex", ";".join(branches)]
+        for i, spec in enumerate(sets):
+            out = wd.frames_dir(spec.name)
+            out.mkdir(parents=True, exist_ok=True)
+            cmd += ["-map", f"[o{i}]", "-q:v", str(spec.quality), "-start_number", "1",
+                    str(out / "%06d.jpg")]
+    if with_audio:
+        wd.audio().parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(AUDIO_RATE), "-c:a", "pcm_s16le",
+                str(wd.audio())]
+    return cmd, geometry
+
+
+def extract(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
+            with_audio: bool, timeout_s: float = 1800) -> ExtractResult:
+    t0 = time.monotonic()
+    with_audio = with_audio and media.has_audio
+    if not sets and not with_audio:
+        return ExtractResult({}, None, 0.0, [])
+    cmd, geometry = build_command(src, media, wd, sets, with_audio)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise ExtractionError(f"ffmpeg took longer than {timeout_s:.0f}s to decode {media.path}") from None
+    errors = [ln for ln in proc.stderr.splitlines() if _DECODE_ERRORS.search(ln)]
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise InputError(media.path, f"ffmpeg could not decode it ({tail})")
+    indexes: dict[str, FrameIndex] = {}
+    for spec in sets:
+        fps, w, h = geometry[spec.name]
+        folder = wd.frames_dir(spec.name)
+        files = sorted(p.name for p in folder.glob("*.jpg"))
+        entries = [FrameEntry(i=i, t=round(min(i / fps, media.duration_s), 4), file=name)
+                   for i, name in enumerate(files)]
+        index = FrameIndex(name=spec.name, fps=fps, width=w, height=h, gray=spec.gray, frames=entries)
+        wd.frame_index(spec.name).write_text(index.model_dump_json())
+        indexes[spec.name] = index
+        covered = len(files) / fps
+        if errors and covered < 0.9 * media.duration_s:
+            raise InputError(media.path, f"truncated or corrupt: decoded {covered:.1f}s of "
+                                         f"{media.duration_s:.1f}s ({errors[0].strip()})")
+        if not files:
+            raise InputError(media.path, "no frame could be decoded")
+    audio = wd.audio() if with_audio and wd.audio().is_file() else None
+    warnings = [f"ffmpeg reported {len(errors)} decode error(s), e.g. {errors[0].strip()}"] if errors else []
+    return ExtractResult(indexes, audio, round(time.monotonic() - t0, 4), warnings)

@@ -1,0 +1,52 @@
+"""The model store: which declared model files are present, and their checksums."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.registry import Registry
+from shared_schema.manifest import ModelRequirement
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    analyzer: str
+    model: ModelRequirement
+    present: bool | None      # None: ships in a package, checked inside the env/image
+    checksum_ok: bool | None  # None: not checked
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+    return h.hexdigest()
+
+
+def missing_models(registry: Registry, names: list[str], store: Path) -> dict[str, list[tuple[str, str | None]]]:
+    """Required store models that are absent, per analyzer (fast: existence only)."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for n in names:
+        for m in registry[n].manifest.models:
+            if m.path and not m.optional and not (store / m.path).exists():
+                out.setdefault(n, []).append((m.name, m.fix))
+    return out
+
+
+def status(registry: Registry, store: Path, verify: bool = False) -> list[ModelStatus]:
+    rows = []
+    for name, entry in sorted(registry.items()):
+        for m in entry.manifest.models:
+            if not m.path:
+                rows.append(ModelStatus(name, m, None, None))
+                continue
+            p = store / m.path
+            ok = None
+            if verify and p.exists() and m.sha256 and p.is_file():
+                ok = _sha256(p) == m.sha256
+            rows.append(ModelStatus(name, m, p.exists(), ok))
+    return rows

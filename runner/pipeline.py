@@ -1,0 +1,205 @@
+"""One run end to end: resolve input, probe, extract once, plan, execute, merge."""
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from runner import __version__
+from runner.backends.base import Backend
+from runner.config import Settings
+from runner.errors import UsageError
+from runner.execute import Budget, ExecContext, Executor
+from runner.extract import extract
+from runner.merge import build_report, write_report
+from runner.models import missing_models
+from runner.planner import Facts, Plan, plan
+from runner.probe import probe
+from runner.progress import LineProgress
+from runner.registry import Registry, registry_for
+from shared_schema.media import MediaInfo
+from shared_schema.paths import FRAME_SETS, FrameSetSpec, Workdir
+from shared_schema.report import InputInfo, Report, RunInfo, Timings
+
+
+@dataclass
+class AnalyzeRequest:
+    source: str                                  # a path or an http(s) URL
+    only: list[str] | None = None
+    skip: list[str] | None = None
+    backend: str | None = None                   # None: settings.backend
+    workdir: Path | None = None
+    out: Path | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    report: Report
+    report_path: Path
+    workdir: Path
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.report.all_ok and not self.report.run.interrupted else 1
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def parse_sets(pairs: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``["cut_analysis.threshold=20", ...]`` -> ``{"cut_analysis": {"threshold": 20}}``."""
+    import json
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, eq, raw = pair.partition("=")
+        name, dot, param = key.partition(".")
+        if not eq or not dot or not name or not param:
+            raise UsageError(f"--set {pair!r}: expected NAME.KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out.setdefault(name, {})[param] = value
+    return out
+
+
+def frame_set_specs(settings: Settings, names: list[str]) -> list[FrameSetSpec]:
+    specs = []
+    for n in names:
+        spec = FRAME_SETS[n]
+        if n == "sampled" and settings.sample_fps:
+            spec = spec.model_copy(update={"fps": settings.sample_fps})
+        specs.append(spec)
+    return specs
+
+
+def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=None, skip=None) -> Plan:
+    facts = Facts(has_audio=media.has_audio, gpus=settings.gpus,
+                  missing_models=missing_models(registry, list(registry), settings.models_dir))
+    return plan(registry, facts, only=only, skip=skip)
+
+
+def choose_backend(settings: Settings, requested: str, registry: Registry, names: list[str],
+                   notice) -> Backend:
+    from runner.backends.local import LocalBackend
+
+    local = LocalBackend(settings.envs_dir, settings.repo_root)
+    if requested == "local":
+        return local
+    try:
+        from runner.backends.docker import DockerBackend
+    except ImportError as exc:
+        if requested == "docker":
+            from runner.errors import BackendUnavailable
+            raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
+        notice(f"using the local backend: docker backend not installed ({exc})")
+        return local
+    if requested == "docker":
+        return DockerBackend.from_settings(settings, registry)
+    return DockerBackend.auto(settings, registry, names, notice) or local
+
+
+def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
+    if given is not None:
+        given = given.resolve()
+        if given.exists() and any(given.iterdir()):
+            raise UsageError(f"--workdir {given} is not empty", fix="give a new or empty folder")
+        given.mkdir(parents=True, exist_ok=True)
+        return given
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(source.split("?")[0]).stem)[:40]
+    name = f"{stem or 'video'}-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    path = settings.work_root / name
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None = None,
+            registry: Registry | None = None, executor_hook=None) -> RunOutcome:
+    progress = progress or LineProgress(quiet=True)
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    registry = registry if registry is not None else registry_for(settings)
+    notices: list[str] = []
+
+    def notice(text: str) -> None:
+        notices.append(text)
+        progress.notice(text)
+
+    source_url = None
+    src = req.source
+    if is_url(src):
+        from runner.download import download  # the API issue's downloader; same path for the CLI
+
+        source_url = src
+        src = str(download(src, settings, progress=notice))
+    tp = time.monotonic()
+    media = probe(Path(src), display_path=req.source if not source_url else src)
+    if source_url:
+        media = media.model_copy(update={"source_url": source_url})
+    probe_s = time.monotonic() - tp
+    progress.phase("probe", probe_s, f"{media.video.width}x{media.video.height} {media.duration_s:.1f}s "
+                   f"{'with' if media.has_audio else 'no'} audio")
+    the_plan = make_plan(settings, registry, media, req.only, req.skip)
+    wd = Workdir(_new_workdir(settings, src, req.workdir))
+    run_id = wd.root.name
+    wd.media_json.write_text(media.model_dump_json(indent=2))
+    backend_name = req.backend or settings.backend
+    backend = choose_backend(settings, backend_name, registry, list(the_plan.runnable), notice)
+    if hasattr(backend, "cleanup_stale"):
+        removed = backend.cleanup_stale()
+        if removed:
+            notice(f"removed {removed} container(s) left by an earlier interrupted run")
+
+    te = time.monotonic()
+    sets = frame_set_specs(settings, the_plan.frame_sets(registry))
+    ex = extract(Path(src), media, wd, sets, with_audio=the_plan.needs_audio(registry))
+    extract_s = time.monotonic() - te
+    for w in ex.warnings:
+        notice(w)
+    progress.phase("extract", extract_s, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in ex.frame_sets.items())
+                   + (", audio" if ex.audio else ""))
+    wd.root.chmod(0o755)
+    progress.total = len(the_plan.selected)
+    ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan,
+                      models_dir=settings.models_dir if settings.models_dir.is_dir() else None,
+                      params=req.params, frame_dirs={k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets},
+                      audio_rel=wd.rel(ex.audio) if ex.audio else None)
+    executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
+    if executor_hook:
+        executor_hook(executor)
+    interrupted = False
+    try:
+        envelopes = executor.run(ctx)
+    except KeyboardInterrupt:
+        interrupted = True
+        envelopes = executor.results
+        notice("interrupted: stopped running analyzers; the report holds what finished")
+    tm = time.monotonic()
+    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(extract_s, 4),
+                      analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts})
+    run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
+                  started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
+                  input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
+                  timings=timings, interrupted=interrupted, notices=notices)
+    report = build_report(run, media, the_plan.stages, envelopes, the_plan.selected)
+    merge_s = time.monotonic() - tm
+    report.run.timings.merge_s = round(merge_s, 4)
+    report.run.timings.total_s = round(time.monotonic() - t0, 4)
+    path = write_report(report, wd.report)
+    if req.out is not None:
+        path = write_report(report, req.out.resolve())
+    _cleanup_tmp(wd)
+    return RunOutcome(report=report, report_path=path, workdir=wd.root)
+
+
+def _cleanup_tmp(wd: Workdir) -> None:
+    import shutil
+
+    shutil.rmtree(wd.root / "tmp", ignore_errors=True)

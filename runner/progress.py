@@ -1,0 +1,47 @@
+"""A progress display per analyzer, one line per event (readable in logs and CI too)."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TextIO
+
+from shared_schema.envelope import Envelope, Status
+
+_MARK = {Status.ok: "ok", Status.skipped: "skip", Status.failed: "FAIL", Status.invalid_output: "INVALID",
+         Status.oom: "OOM", Status.timeout: "TIMEOUT", Status.crashed: "CRASH"}
+
+
+class LineProgress:
+    def __init__(self, total: int = 0, stream: TextIO | None = None, quiet: bool = False):
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._t0 = time.monotonic()
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            with self._lock:
+                print(text, file=self.stream, flush=True)
+
+    def phase(self, name: str, seconds: float, detail: str = "") -> None:
+        self._say(f"  {name:<28} {seconds:7.2f}s  {detail}".rstrip())
+
+    def notice(self, text: str) -> None:
+        self._say(f"note: {text}")
+
+    def started(self, name: str, attempt: int) -> None:
+        extra = f" (attempt {attempt})" if attempt > 1 else ""
+        self._say(f"  [{self.done:>2}/{self.total}] {name} started{extra}")
+
+    def finished(self, name: str, env: Envelope) -> None:
+        with self._lock:
+            self.done += 1
+            done = self.done
+        why = ""
+        if env.status is not Status.ok and env.error:
+            why = f"  {env.error.message.splitlines()[0][:110]}"
+        deg = " (degraded)" if env.degraded else ""
+        self._say(f"  [{done:>2}/{self.total}] {name:<28} {_MARK[env.status]:<7} {env.duration_s:6.2f}s{deg}{why}")

@@ -1,0 +1,84 @@
+"""The result envelope every analyzer container writes, and the statuses."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Status(str, Enum):
+    ok = "ok"
+    failed = "failed"                  # analyze() raised
+    invalid_output = "invalid_output"  # returned/wrote something the schema rejects
+    oom = "oom"                        # runner: killed for memory
+    timeout = "timeout"                # runner: over its wall-clock limit
+    crashed = "crashed"                # runner: died without an envelope
+    skipped = "skipped"                # never ran; see skip_reason
+
+
+class SkipReason(str, Enum):
+    model_absent = "model_absent"
+    needs_gpu = "needs_gpu"
+    upstream_failed = "upstream_failed"
+    not_selected = "not_selected"
+    no_audio = "no_audio"
+    env_missing = "env_missing"
+    image_missing = "image_missing"
+    interrupted = "interrupted"
+    not_applicable = "not_applicable"
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    message: str
+    fix: str | None = Field(default=None, description="what a user runs to fix it, where known")
+
+
+class ModelUse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    source: str
+    sha256: str | None = None
+
+
+class Attempt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(ge=1)
+    status: Status
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    duration_s: float = 0.0
+    exit_code: int | None = None
+    error: ErrorInfo | None = None
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    analyzer: str
+    analyzer_version: str
+    status: Status
+    skip_reason: SkipReason | None = None
+    device: str = "cpu"
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+    models: list[ModelUse] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    degraded: bool = False
+    degraded_reasons: list[str] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    exit_code: int | None = None
+    log_tail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.ok

@@ -1,0 +1,76 @@
+"""Shared fixtures: made media, real assets, and a helper that runs analyzers for real."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runner.config import REPO_ROOT, Settings
+from runner.pipeline import AnalyzeRequest, RunOutcome, analyze
+from runner.registry import load_registry
+from tests import media
+
+TOYS = REPO_ROOT / "tests" / "toy_analyzers"
+ANALYZERS = REPO_ROOT / "analyzers"
+
+
+def pytest_report_header(config):
+    return [f"assets: {media.ASSETS} ({'present' if media.ASSETS.is_dir() else 'MISSING'})"]
+
+
+@pytest.fixture(scope="session")
+def assets() -> Path:
+    if not media.ASSETS.is_dir():
+        pytest.skip(f"shared assets not found at {media.ASSETS}")
+    return media.ASSETS
+
+
+@pytest.fixture(scope="session")
+def sample_video(tmp_path_factory) -> Path:
+    """4 s, 360x640 (9:16) moving test pattern with a 440 Hz tone."""
+    return media.testsrc(tmp_path_factory.mktemp("media") / "sample.mp4")
+
+
+@pytest.fixture(scope="session")
+def silent_video(tmp_path_factory) -> Path:
+    """3 s test pattern with no audio stream."""
+    return media.testsrc(tmp_path_factory.mktemp("media") / "silent.mp4", seconds=3, audio=False)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings for a test run: real analyzers and the toys, the shared model store."""
+    return Settings.from_env().with_(
+        analyzers_dirs=(ANALYZERS, TOYS), work_root=tmp_path / "runs",
+        models_dir=Path(os.environ.get("RUNNER_MODELS_DIR", media.MODELS)),
+        include_test_only=True, backend=os.environ.get("RUNNER_TEST_BACKEND", "local"))
+
+
+def run_analyzers(settings: Settings, video: Path | str, only: list[str], **params) -> RunOutcome:
+    """Run ``only`` (and what they need) on ``video`` through the real pipeline and backend."""
+    registry = load_registry(settings.analyzers_dirs, include_test_only=True)
+    req = AnalyzeRequest(source=str(video), only=only, backend=settings.backend,
+                         params={k: v for k, v in params.items()})
+    return analyze(req, settings, registry=registry)
+
+
+@pytest.fixture
+def run(settings):
+    """``run(video, ["name"], name={"param": 1}) -> RunOutcome``"""
+    def _run(video, only, **params):
+        return run_analyzers(settings, video, only, **params)
+    return _run
+
+
+def require_env(settings: Settings, group: str) -> None:
+    """Skip (with the command that fixes it) when a local group environment is missing."""
+    if group != "core" and not (settings.envs_dir / group / "bin" / "python").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"local env {group!r} missing in CI: .ci/run must run `make envs`")
+        pytest.skip(f"local env {group!r} not built: run `make envs`")
+
+
+def have_docker() -> bool:
+    return shutil.which("docker") is not None
