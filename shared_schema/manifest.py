@@ -113,8 +113,10 @@ class Manifest(_Strict):
     description: str
     entrypoint: str = Field(default="analyzer:Analyzer", pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     result: str = Field(description="module:Model of the result, inside shared_schema.results")
-    env: Literal["core", "cpu", "torch"] = Field(
-        default="cpu", description="local-backend environment group (core = the host's own Python)")
+    env: str = Field(
+        default="cpu", pattern=r"^[a-z][a-z0-9_]{1,30}$",
+        description="local-backend environment group, shared by analyzers with compatible pins "
+                    "(core = the runner's own Python: pydantic only)")
     after: list[str] = Field(default_factory=list, description="runs after these when they are selected; tolerates their failure")
     needs: list[str] = Field(default_factory=list, description="hard inputs: pulled into a selection; if one is not ok this one is skipped")
     final: bool = Field(default=False, description="runs after every other selected analyzer")
