@@ -101,5 +101,10 @@ def extract(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
         if not files:
             raise InputError(media.path, "no frame could be decoded")
     audio = wd.audio() if with_audio and wd.audio().is_file() else None
+    if audio is not None and errors and not sets:
+        heard = (audio.stat().st_size - 44) / (2 * AUDIO_RATE)
+        if heard < 0.9 * media.duration_s:
+            raise InputError(media.path, f"truncated or corrupt: decoded {heard:.1f}s of audio of "
+                                         f"{media.duration_s:.1f}s ({errors[0].strip()})")
     warnings = [f"ffmpeg reported {len(errors)} decode error(s), e.g. {errors[0].strip()}"] if errors else []
     return ExtractResult(indexes, audio, round(time.monotonic() - t0, 4), warnings)

@@ -1,0 +1,86 @@
+"""Probe and the single decode pass, on real media made with ffmpeg."""
+import json
+import wave
+
+import pytest
+
+from runner.errors import InputError
+from runner.extract import build_command, extract, target_size
+from runner.probe import probe
+from shared_schema.paths import FRAME_SETS, Workdir
+from tests import media
+
+
+def test_target_size_never_upscales_and_is_even():
+    assert target_size(1080, 1920, 640) == (360, 640)
+    assert target_size(320, 240, 640) == (320, 240)
+    assert target_size(721, 1281, 192) == (108, 192)
+
+
+def test_probe_reads_display_geometry_and_audio(sample_video):
+    m = probe(sample_video)
+    assert (m.video.width, m.video.height) == (360, 640)
+    assert m.video.fps == pytest.approx(30)
+    assert m.duration_s == pytest.approx(4, abs=0.1)
+    assert m.audio is not None and m.audio.sample_rate > 0
+    assert len(m.sha256) == 64
+
+
+def test_one_decode_pass_writes_every_set_and_audio(tmp_path, sample_video):
+    m = probe(sample_video)
+    wd = Workdir(tmp_path)
+    sets = [FRAME_SETS["sampled"], FRAME_SETS["dense"], FRAME_SETS["hires"]]
+    cmd, _ = build_command(sample_video, m, wd, sets, with_audio=True)
+    assert cmd.count("-i") == 1 and "split=3" in " ".join(cmd)  # decoded once, split in the graph
+    res = extract(sample_video, m, wd, sets, with_audio=True)
+    sampled, dense, hires = (res.frame_sets[s] for s in ("sampled", "dense", "hires"))
+    assert len(sampled.frames) == 8          # 2 fps x 4 s
+    assert len(dense.frames) == 120          # every frame at 30 fps
+    assert len(hires.frames) == 4
+    assert [f.t for f in sampled.frames[:3]] == [0.0, 0.5, 1.0]
+    assert dense.frames[30].t == pytest.approx(1.0)
+    assert (sampled.width, sampled.height) == (360, 640)
+    assert (dense.width, dense.height) == (108, 192) and dense.gray
+    on_disk = json.loads(wd.frame_index("dense").read_text())
+    assert len(on_disk["frames"]) == 120 and (wd.frames_dir("dense") / on_disk["frames"][-1]["file"]).is_file()
+    with wave.open(str(res.audio)) as w:
+        assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, 16000, 2)
+        assert w.getnframes() / 16000 == pytest.approx(4, abs=0.1)
+
+
+def test_rotation_metadata_is_honoured(tmp_path):
+    src = media.testsrc(tmp_path / "land.mp4", seconds=1, size="320x180", audio=False)
+    rot = tmp_path / "rot.mp4"
+    media.ffmpeg("-i", str(src), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rot))
+    m = probe(rot)
+    assert m.video.rotation in (90, 270)
+    assert (m.video.width, m.video.height) == (180, 320)   # displayed upright: portrait
+    res = extract(rot, m, Workdir(tmp_path / "wd"), [FRAME_SETS["sampled"]], with_audio=False)
+    import struct
+    jpg = (tmp_path / "wd" / "frames" / "sampled" / res.frame_sets["sampled"].frames[0].file).read_bytes()
+    i = 2  # walk JPEG markers to the SOF0 header and read the real pixel size
+    while i < len(jpg):
+        marker, length = jpg[i + 1], struct.unpack(">H", jpg[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC2):
+            h, w = struct.unpack(">HH", jpg[i + 5:i + 9])
+            break
+        i += 2 + length
+    assert (w, h) == (180, 320)
+
+
+def test_video_without_audio_extracts_no_audio(tmp_path, silent_video):
+    m = probe(silent_video)
+    assert m.audio is None
+    res = extract(silent_video, m, Workdir(tmp_path), [FRAME_SETS["sampled"]], with_audio=True)
+    assert res.audio is None and not (tmp_path / "audio" / "main.wav").exists()
+
+
+def test_truncated_video_is_refused_with_one_line(tmp_path):
+    src = media.testsrc(tmp_path / "full.mp4", seconds=6, audio=False)
+    fast = tmp_path / "fast.mp4"
+    media.ffmpeg("-i", str(src), "-c", "copy", "-movflags", "+faststart", str(fast))
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(fast.read_bytes()[: fast.stat().st_size // 3])
+    m = probe(cut)  # the header is intact: only decoding finds the damage
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        extract(cut, m, Workdir(tmp_path / "wd"), [FRAME_SETS["dense"]], with_audio=False)
