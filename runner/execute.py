@@ -7,6 +7,7 @@ declares it (``[retry]``); every attempt is recorded in the envelope.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from runner.backends.base import Backend, LaunchSpec
-from runner.collect import classify, skipped
+from runner.collect import classify, runner_envelope, skipped
 from runner.planner import Plan
 from runner.registry import Entry, Registry
-from shared_schema.envelope import Attempt, Envelope, SkipReason, Status
+from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import parse_memory
+
+log = logging.getLogger(__name__)
 
 #: ``--set name.KEY=value`` keys that set resources instead of analyzer params
 RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
@@ -198,6 +201,14 @@ class Executor:
         return path
 
     def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
+        try:
+            self._attempts(ctx, entry, sched)
+        except Exception as exc:  # a backend error costs this analyzer's entry, never the report
+            log.exception("runner error while running %s", entry.name)
+            self._record(entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
+                type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
+
+    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None

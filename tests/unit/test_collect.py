@@ -67,3 +67,34 @@ def test_valid_ok_envelope_passes_through(entry, tmp_path):
     p = write(tmp_path, status=Status.ok, result={"message": "m", "frames_seen": 3})
     env = go(entry, tmp_path, RawOutcome(0, 1), p)
     assert env.status is Status.ok and env.result["frames_seen"] == 3 and env.exit_code == 0
+
+
+def test_backend_exception_costs_only_that_entry(tmp_path):
+    """A backend that raises for one analyzer: that one is crashed, the other still ok."""
+    import threading
+
+    from runner.backends.base import Backend
+    from runner.execute import Budget, ExecContext, Executor
+    from runner.planner import Facts, plan
+    from shared_schema.paths import Workdir
+
+    def mk(name):
+        return Entry(Manifest(name=name, version="1.0.0", description="x", env="core",
+                              result="shared_schema.results.testing:ToyResult"), path=tmp_path)
+
+    reg = {n: mk(n) for n in ("toy_aa", "toy_bb")}
+
+    class Flaky(Backend):
+        def launch(self, spec, cancel: threading.Event):
+            if spec.name == "toy_aa":
+                raise ConnectionError("daemon went away")
+            spec.out_dir.joinpath("result.json").write_text(Envelope(
+                analyzer=spec.name, analyzer_version="1.0.0", status=Status.ok,
+                result={"message": "m", "frames_seen": 0}).model_dump_json())
+            return RawOutcome(0, 0.1)
+
+    wd = Workdir(tmp_path / "wd")
+    p = plan(reg, Facts())
+    out = Executor(Flaky(), Budget(2, 2**30)).run(ExecContext("r", wd, reg, p, None))
+    assert out["toy_aa"].status is Status.crashed and "daemon went away" in out["toy_aa"].error.message
+    assert out["toy_bb"].status is Status.ok
