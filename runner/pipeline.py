@@ -15,6 +15,7 @@ from runner.config import Settings
 from runner.errors import UsageError
 from runner.execute import Budget, ExecContext, Executor
 from runner.extract import extract
+from runner.html import write_html
 from runner.merge import build_report, write_report
 from runner.models import missing_models
 from runner.planner import Facts, Plan, plan
@@ -193,6 +194,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     report.run.timings.merge_s = round(merge_s, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = write_report(report, wd.report)
+    write_html(report, wd.root / "report.html")
     if req.out is not None:
         path = write_report(report, req.out.resolve())
     _cleanup_tmp(wd)

@@ -53,3 +53,10 @@ def test_no_process_left_behind(outcome):
     import subprocess
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(outcome.workdir) not in ps
+
+
+def test_html_summary_names_every_analyzer_and_its_status(outcome):
+    page = (outcome.workdir / "report.html").read_text()
+    for name in TOYS:
+        assert f"<td>{name}</td>" in page
+    assert "<b>oom</b>" in page and "<b>timeout</b>" in page and "SIGABRT" in page
