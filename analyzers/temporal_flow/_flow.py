@@ -1,0 +1,154 @@
+"""Pacing from normalized signals: an energy curve in bins, the hook, and segments.
+
+Pure functions (no I/O) so the rules can be tested without the pipeline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared_schema.results.common import Span
+from shared_schema.results.temporal import (EnergyPoint, FlowSegment, HookIntensity, Signals,
+                                            SpanValue)
+
+#: component weights before renormalizing over the components that are available
+BASE_WEIGHTS = {"cuts": 0.35, "motion": 0.25, "audio": 0.3, "speech": 0.1}
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    bin_s: float = 0.5
+    hook_s: float = 3.0
+    cut_window_s: float = 1.0     # a cut raises energy within this distance of it
+    cuts_full_per_s: float = 1.5  # this cut rate (per second) is full cut energy
+    peak_frac: float = 0.8        # a bin belongs to the peak at this share of the maximum
+    outro_frac: float = 0.6       # after the peak, below this share of the peak mean: outro
+    flat_range: float = 0.1       # a curve varying less than this has one "steady" segment
+
+
+def _bins(duration: float, bin_s: float) -> list[tuple[float, float]]:
+    n = max(1, int(round(duration / bin_s + 0.4999)))
+    return [(round(i * bin_s, 4), round(min(duration, (i + 1) * bin_s), 4)) for i in range(n)]
+
+
+def _overlap_mean(series: list[SpanValue], a: float, b: float) -> float | None:
+    """Overlap-weighted mean of span values over [a, b]; instants count when inside."""
+    total = weight = 0.0
+    for s in series:
+        if s.end <= s.start:
+            if a <= s.start < b:
+                total += s.value
+                weight += 1.0
+            continue
+        w = min(b, s.end) - max(a, s.start)
+        if w > 0:
+            total += s.value * w
+            weight += w
+    return total / weight if weight > 0 else None
+
+
+def _covered(spans: list[Span], a: float, b: float) -> float:
+    cov = sum(max(0.0, min(b, s.end) - max(a, s.start)) for s in spans)
+    return max(0.0, min(1.0, cov / (b - a))) if b > a else 0.0
+
+
+def energy_curve(sig: Signals, p: FlowParams) -> tuple[list[EnergyPoint], dict[str, float]]:
+    available = {"cuts": sig.cuts is not None, "motion": sig.motion is not None,
+                 "audio": sig.audio_energy is not None, "speech": sig.speech is not None}
+    raw = {k: w for k, w in BASE_WEIGHTS.items() if available[k]}
+    norm = sum(raw.values())
+    weights = {k: round(w / norm, 4) for k, w in raw.items()} if norm else {}
+    points = []
+    for a, b in _bins(sig.duration, p.bin_s):
+        comp: dict[str, float | None] = {"cuts": None, "motion": None, "audio": None, "speech": None}
+        if sig.cuts is not None:
+            mid = (a + b) / 2
+            near = sum(1 for t in sig.cuts if abs(t - mid) <= p.cut_window_s)
+            rate = near / (2 * p.cut_window_s)
+            comp["cuts"] = min(1.0, rate / p.cuts_full_per_s)
+        if sig.motion is not None:
+            v = _overlap_mean(sig.motion, a, b)
+            comp["motion"] = 0.0 if v is None else max(0.0, min(1.0, v))
+        if sig.audio_energy is not None:
+            v = _overlap_mean(sig.audio_energy, a, b)
+            comp["audio"] = 0.0 if v is None else max(0.0, min(1.0, v))
+        if sig.speech is not None:
+            comp["speech"] = _covered(sig.speech, a, b)
+        e = sum(weights[k] * comp[k] for k in weights if comp[k] is not None)
+        points.append(EnergyPoint(start=a, end=b, energy=round(max(0.0, min(1.0, e)), 4),
+                                  **{k: (round(v, 4) if v is not None else None) for k, v in comp.items()}))
+    return points, weights
+
+
+def _mean(points: list[EnergyPoint]) -> float:
+    return sum(p.energy for p in points) / len(points) if points else 0.0
+
+
+def hook(sig: Signals, points: list[EnergyPoint], p: FlowParams) -> HookIntensity:
+    end = min(p.hook_s, sig.duration)
+    inside = [q for q in points if q.start < end] or points[:1]
+    intensity = _mean(inside)
+    overall = _mean(points)
+    cuts = sorted(t for t in (sig.cuts or []) if t < end)
+    onset = min((s.start for s in (sig.speech or [])), default=None)
+    signals = [f"cut at {t:.2f}s" for t in cuts]
+    if onset is not None and onset < end:
+        signals.append(f"speech from {onset:.2f}s")
+    for key in ("motion", "audio"):
+        vals = [getattr(q, key) for q in inside if getattr(q, key) is not None]
+        if vals:
+            signals.append(f"mean {key} {sum(vals) / len(vals):.2f}")
+    return HookIntensity(start=0.0, end=end, intensity=round(max(0.0, min(1.0, intensity)), 4),
+                         relative=round(intensity / overall, 4) if overall > 0 else None,
+                         cuts=len(cuts), speech_onset=onset, signals=signals)
+
+
+def _smooth(vals: list[float]) -> list[float]:
+    out = []
+    for i in range(len(vals)):
+        win = vals[max(0, i - 1): i + 2]
+        out.append(sum(win) / len(win))
+    return out
+
+
+def segments(points: list[EnergyPoint], duration: float, p: FlowParams) -> tuple[list[FlowSegment], float]:
+    """Segments tiling [0, duration], each with the rule that made it; and the peak instant."""
+    energies = [q.energy for q in points]
+    sm = _smooth(energies)
+    top = max(range(len(sm)), key=lambda i: (sm[i], -i))
+    peak_t = round((points[top].start + points[top].end) / 2, 4)
+
+    def seg(label: str, i: int, j: int, rule: str) -> FlowSegment:
+        a = 0.0 if i == 0 else points[i].start
+        b = duration if j == len(points) else points[j].start
+        return FlowSegment(start=a, end=b, label=label, mean_energy=round(_mean(points[i:j]), 4), rule=rule)
+
+    if max(sm) - min(sm) < p.flat_range:
+        return [seg("steady", 0, len(points), f"smoothed energy varies less than {p.flat_range}")], peak_t
+    # smoothing picks the top (one spiky bin is not a peak); raw energy sets the edges,
+    # since smoothing would pull them inwards
+    level = p.peak_frac * max(energies[top], sm[top])
+    i = top
+    while i > 0 and energies[i - 1] >= level:
+        i -= 1
+    j = top + 1
+    while j < len(energies) and energies[j] >= level:
+        j += 1
+    out: list[FlowSegment] = []
+    if i > 0:
+        hook_end = min(i, max(1, int(round(p.hook_s / p.bin_s))))
+        out.append(seg("intro", 0, hook_end, f"from the start to the end of the {p.hook_s:g}s hook "
+                                             "window or the peak, whichever is first"))
+        if hook_end < i:
+            out.append(seg("build", hook_end, i, "between the intro and the peak"))
+    out.append(seg("peak", i, j, f"energy >= {p.peak_frac:g} x the top ({level / p.peak_frac:.2f}, "
+                                 f"smoothed maximum at {peak_t:.2f}s), contiguous around it"))
+    if j < len(points):
+        after = _mean(points[j:])
+        peak_mean = _mean(points[i:j])
+        if after < p.outro_frac * peak_mean:
+            out.append(seg("outro", j, len(points), f"after the peak, mean energy {after:.2f} < "
+                                                    f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
+        else:
+            out.append(seg("sustain", j, len(points), f"after the peak, mean energy {after:.2f} >= "
+                                                      f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
+    return out, peak_t

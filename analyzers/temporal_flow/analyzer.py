@@ -1,0 +1,56 @@
+"""temporal_flow: pacing of the whole video from what the other analyzers found."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from _flow import FlowParams, energy_curve, hook, segments
+from _wav_loudness import loudness
+
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context
+from shared_schema.envelope import Status
+from shared_schema.results.temporal import InputState, TemporalFlowResult, signals_from
+
+UPSTREAM = ("cut_analysis", "camera_analysis", "audio_analysis", "speech_flow")
+
+
+def gather(ctx: Context, names) -> tuple[dict, list[str], list[InputState]]:
+    """Validated results of the upstream analyzers that were ok; the others with their status."""
+    results, used, missing = {}, [], []
+    for name in names:
+        if name not in ctx.job.upstream:
+            missing.append(InputState(name=name, status="not_selected"))
+            continue
+        env = ctx.upstream(name)
+        if env is None:
+            missing.append(InputState(name=name, status="no_envelope", reason="it wrote no result"))
+        elif env.status is not Status.ok or env.result is None:
+            reason = env.error.message if env.error else None
+            if env.skip_reason is not None:
+                reason = f"{env.skip_reason.value}: {reason}" if reason else env.skip_reason.value
+            missing.append(InputState(name=name, status=env.status.value, reason=reason))
+        else:
+            results[name] = ctx.upstream_result(name)
+            used.append(name)
+    return results, used, missing
+
+
+class Analyzer(Base):
+    def analyze(self, ctx: Context) -> TemporalFlowResult:
+        known = {f.name for f in fields(FlowParams)}
+        p = FlowParams(**{k: float(v) for k, v in ctx.params.items() if k in known})
+        results, used, missing = gather(ctx, UPSTREAM)
+        duration = ctx.media.duration_s
+        sig = signals_from(results, duration)
+        audio_source = "audio_analysis" if sig.audio_energy is not None else "none"
+        if sig.audio_energy is None and ctx.job.audio is not None:
+            # measured here from the extracted track: a real loudness curve, named as such
+            sig = sig.model_copy(update={"audio_energy": loudness(ctx.audio_path),
+                                         "sources": {**sig.sources, "audio_energy": "wav_rms"}})
+            audio_source = "wav_rms"
+        points, weights = energy_curve(sig, p)
+        segs, peak_t = segments(points, duration, p)
+        return TemporalFlowResult(method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,
+                                  weights=weights, hook=hook(sig, points, p), energy=points,
+                                  segments=segs, peak_t=peak_t, inputs_used=used,
+                                  inputs_missing=missing, audio_source=audio_source)

@@ -1,0 +1,154 @@
+"""Result of ``temporal_flow`` (pacing over the whole video), and the time-series
+signals it and ``cross_analyzer_intelligence`` read out of other analyzers' results.
+
+``Signals`` lives here, not in an analyzer folder, because both analyzers need
+it and ``shared_schema`` is the only code they can both import. Every series is
+optional: ``None`` means the input was not available, ``[]`` means it was and
+found nothing.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from shared_schema.results.common import ResultBase, Span
+
+__all__ = ["SpanValue", "TextSpan", "Signals", "InputState", "HookIntensity", "EnergyPoint",
+           "FlowSegment", "TemporalFlowResult"]
+
+
+class SpanValue(Span):
+    """A value over a span (``start == end`` for an instant)."""
+
+    value: float
+
+
+class TextSpan(Span):
+    text: str
+
+
+class Signals(ResultBase):
+    """Normalized series taken from upstream results; units are given per field."""
+
+    duration: float = Field(ge=0)
+    cuts: list[float] | None = Field(default=None, description="shot boundary instants, s")
+    motion: list[SpanValue] | None = Field(default=None, description="camera motion intensity 0..1")
+    audio_energy: list[SpanValue] | None = Field(default=None, description="loudness 0..1 (1 = the clip's peak)")
+    speech: list[Span] | None = Field(default=None, description="spans with speech")
+    words: list[TextSpan] | None = Field(default=None, description="spoken words or phrases")
+    overlays: list[TextSpan] | None = Field(default=None, description="on-screen text")
+    persons: list[SpanValue] | None = Field(default=None, description="persons visible (count)")
+    faces: list[SpanValue] | None = Field(default=None, description="faces visible (count)")
+    sources: dict[str, str] = Field(default_factory=dict, description="signal -> analyzer (or method) it came from")
+
+    @model_validator(mode="after")
+    def _clip(self) -> "Signals":
+        if self.cuts is not None and any(t < 0 for t in self.cuts):
+            raise ValueError("cut times must be >= 0")
+        return self
+
+
+class InputState(ResultBase):
+    """One upstream analyzer: used, or missing and why (its status)."""
+
+    name: str
+    status: str = Field(description="the upstream envelope's status, or not_selected / no_envelope")
+    reason: str | None = Field(default=None, description="skip reason or error message, when not ok")
+
+
+class HookIntensity(Span):
+    intensity: float = Field(ge=0, le=1, description="mean energy over the hook window")
+    relative: float | None = Field(default=None, ge=0, description="hook energy / whole-video mean energy")
+    cuts: int = Field(ge=0)
+    speech_onset: float | None = Field(default=None, ge=0, description="first speech, s (None: none or unknown)")
+    signals: list[str] = Field(description="what drives the hook, e.g. 'cut at 0.50s'")
+
+
+class EnergyPoint(Span):
+    """One bin of the energy curve and the components it was made of (each 0..1)."""
+
+    energy: float = Field(ge=0, le=1)
+    cuts: float | None = Field(default=None, ge=0, le=1)
+    motion: float | None = Field(default=None, ge=0, le=1)
+    audio: float | None = Field(default=None, ge=0, le=1)
+    speech: float | None = Field(default=None, ge=0, le=1)
+
+
+class FlowSegment(Span):
+    label: Literal["intro", "build", "peak", "sustain", "outro", "steady"]
+    mean_energy: float = Field(ge=0, le=1)
+    rule: str = Field(description="the rule that defined this segment")
+
+
+class TemporalFlowResult(ResultBase):
+    method: Literal["weighted_energy_bins"]
+    duration: float = Field(ge=0)
+    bin_s: float = Field(gt=0)
+    weights: dict[Literal["cuts", "motion", "audio", "speech"], float] = Field(
+        description="component weights actually used (renormalized over available inputs)")
+    hook: HookIntensity
+    energy: list[EnergyPoint]
+    segments: list[FlowSegment] = Field(min_length=1)
+    peak_t: float = Field(ge=0, description="centre of the highest-energy bin")
+    inputs_used: list[str]
+    inputs_missing: list[InputState]
+    audio_source: Literal["audio_analysis", "wav_rms", "none"]
+
+    @model_validator(mode="after")
+    def _tiles(self) -> "TemporalFlowResult":
+        segs = self.segments
+        if abs(segs[0].start) > 1e-6 or abs(segs[-1].end - self.duration) > 1e-3:
+            raise ValueError("segments must cover [0, duration]")
+        for a, b in zip(segs, segs[1:]):
+            if abs(a.end - b.start) > 1e-6:
+                raise ValueError(f"segments {a.label} and {b.label} are not contiguous")
+        return self
+
+
+# ---- reading upstream results into Signals ---------------------------------
+# One reader per upstream analyzer, keyed by its name (a plain dict). A reader
+# gets that analyzer's validated result model and returns the series it feeds.
+
+#: a camera-motion magnitude (in its label's unit, see ``results/motion.py``) that counts as full intensity
+MOTION_FULL = {"pan": 0.5, "tilt": 0.5, "zoom": 0.3, "handheld": 2.0}
+
+
+def _motion_intensity(label: str, magnitude: float) -> float:
+    if label == "static":
+        return 0.0
+    ref = MOTION_FULL.get(label.split("_", 1)[0], 1.0)
+    return max(0.0, min(1.0, magnitude / ref))
+
+
+def _read_cuts(res) -> dict:
+    return {"cuts": [tr.t for tr in res.transitions]}
+
+
+def _read_camera(res) -> dict:
+    return {"motion": [SpanValue(start=s.start, end=s.end, value=_motion_intensity(s.label, s.magnitude))
+                       for s in res.timeline]}
+
+
+READERS = {
+    "cut_analysis": _read_cuts,
+    "camera_analysis": _read_camera,
+}
+
+
+def signals_from(results: dict, duration: float) -> Signals:
+    """``results``: analyzer name -> its validated result model (only those that were ok).
+
+    A series comes from the first analyzer (in ``READERS`` order) that supplies it.
+    """
+    fields: dict = {}
+    sources: dict[str, str] = {}
+    for name, reader in READERS.items():
+        res = results.get(name)
+        if res is None:
+            continue
+        for key, series in reader(res).items():
+            if series is not None and key not in fields:
+                fields[key] = series
+                sources[key] = name
+    return Signals(duration=duration, sources=sources, **fields)

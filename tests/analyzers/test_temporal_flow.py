@@ -1,0 +1,112 @@
+"""temporal_flow: the energy curve and segments follow known cuts and a loud section."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner.config import REPO_ROOT
+from shared_schema.envelope import Status
+from shared_schema.results.temporal import Signals, TemporalFlowResult
+from tests.conftest import require_env
+from tests.media import ffmpeg
+
+sys.path.insert(0, str(REPO_ROOT / "analyzers" / "temporal_flow"))
+from _flow import FlowParams, energy_curve, segments  # noqa: E402
+
+LOUD = (3.0, 5.0)
+CUTS = (3.5, 4.0)  # the quick shots sit inside the loud section
+
+
+@pytest.fixture(scope="module")
+def flow_video(tmp_path_factory) -> Path:
+    """8 s: a long red shot, two 0.5 s shots (cuts at 3.5 and 4.0 s), a long yellow shot;
+    a 440 Hz tone at -40 dB except 3-5 s, where it is at full scale."""
+    path = tmp_path_factory.mktemp("flow") / "flow.mp4"
+    shots = [("red", 3.5), ("green", 0.5), ("blue", 0.5), ("yellow", 3.5)]
+    args: list[str] = []
+    for color, d in shots:
+        args += ["-f", "lavfi", "-i", f"color=c={color}:size=320x240:rate=30:duration={d}"]
+    args += ["-f", "lavfi", "-i", "sine=frequency=440:duration=8"]
+    graph = ("".join(f"[{i}:v]" for i in range(len(shots))) + f"concat=n={len(shots)}:v=1:a=0[v];"
+             f"[{len(shots)}:a]volume='if(between(t,{LOUD[0]},{LOUD[1]}),1.0,0.01)':eval=frame[a]")
+    ffmpeg(*args, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    return path
+
+
+def _segment_at(res: TemporalFlowResult, t: float):
+    return next(s for s in res.segments if s.start <= t < s.end)
+
+
+def _bin_energy(res: TemporalFlowResult, t: float) -> float:
+    return next(p.energy for p in res.energy if p.start <= t < p.end)
+
+
+def test_pure_segments_follow_cut_burst():
+    sig = Signals(duration=10.0, cuts=[6.0, 6.4, 6.8, 7.2])
+    points, weights = energy_curve(sig, FlowParams())
+    assert weights == {"cuts": 1.0}
+    segs, peak_t = segments(points, 10.0, FlowParams())
+    assert [s.label for s in segs][0] == "intro" and "peak" in [s.label for s in segs]
+    peak = next(s for s in segs if s.label == "peak")
+    assert peak.start <= 6.0 and peak.end >= 7.0 and 6.0 <= peak_t <= 7.5
+    assert segs[-1].end == 10.0 and all(s.rule for s in segs)
+
+
+def test_pure_flat_curve_is_one_steady_segment():
+    sig = Signals(duration=5.0, cuts=[])
+    points, _ = energy_curve(sig, FlowParams())
+    segs, _ = segments(points, 5.0, FlowParams())
+    assert [(s.label, s.start, s.end) for s in segs] == [("steady", 0.0, 5.0)]
+
+
+def test_no_upstream_still_ok_names_missing_and_follows_audio(run, settings, flow_video):
+    require_env(settings, "core")
+    env = run(flow_video, ["temporal_flow"]).report.analyzers["temporal_flow"]
+    assert env.status is Status.ok, env.error
+    res = TemporalFlowResult.model_validate(env.result)
+    assert res.inputs_used == []
+    assert {m.name: m.status for m in res.inputs_missing} == {
+        "cut_analysis": "not_selected", "camera_analysis": "not_selected",
+        "audio_analysis": "not_selected", "speech_flow": "not_selected"}
+    assert res.audio_source == "wav_rms" and res.weights == {"audio": 1.0}
+    assert _segment_at(res, 4.0).label == "peak"
+    peak = _segment_at(res, 4.0)
+    assert LOUD[0] - 0.5 <= peak.start <= LOUD[0] + 0.5 and LOUD[1] - 0.5 <= peak.end <= LOUD[1] + 0.5
+    assert _bin_energy(res, 4.0) > 3 * _bin_energy(res, 1.0)
+    assert _segment_at(res, 1.0).label == "intro" and _segment_at(res, 7.0).label == "outro"
+    assert res.hook.end == 3.0 and res.hook.intensity < _bin_energy(res, 4.0)
+
+
+def test_failed_upstream_is_named_with_its_status(run, settings, flow_video):
+    require_env(settings, "core")
+    # a limit no analyzer can meet: cut_analysis times out (or is skipped where its env is absent)
+    out = run(flow_video, ["cut_analysis", "temporal_flow"], cut_analysis={"timeout_s": 0.01})
+    env = out.report.analyzers["temporal_flow"]
+    assert env.status is Status.ok, env.error
+    res = TemporalFlowResult.model_validate(env.result)
+    cut_env = out.report.analyzers["cut_analysis"]
+    assert cut_env.status is not Status.ok
+    missing = {m.name: m for m in res.inputs_missing}
+    # the runner keeps the statuses it decides itself (timeout, oom, crashed, its own skips) in the
+    # report, not in out/<name>/result.json, so a downstream analyzer sees no envelope for them
+    runner_only = {Status.timeout, Status.oom, Status.crashed, Status.skipped}
+    expected = "no_envelope" if cut_env.status in runner_only else cut_env.status.value
+    assert missing["cut_analysis"].status == expected
+    assert "cut_analysis" not in res.inputs_used and "cuts" not in res.weights
+
+
+@pytest.mark.slow
+def test_cuts_and_loudness_drive_energy(run, settings, flow_video):
+    require_env(settings, "cpu")
+    out = run(flow_video, ["cut_analysis", "temporal_flow"])
+    assert out.report.analyzers["cut_analysis"].status is Status.ok
+    res = TemporalFlowResult.model_validate(out.report.analyzers["temporal_flow"].result)
+    assert "cut_analysis" in res.inputs_used and res.weights.keys() >= {"cuts", "audio"}
+    cut_bins = [p for p in res.energy if p.cuts]
+    assert cut_bins and all(2.0 <= p.start <= 5.0 for p in cut_bins)
+    peak = _segment_at(res, 4.0)
+    assert peak.label == "peak" and peak.start <= CUTS[0] and peak.end >= CUTS[1]
+    assert _bin_energy(res, 4.0) > 2 * _bin_energy(res, 7.0)
