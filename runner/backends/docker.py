@@ -1,0 +1,310 @@
+"""Docker backend: one locked-down container per analyzer attempt.
+
+Each attempt runs the analyzer's image (``<prefix>/<name>:<version>``, built by
+``runner images build``) with no network, a read-only root, a tmpfs ``/tmp``,
+an unprivileged user, no capabilities, and memory (= memory + swap), CPU and
+pids limits. The workdir is mounted read-only at ``/input``, the analyzer's own
+``out/<name>/`` read-write at ``/out``, the model store read-only at ``/models``.
+
+The runner keeps its own clock (the SDK's wait timeout is only an HTTP
+timeout), kills on expiry or cancel, reads ``State.OOMKilled`` and the logs,
+then removes the container. Every container carries labels (project, run id,
+analyzer, runner pid and host) so an interrupted run's leftovers can be found:
+``stop_all()`` removes this run's, ``cleanup_stale()`` those of dead runners.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from runner.backends.base import Backend, LaunchSpec, RawOutcome
+from runner.backends.sandbox_env import analyzer_environment
+from runner.errors import BackendUnavailable
+from runner.registry import Entry, Registry
+from shared_schema.envelope import SkipReason
+
+try:  # optional at import time so `runner doctor` can say what is missing
+    import docker
+    import docker.errors
+    import requests.exceptions
+except ImportError:  # pragma: no cover - docker is a core dependency
+    docker = None
+
+LABEL = "org.tiktok-runner"
+PROJECT_LABEL = f"{LABEL}.project"
+PROJECT = "tiktok-sandbox-runner"
+TMP = "/tmp"
+POLL_S = 0.25
+KILL_WAIT_S = 10.0
+START_FIX = ("start the daemon: setsid nohup dockerd --bridge=none --iptables=false "
+             "--storage-driver=overlay2 >/var/log/dockerd.log 2>&1 & (see docs/docker.md), "
+             "or use --backend local")
+
+
+def image_name(prefix: str, entry: Entry) -> str:
+    return f"{prefix}/{entry.name}:{entry.manifest.version}"
+
+
+def _transient(exc: BaseException) -> bool:
+    """Daemon hiccups worth another try: connection trouble and 5xx other than 'no such ...'."""
+    if docker is None:
+        return False
+    if isinstance(exc, (docker.errors.NotFound, docker.errors.ImageNotFound)):
+        return False
+    if isinstance(exc, docker.errors.APIError):
+        return exc.is_server_error() and "No such" not in str(exc)
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+
+
+_retry = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(4),
+               wait=wait_exponential(multiplier=0.2, max=3.0), reraise=True)
+
+
+def connect(timeout: int = 10):
+    """A client whose daemon answered a ping, or :class:`BackendUnavailable` with the fix."""
+    if docker is None:
+        raise BackendUnavailable("docker", "the `docker` Python package is not installed",
+                                 fix="pip install 'docker>=7.1,<8'")
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except Exception as exc:  # DockerException, connection refused, permission denied, ...
+        raise BackendUnavailable("docker", f"no Docker daemon answers ({type(exc).__name__}: {exc})",
+                                 fix=START_FIX) from None
+    return client
+
+
+def daemon_status() -> tuple[bool, str]:
+    """``(True, "docker 20.10.24 (API 1.41)")`` or ``(False, why + fix)``; for ``runner doctor``."""
+    try:
+        client = connect(timeout=5)
+    except BackendUnavailable as exc:
+        return False, f"{exc.reason}; {exc.fix}"
+    v = client.version()
+    return True, f"docker {v.get('Version')} (API {v.get('ApiVersion')})"
+
+
+def _start_ticks(pid: int) -> str:
+    """The process's start time (clock ticks since boot): tells a live runner from a reused pid."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _runner_alive(pid: int, start: str) -> bool:
+    if pid <= 0:
+        return False
+    now = _start_ticks(pid)
+    return bool(now) and (not start or now == start)
+
+
+class DockerBackend(Backend):
+    name = "docker"
+
+    def __init__(self, client, image_prefix: str, registry: Registry | None = None):
+        self.client = client
+        self.prefix = image_prefix
+        self.registry = registry or {}
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.pid_start = _start_ticks(self.pid)
+        self._running: dict[str, object] = {}   # container id -> container
+        self._lock = threading.Lock()
+        self._images: dict[str, bool] = {}
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings, registry: Registry | None = None) -> "DockerBackend":
+        return cls(connect(), settings.image_prefix, registry)
+
+    @classmethod
+    def auto(cls, settings, registry: Registry, names: list[str], notice) -> "DockerBackend | None":
+        """Docker when a daemon answers and every selected analyzer has its image; else None."""
+        try:
+            backend = cls.from_settings(settings, registry)
+        except BackendUnavailable as exc:
+            notice(f"using the local backend: {exc.reason}")
+            return None
+        missing = [n for n in names if n in registry and not backend._has_image(registry[n])]
+        if missing:
+            notice(f"using the local backend: no image for {', '.join(sorted(missing))} "
+                   f"(build with: runner images build {' '.join(sorted(missing))})")
+            return None
+        return backend
+
+    # -- Backend interface ----------------------------------------------------
+    def _has_image(self, entry: Entry) -> bool:
+        tag = image_name(self.prefix, entry)
+        if tag not in self._images:
+            try:
+                _retry(self.client.images.get)(tag)
+                self._images[tag] = True
+            except docker.errors.ImageNotFound:
+                self._images[tag] = False
+        return self._images[tag]
+
+    def unavailable(self, entry: Entry):
+        if not self._has_image(entry):
+            tag = image_name(self.prefix, entry)
+            return (SkipReason.image_missing, f"image {tag} is not built",
+                    f"runner images build {entry.name} (or: make image-{entry.name})")
+        return None
+
+    def container_config(self, spec: LaunchSpec) -> dict:
+        """The keyword arguments of ``containers.run`` for one attempt (no I/O)."""
+        job_rel = spec.job_path.relative_to(spec.workdir).as_posix()
+        threads = max(1, int(round(spec.cpus)))
+        env = analyzer_environment(threads, TMP)
+        env["PYTHONPATH"] = "/app"
+        command = ["python", "-m", "analyzers.harness", "--analyzer-dir", "/app/analyzer",
+                   "--input", "/input", "--job", f"/input/{job_rel}", "--out", "/out"]
+        volumes = {str(spec.workdir): {"bind": "/input", "mode": "ro"},
+                   str(spec.out_dir): {"bind": "/out", "mode": "rw"}}
+        if spec.models_dir is not None:
+            volumes[str(spec.models_dir)] = {"bind": "/models", "mode": "ro"}
+            command += ["--models", "/models"]
+        # tmpfs pages are charged to the container's memory cgroup, so /tmp can use at most
+        # what the analyzer leaves free; half the limit keeps a runaway cache from being the OOM.
+        tmp_size = max(64 * 2**20, spec.memory_bytes // 2)
+        kw = dict(
+            image=image_name(self.prefix, spec.entry), command=command, environment=env,
+            detach=True, network_mode="none", read_only=True,
+            tmpfs={TMP: f"rw,exec,nosuid,nodev,size={tmp_size},mode=1777"},
+            user="65534:65534", cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            pids_limit=spec.pids, mem_limit=spec.memory_bytes, memswap_limit=spec.memory_bytes,
+            nano_cpus=int(spec.cpus * 1e9), init=True, volumes=volumes, working_dir=TMP,
+            name=self._container_name(spec),
+            labels={PROJECT_LABEL: PROJECT, f"{LABEL}.run": spec.run_id,
+                    f"{LABEL}.analyzer": spec.name, f"{LABEL}.attempt": str(spec.attempt),
+                    f"{LABEL}.runner-pid": str(self.pid), f"{LABEL}.runner-start": self.pid_start,
+                    f"{LABEL}.runner-host": self.host})
+        if spec.device.startswith("cuda:"):
+            kw["device_requests"] = [docker.types.DeviceRequest(
+                device_ids=[spec.device.split(":", 1)[1]], capabilities=[["gpu"]])]
+        return kw
+
+    @staticmethod
+    def _container_name(spec: LaunchSpec) -> str:
+        safe = "".join(c if c.isalnum() or c in "_.-" else "-" for c in spec.run_id)[:80]
+        return f"trr-{safe}-{spec.name}-{spec.attempt}"
+
+    def launch(self, spec: LaunchSpec, cancel: threading.Event) -> RawOutcome:
+        log_path = spec.out_dir / "log.txt"
+        kw = self.container_config(spec)
+        with open(log_path, "ab") as log:
+            log.write(f"--- attempt {spec.attempt}: {kw['image']} {' '.join(kw['command'])}\n".encode())
+        t0 = time.monotonic()
+        try:
+            self._remove_by_name(kw["name"])  # a leftover from a crashed attempt with the same name
+            container = _retry(self.client.containers.run)(**kw)
+        except docker.errors.DockerException as exc:
+            # e.g. the image vanished or the daemon went away: this analyzer fails, the run goes on
+            with open(log_path, "ab") as log:
+                log.write(f"docker could not start the container: {exc}\n".encode())
+            return RawOutcome(exit_code=None, duration_s=round(time.monotonic() - t0, 4),
+                              detail=f"docker error: {exc}")
+        with self._lock:
+            self._running[container.id] = container
+        timed_out = cancelled = False
+        try:
+            deadline = t0 + spec.timeout_s
+            while not self._exited(container):
+                if cancel.is_set():
+                    cancelled = True
+                    break
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+            duration = time.monotonic() - t0
+            if timed_out or cancelled:
+                self._kill(container)
+            state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
+            self._save_logs(container, log_path)
+        finally:
+            with self._lock:
+                self._running.pop(container.id, None)
+            self._remove(container)
+        code = state.get("ExitCode")
+        oom = bool(state.get("OOMKilled"))
+        # 128+N: the process died of signal N (with init=True, tini passes it on: 134 = SIGABRT)
+        sig = code - 128 if code is not None and 128 < code < 160 and not (timed_out or cancelled) else None
+        return RawOutcome(exit_code=code, duration_s=round(duration, 4), timed_out=timed_out,
+                          oom_killed=oom and not (timed_out or cancelled), cancelled=cancelled,
+                          signal=sig, detail=f"container {container.id[:12]}")
+
+    def _exited(self, container) -> bool:
+        """Wait up to one poll interval; True once the container has stopped."""
+        try:
+            container.wait(timeout=POLL_S)
+            return True
+        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
+            return False  # the SDK's way of saying "still running after timeout"
+
+    def _kill(self, container) -> None:
+        try:
+            container.kill()
+        except docker.errors.APIError:
+            pass  # already stopped
+        try:
+            container.wait(timeout=KILL_WAIT_S)
+        except Exception:
+            pass
+
+    @staticmethod
+    def _save_logs(container, log_path: Path) -> None:
+        try:
+            data = _retry(container.logs)(stdout=True, stderr=True)
+        except docker.errors.APIError as exc:
+            data = f"(could not read the container's logs: {exc})\n".encode()
+        with open(log_path, "ab") as log:
+            log.write(data)
+
+    @staticmethod
+    def _remove(container) -> None:
+        try:
+            _retry(container.remove)(force=True)
+        except docker.errors.NotFound:
+            pass
+
+    def _remove_by_name(self, name: str) -> None:
+        try:
+            self._remove(self.client.containers.get(name))
+        except docker.errors.NotFound:
+            pass
+
+    def stop_all(self) -> None:
+        with self._lock:
+            running = list(self._running.values())
+        for c in running:
+            self._kill(c)
+            self._remove(c)
+
+    def _ours(self) -> list:
+        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={PROJECT}"})
+
+    def cleanup_stale(self) -> int:
+        """Remove containers whose runner (same host, recorded pid) is gone; returns how many."""
+        removed = 0
+        for c in self._ours():
+            labels = c.labels or {}
+            if labels.get(f"{LABEL}.runner-host") != self.host:
+                continue  # another host's runner shares this daemon: not ours to judge
+            try:
+                pid = int(labels.get(f"{LABEL}.runner-pid", "0"))
+            except ValueError:
+                pid = 0
+            if pid == self.pid or _runner_alive(pid, labels.get(f"{LABEL}.runner-start", "")):
+                continue
+            self._remove(c)
+            removed += 1
+        return removed
+
+    def describe(self) -> str:
+        return f"docker (images {self.prefix}/<analyzer>:<version>)"

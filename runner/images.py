@@ -1,0 +1,446 @@
+"""``runner images``: build, check and smoke-test the analyzer images.
+
+Three Dockerfiles in ``images/``: ``Dockerfile.base`` (Python venv + pydantic),
+``Dockerfile.torch`` (base + torch/torchvision from a host wheelhouse) and
+``Dockerfile.analyzer`` (one template for any analyzer folder). Builds go
+through the SDK with a context this module assembles (only the files an image
+needs, so ``.venv`` and wheelhouses of other images are never sent).
+
+Python packages reach a build one of two ways (``--pip-source``):
+``wheelhouse`` (default; ``pip download`` on the host, ``pip install --no-index``
+in the build: works offline and with the host's own indexes) or ``network``
+(pip in a ``--network host`` build; behind a TLS-inspecting proxy give the
+proxy's CA with ``--ca-bundle`` / ``RUNNER_BUILD_CA_BUNDLE``).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from runner.backends.docker import LABEL, connect, image_name
+from runner.config import REPO_ROOT, Settings
+from runner.errors import RunnerError, UsageError
+from runner.registry import Entry, Registry, registry_for
+
+IMAGES = REPO_ROOT / "images"
+CACHE = IMAGES / ".cache"
+TORCH_VERSIONS = ("2.14.1", "0.29.1")
+PYDANTIC_VERSION = "2.14.3"
+BASE_CANDIDATES = ("python:3.11-slim-bookworm", "local/debian-python:bookworm")
+BOOTSTRAP_TAG = "local/debian-python:bookworm"
+SDK_FILES = ("analyzers/__init__.py", "analyzers/base.py", "analyzers/harness.py")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    base_image: str | None = None       # FROM of the cpu base; None: the first of BASE_CANDIDATES present
+    pip_source: str = "wheelhouse"      # "wheelhouse" | "network"
+    ca_bundle: Path | None = None
+    no_cache: bool = False
+
+
+def base_tag(settings: Settings, kind: str) -> str:
+    return f"{settings.image_prefix}/base-{kind}:" + ("1" if kind == "cpu" else "-".join(TORCH_VERSIONS))
+
+
+def _files(root: Path):
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
+            yield p
+
+
+def _rel(entry: Entry) -> str:
+    """The analyzer folder's path in the build context: repo-relative, or ``external/<name>``."""
+    try:
+        return entry.path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return f"external/{entry.name}"
+
+
+def source_digest(entry: Entry) -> str:
+    """Digest of everything an analyzer image is built from; a different one means stale."""
+    h = hashlib.sha256()
+    srcs = [*_files(entry.path), *_files(REPO_ROOT / "shared_schema"), *(REPO_ROOT / f for f in SDK_FILES),
+            IMAGES / "Dockerfile.analyzer", IMAGES / "pip-install.sh"]
+    for p in srcs:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def image_status(settings: Settings, registry: Registry) -> dict[str, str]:
+    """``{name: "built" | "stale" | "missing"}``; raises BackendUnavailable without a daemon."""
+    import docker.errors
+
+    client = connect(timeout=5)
+    out = {}
+    for name, entry in registry.items():
+        try:
+            img = client.images.get(image_name(settings.image_prefix, entry))
+        except docker.errors.ImageNotFound:
+            out[name] = "missing"
+            continue
+        built_from = (img.labels or {}).get(f"{LABEL}.source-digest")
+        out[name] = "built" if built_from in (None, source_digest(entry)) else "stale"
+    return out
+
+
+# -- build contexts -----------------------------------------------------------
+class _Context:
+    """A tar build context on disk (wheelhouses can be gigabytes)."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()
+        self.tar = tarfile.open(fileobj=self.file, mode="w")
+        self.tar.add(IMAGES / "pip-install.sh", "images/pip-install.sh")
+        for d in ("images/ca", "images/wheels"):
+            info = tarfile.TarInfo(d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            self.tar.addfile(info)
+
+    def add(self, src: Path, arcname: str) -> None:
+        if src.is_dir():
+            for p in _files(src):
+                self.tar.add(p, f"{arcname}/{p.relative_to(src).as_posix()}")
+        else:
+            self.tar.add(src, arcname)
+
+    def add_text(self, arcname: str, text: str) -> None:
+        data = text.encode()
+        info = tarfile.TarInfo(arcname)
+        info.size, info.mode = len(data), 0o644
+        self.tar.addfile(info, io.BytesIO(data))
+
+    def close(self):
+        self.tar.close()
+        self.file.seek(0)
+        return self.file
+
+
+def _prepare(ctx: _Context, opts: BuildOptions, dockerfile: str, wheels: Path | None) -> None:
+    ctx.add_text("Dockerfile", (IMAGES / dockerfile).read_text())
+    if opts.ca_bundle:
+        ctx.add(opts.ca_bundle, "images/ca/ca.crt")
+    if wheels is not None:
+        for whl in sorted(wheels.glob("*.whl")):
+            ctx.tar.add(whl, f"images/wheels/{whl.name}")
+
+
+def _pip_download(requirements: list[str], dest: Path, opts: BuildOptions, echo) -> Path | None:
+    """A wheelhouse for ``requirements`` (host pip, host indexes), or None in network mode."""
+    if opts.pip_source == "network" or not requirements:
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", str(dest),
+           *requirements]
+    if Path(sys.executable).parent.joinpath("pip").exists() is False:
+        cmd[0:3] = ["pip"]
+    echo(f"wheelhouse: pip download {' '.join(requirements)} -> {dest}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RunnerError(f"pip download failed for {requirements}: {proc.stderr.strip()[-1500:]}",
+                          fix="check the pins, or build with --pip-source network [--ca-bundle FILE]")
+    return dest
+
+
+def _build(client, ctx: _Context, tag: str, buildargs: dict, labels: dict, opts: BuildOptions, echo) -> float:
+    """Run one build through the SDK, streaming its output; returns seconds."""
+    t0 = time.monotonic()
+    fileobj = ctx.close()
+    echo(f"build {tag} ({fileobj.seek(0, 2) / 2**20:.0f} MiB context)")
+    fileobj.seek(0)
+    stream = client.api.build(fileobj=fileobj, custom_context=True, tag=tag, buildargs=buildargs,
+                              labels=labels, network_mode="host", rm=True, forcerm=True,
+                              nocache=opts.no_cache, decode=True)
+    tail: list[str] = []
+    for chunk in stream:
+        if "error" in chunk:
+            raise RunnerError(f"building {tag} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]),
+                              fix="see the build output above")
+        line = chunk.get("stream") or ""
+        if line:
+            tail.append(line)
+            if line.startswith("Step ") or "Successfully" in line:
+                echo("  " + line.rstrip())
+    fileobj.close()
+    secs = time.monotonic() - t0
+    echo(f"built {tag} in {secs:.1f}s")
+    return secs
+
+
+def _has(client, tag: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def build_base(client, settings: Settings, opts: BuildOptions, echo, force: bool = False) -> str:
+    tag = base_tag(settings, "cpu")
+    if _has(client, tag) and not force:
+        return tag
+    base = opts.base_image or next((b for b in BASE_CANDIDATES if _has(client, b)), None)
+    if base is None:
+        raise RunnerError(f"no image to build {tag} FROM: none of {', '.join(BASE_CANDIDATES)} is present",
+                          fix="docker pull python:3.11-slim-bookworm, or without a registry: "
+                              "runner images bootstrap-base")
+    ctx = _Context()
+    _prepare(ctx, opts, "Dockerfile.base",
+             _pip_download([f"pydantic=={PYDANTIC_VERSION}"], CACHE / "wheels-base", opts, echo))
+    _build(client, ctx, tag, {"BASE_IMAGE": base, "PYDANTIC_VERSION": PYDANTIC_VERSION},
+           {f"{LABEL}.from": base}, opts, echo)
+    return tag
+
+
+def build_torch_base(client, settings: Settings, opts: BuildOptions, echo, force: bool = False) -> str:
+    tag = base_tag(settings, "torch")
+    if _has(client, tag) and not force:
+        return tag
+    cpu = build_base(client, settings, opts, echo)
+    torch, vision = TORCH_VERSIONS
+    ctx = _Context()
+    _prepare(ctx, opts, "Dockerfile.torch",
+             _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch", opts, echo))
+    _build(client, ctx, tag, {"BASE": cpu, "TORCH_VERSION": torch, "TORCHVISION_VERSION": vision},
+           {}, opts, echo)
+    return tag
+
+
+def _requirements(entry: Entry) -> list[str]:
+    req = entry.path / "requirements.txt"
+    if not req.is_file():
+        return []
+    return [ln.split("#", 1)[0].strip() for ln in req.read_text().splitlines()
+            if ln.split("#", 1)[0].strip()]
+
+
+def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions, echo) -> str:
+    m = entry.manifest
+    base = (build_torch_base if m.image.base == "torch" else build_base)(client, settings, opts, echo)
+    tag = image_name(settings.image_prefix, entry)
+    wheels = _pip_download(_requirements(entry), CACHE / "wheels" / m.name, opts, echo)
+    if wheels is not None and m.image.base == "torch":
+        # what the torch base already holds must not be copied into every torch analyzer's image
+        for whl in (CACHE / "wheelhouse-torch").glob("*.whl"):
+            (wheels / whl.name).unlink(missing_ok=True)
+    ctx = _Context()
+    _prepare(ctx, opts, "Dockerfile.analyzer", wheels)
+    for f in SDK_FILES:
+        ctx.add(REPO_ROOT / f, f)
+    ctx.add(REPO_ROOT / "shared_schema", "shared_schema")
+    ctx.add(entry.path, _rel(entry))
+    labels = {f"{LABEL}.analyzer": m.name, f"{LABEL}.version": m.version,
+              f"{LABEL}.manifest": json.dumps(m.model_dump(mode="json"), sort_keys=True),
+              f"{LABEL}.source-digest": source_digest(entry)}
+    _build(client, ctx, tag, {"BASE": base, "ANALYZER_DIR": _rel(entry), "APT_PACKAGES": " ".join(m.image.apt)},
+           labels, opts, echo)
+    return tag
+
+
+def build_images(settings: Settings, registry: Registry, names: list[str], opts: BuildOptions,
+                 echo=print, client=None) -> dict[str, str]:
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise UsageError(f"unknown analyzer(s): {', '.join(unknown)}", fix="runner list shows the names")
+    client = client or connect()
+    return {n: build_analyzer(client, settings, registry[n], opts, echo) for n in names}
+
+
+def bootstrap_base(echo=print, mirror: str | None = None, tag: str = BOOTSTRAP_TAG) -> str:
+    """Make a Python 3.11 bookworm image without a registry: debootstrap + ``docker import``."""
+    import shutil
+
+    if not shutil.which("debootstrap"):
+        raise RunnerError("debootstrap is not installed", fix="apt-get install -y debootstrap")
+    mirror = mirror or _debian_mirror()
+    with tempfile.TemporaryDirectory(prefix="rootfs-", dir="/var/tmp") as root:
+        echo(f"debootstrap bookworm from {mirror} (about a minute)")
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+                        "bookworm", root, mirror], check=True, stdout=subprocess.DEVNULL)
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "--change", "ENV LANG=C.UTF-8", "-", tag], stdin=tar.stdout, check=True)
+        tar.wait()
+    echo(f"imported {tag}")
+    return tag
+
+
+def _debian_mirror() -> str:
+    for src in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+        try:
+            text = src.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            words = line.split()
+            if line.startswith("URIs:") and len(words) > 1 and "security" not in words[1]:
+                return words[1]
+            if words[:1] == ["deb"] and "security" not in line:
+                return next(w for w in words[1:] if "://" in w)
+    return "http://deb.debian.org/debian"
+
+
+# -- CLI ----------------------------------------------------------------------
+def _opts(base_image, pip_source, ca_bundle, no_cache) -> BuildOptions:
+    return BuildOptions(base_image=base_image, pip_source=pip_source,
+                        ca_bundle=Path(ca_bundle) if ca_bundle else None, no_cache=no_cache)
+
+
+def _settings_registry(ctx) -> tuple[Settings, Registry]:
+    obj = ctx.find_root().obj
+    settings = obj.get("settings") if isinstance(obj, dict) and obj.get("settings") else Settings.from_env()
+    return settings, registry_for(settings)
+
+
+_build_options = [
+    click.option("--base-image", envvar="RUNNER_BASE_IMAGE", default=None,
+                 help=f"FROM of the cpu base (default: first present of {', '.join(BASE_CANDIDATES)})"),
+    click.option("--pip-source", type=click.Choice(["wheelhouse", "network"]), default="wheelhouse",
+                 envvar="RUNNER_BUILD_PIP_SOURCE", show_default=True),
+    click.option("--ca-bundle", envvar="RUNNER_BUILD_CA_BUNDLE", type=click.Path(exists=True, dir_okay=False),
+                 help="CA bundle pip trusts in the build (TLS-inspecting proxy)"),
+    click.option("--no-cache", is_flag=True),
+]
+
+
+def _with_build_options(f):
+    for opt in reversed(_build_options):
+        f = opt(f)
+    return f
+
+
+@click.group()
+def images():
+    """Docker images: one per analyzer, on a cpu or torch base."""
+
+
+@images.command("build")
+@click.argument("names", nargs=-1)
+@click.option("--bases-only", is_flag=True, help="only the cpu and torch bases")
+@_with_build_options
+@click.pass_context
+def build_cmd(ctx, names, bases_only, base_image, pip_source, ca_bundle, no_cache):
+    """Build the images of NAMES (default: every analyzer)."""
+    settings, registry = _settings_registry(ctx)
+    opts = _opts(base_image, pip_source, ca_bundle, no_cache)
+    echo = lambda s: click.echo(s, err=True)  # noqa: E731
+    if bases_only:
+        client = connect()
+        build_base(client, settings, opts, echo, force=no_cache)
+        build_torch_base(client, settings, opts, echo, force=no_cache)
+        return
+    for name, tag in build_images(settings, registry, list(names) or sorted(registry), opts, echo).items():
+        click.echo(f"{name:<30} {tag}")
+
+
+@images.command("status")
+@click.pass_context
+def status_cmd(ctx):
+    """Which analyzer images are built, stale or missing."""
+    settings, registry = _settings_registry(ctx)
+    for name, state in sorted(image_status(settings, registry).items()):
+        click.echo(f"{name:<30} {state:<8} {image_name(settings.image_prefix, registry[name])}")
+
+
+@images.command("bootstrap-base")
+@click.option("--mirror", default=None, help="Debian mirror (default: the one apt uses)")
+def bootstrap_cmd(mirror):
+    """Make local/debian-python:bookworm without a registry (debootstrap + docker import)."""
+    bootstrap_base(lambda s: click.echo(s, err=True), mirror)
+
+
+@images.command("smoke")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def smoke_cmd(ctx, names):
+    """Run each image on a small made clip in a container and validate its envelope."""
+    settings, registry = _settings_registry(ctx)
+    names = list(names) or sorted(registry)
+    failed = []
+    for name, env in smoke(settings, registry, names).items():
+        good = env.status.value == "ok" or (env.status.value == "skipped" and env.skip_reason
+                                             and env.skip_reason.value in HONEST_SKIPS)
+        detail = env.error.message if env.error else f"{env.duration_s:.2f}s"
+        click.echo(f"{'ok  ' if good else 'FAIL'} {name:<30} {env.status.value:<14} {detail}")
+        if not good:
+            failed.append(name)
+    if failed:
+        raise SystemExit(1)
+
+
+@images.command("compose-file")
+@click.option("--out", type=click.Path(path_type=Path), default=REPO_ROOT / "compose" / "build.yaml",
+              show_default=True)
+@click.pass_context
+def compose_cmd(ctx, out):
+    """Write compose/build.yaml (one service per analyzer) from the manifests."""
+    settings, registry = _settings_registry(ctx)
+    out.write_text(compose_file(settings, registry))
+    click.echo(str(out))
+
+
+#: skips that are a correct outcome on a smoke clip (no weights in the store, no GPU here)
+HONEST_SKIPS = ("model_absent", "needs_gpu", "no_audio")
+
+
+def _smoke_clip(path: Path) -> Path:
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
+                        "-f", "lavfi", "-i", "testsrc2=size=360x640:rate=30:duration=3",
+                        "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                        "-shortest", str(path)], check=True)
+    return path
+
+
+def smoke(settings: Settings, registry: Registry, names: list[str], work_root: Path | None = None):
+    """Run ``names`` on the docker backend on a 3 s made clip; ``{name: Envelope}`` for each."""
+    from runner.pipeline import AnalyzeRequest, analyze
+
+    clip = _smoke_clip(CACHE / "smoke.mp4")
+    with tempfile.TemporaryDirectory(prefix="smoke-", dir=work_root) as wr:
+        out = analyze(AnalyzeRequest(source=str(clip), only=names, backend="docker"),
+                      settings.with_(work_root=Path(wr)), registry=registry)
+        return {n: out.report.analyzers[n] for n in names if n in out.report.analyzers}
+
+
+def compose_file(settings: Settings, registry: Registry) -> str:
+    """compose/build.yaml: build one analyzer with ``docker-compose -f compose/build.yaml build NAME``."""
+    q = json.dumps
+    cpu, torch = base_tag(settings, "cpu"), base_tag(settings, "torch")
+    lines = ["# Made by `runner images compose-file` from the manifests; rebuild one analyzer with",
+             "#   docker-compose -f compose/build.yaml build base-cpu   (once; base-torch for torch analyzers)",
+             "#   docker-compose -f compose/build.yaml build NAME",
+             "# pip reaches PyPI from the build (network host); behind a TLS-inspecting proxy put its",
+             "# CA bundle at images/ca/ca.crt; offline, put the wheels in images/wheels/.",
+             'version: "2.4"', "services:",
+             "  base-cpu:", f"    image: {q(cpu)}", "    build:", "      context: ..",
+             "      dockerfile: images/Dockerfile.base", "      network: host", "      args:",
+             '        BASE_IMAGE: "${BASE_IMAGE:-python:3.11-slim-bookworm}"',
+             f'        PYDANTIC_VERSION: "{PYDANTIC_VERSION}"',
+             "  base-torch:", f"    image: {q(torch)}", "    build:", "      context: ..",
+             "      dockerfile: images/Dockerfile.torch", "      network: host", "      args:",
+             f"        BASE: {q(cpu)}", f"        TORCH_VERSION: {q(TORCH_VERSIONS[0])}",
+             f"        TORCHVISION_VERSION: {q(TORCH_VERSIONS[1])}"]
+    for name, e in sorted(registry.items()):
+        m = e.manifest
+        lines += [f"  {name}:", f"    image: {q(image_name(settings.image_prefix, e))}", "    build:",
+                  "      context: ..", "      dockerfile: images/Dockerfile.analyzer", "      network: host",
+                  "      args:", f"        BASE: {q(torch if m.image.base == 'torch' else cpu)}",
+                  f"        ANALYZER_DIR: {q(_rel(e))}", f"        APT_PACKAGES: {q(' '.join(m.image.apt))}",
+                  "      labels:", f"        {LABEL}.analyzer: {q(name)}", f"        {LABEL}.version: {q(m.version)}",
+                  f"        {LABEL}.manifest: {q(json.dumps(m.model_dump(mode='json'), sort_keys=True))}"]
+    return "\n".join(lines) + "\n"
