@@ -1,0 +1,79 @@
+"""Result of ``audio_analysis``: loudness, rhythm, spectral shape and silence over time.
+
+Levels are in dBFS (0 = digital full scale) or in LUFS as BS.1770-4 defines them,
+measured on the runner's mono 16 kHz track (so only approximately the loudness of
+the original stereo mix: content above 8 kHz is gone). Times are seconds.
+"""
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from shared_schema.results.common import ResultBase, Span
+
+__all__ = ["LoudnessSummary", "LoudnessPoint", "SpectralPoint", "Rhythm", "AudioAnalysisResult"]
+
+FLOOR_DB = -120.0  # levels of digital silence are reported as this floor, not -inf
+
+
+class LoudnessSummary(ResultBase):
+    integrated_lufs_approx: float | None = Field(
+        ge=FLOOR_DB, le=10, description="BS.1770-4 gated integrated loudness of the 16 kHz mono "
+                                        "track; None when every 400 ms block is under the -70 LUFS gate")
+    rms_dbfs: float = Field(ge=FLOOR_DB, le=0, description="RMS level of the whole track")
+    peak_dbfs: float = Field(ge=FLOOR_DB, le=0, description="sample peak (not true peak)")
+    loudness_range_lu: float | None = Field(
+        default=None, ge=0, description="spread (10th to 95th percentile) of gated 3 s short-term "
+                                        "loudness, after EBU Tech 3342; None when too few blocks")
+
+
+class LoudnessPoint(ResultBase):
+    t: float = Field(ge=0, description="centre of the window")
+    rms_dbfs: float = Field(ge=FLOOR_DB, le=0, description="RMS level over the series step")
+    momentary_lufs_approx: float = Field(ge=FLOOR_DB, le=10, description="K-weighted level of the "
+                                                                         "400 ms around t")
+
+
+class SpectralPoint(ResultBase):
+    t: float = Field(ge=0, description="centre of the window")
+    centroid_hz: float = Field(ge=0, le=8000)
+    rolloff_hz: float = Field(ge=0, le=8000, description="frequency under which 85% of the energy lies")
+    bandwidth_hz: float = Field(ge=0, le=8000)
+    flatness: float = Field(ge=0, le=1, description="0 = tonal, 1 = white noise")
+    zero_crossing_rate: float = Field(ge=0, le=1)
+
+
+class Rhythm(ResultBase):
+    tempo_bpm: float | None = Field(ge=0, le=400, description="None when no beat was found")
+    beat_times: list[float] = Field(description="seconds")
+    beat_regularity: float | None = Field(
+        default=None, ge=0, le=1, description="1 - coefficient of variation of the inter-beat "
+                                              "intervals (1 = metronomic); None with fewer than 3 beats")
+    onset_times: list[float]
+    onset_density_per_s: float = Field(ge=0)
+
+
+class AudioAnalysisResult(ResultBase):
+    method: str
+    sample_rate: int = Field(gt=0)
+    duration_s: float = Field(gt=0)
+    series_step_s: float = Field(gt=0)
+    loudness: LoudnessSummary
+    loudness_series: list[LoudnessPoint]
+    rhythm: Rhythm
+    spectral: SpectralPoint = Field(description="means over the non-silent part (all of it if silent)")
+    spectral_series: list[SpectralPoint]
+    silence_threshold_dbfs: float = Field(le=0)
+    min_silence_s: float = Field(gt=0)
+    silent_segments: list[Span]
+    silent_fraction: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> "AudioAnalysisResult":
+        limit = self.duration_s + 1e-3
+        if any(s.end > limit for s in self.silent_segments):
+            raise ValueError("a silent segment ends after the audio")
+        if any(t > limit for t in self.rhythm.beat_times + self.rhythm.onset_times):
+            raise ValueError("a beat or onset lies after the audio")
+        if self.rhythm.beat_times != sorted(self.rhythm.beat_times):
+            raise ValueError("beat times are not in order")
+        return self
