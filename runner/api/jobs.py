@@ -1,0 +1,189 @@
+"""Durable job store: one SQLite database under the API's data directory.
+
+A job's state moves ``queued -> running -> completed | failed | cancelled | interrupted``;
+``interrupted`` (the server stopped while it ran), ``failed`` and ``cancelled`` jobs can be
+queued again with :meth:`JobStore.retry`. Every call opens its own connection, so worker
+threads and request handlers share nothing but the file.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED = (
+    "queued", "running", "completed", "failed", "cancelled", "interrupted")
+STATES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED)
+FINISHED = frozenset({COMPLETED, FAILED, CANCELLED, INTERRUPTED})
+RETRYABLE = frozenset({FAILED, CANCELLED, INTERRUPTED})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT UNIQUE NOT NULL,
+    state            TEXT NOT NULL,
+    request          TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    started_at       TEXT,
+    finished_at      TEXT,
+    progress         TEXT NOT NULL DEFAULT '{}',
+    error            TEXT,
+    summary          TEXT,
+    report_path      TEXT,
+    runs             INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, seq);
+"""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Job:
+    id: str
+    state: str
+    request: dict[str, Any]
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    progress: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    report_path: str | None = None
+    runs: int = 0
+    cancel_requested: bool = False
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Job":
+        return cls(id=row["id"], state=row["state"], request=json.loads(row["request"]),
+                   created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+                   progress=json.loads(row["progress"] or "{}"),
+                   error=json.loads(row["error"]) if row["error"] else None,
+                   summary=json.loads(row["summary"]) if row["summary"] else None,
+                   report_path=row["report_path"], runs=row["runs"], cancel_requested=bool(row["cancel_requested"]))
+
+
+class JobStore:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as c:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.executescript(_SCHEMA)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._conn() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+
+    # -- reads ---------------------------------------------------------------
+    def get(self, job_id: str) -> Job | None:
+        with self._conn() as c:
+            row = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def list(self, limit: int = 50, offset: int = 0, state: str | None = None) -> tuple[list[Job], int]:
+        """Newest first."""
+        where, args = ("WHERE state = ?", [state]) if state else ("", [])
+        with self._conn() as c:
+            total = c.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
+            rows = c.execute(f"SELECT * FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                             [*args, limit, offset]).fetchall()
+        return [Job.from_row(r) for r in rows], total
+
+    def counts(self) -> dict[str, int]:
+        with self._conn() as c:
+            rows = c.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        return {s: 0 for s in STATES} | {r[0]: r[1] for r in rows}
+
+    # -- transitions ---------------------------------------------------------
+    def create(self, request: dict[str, Any]) -> Job:
+        job = Job(id=secrets.token_hex(8), state=QUEUED, request=request, created_at=now())
+        with self._tx() as c:
+            c.execute("INSERT INTO jobs (id, state, request, created_at) VALUES (?, ?, ?, ?)",
+                      (job.id, job.state, json.dumps(request), job.created_at))
+        return job
+
+    def claim_next(self) -> Job | None:
+        """The oldest queued job, now marked running; None when the queue is empty."""
+        with self._tx() as c:
+            row = c.execute("SELECT id FROM jobs WHERE state = ? ORDER BY seq LIMIT 1", (QUEUED,)).fetchone()
+            if row is None:
+                return None
+            c.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = NULL, progress = '{}', "
+                      "error = NULL, summary = NULL, runs = runs + 1, cancel_requested = 0 WHERE id = ?",
+                      (RUNNING, now(), row["id"]))
+            return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
+
+    def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE jobs SET progress = ? WHERE id = ? AND state = ?",
+                      (json.dumps(progress), job_id, RUNNING))
+
+    def finish(self, job_id: str, state: str, *, error: dict | None = None, summary: dict | None = None,
+               report_path: str | None = None) -> None:
+        assert state in FINISHED, state
+        with self._tx() as c:
+            c.execute("UPDATE jobs SET state = ?, finished_at = ?, error = ?, summary = ?, "
+                      "report_path = COALESCE(?, report_path) WHERE id = ?",
+                      (state, now(), json.dumps(error) if error else None,
+                       json.dumps(summary) if summary else None, report_path, job_id))
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued job at once; flag a running one (its worker stops it). None: no such job."""
+        with self._tx() as c:
+            row = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row["state"] == QUEUED:
+                c.execute("UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                          (CANCELLED, now(), json.dumps({"code": "cancelled",
+                                                         "message": "cancelled before it started"}), job_id))
+            elif row["state"] == RUNNING:
+                c.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+            return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+    def retry(self, job_id: str) -> Job | None:
+        """Queue a failed, cancelled or interrupted job again (same id). None: no such job."""
+        with self._tx() as c:
+            row = c.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row["state"] in RETRYABLE:
+                c.execute("UPDATE jobs SET state = ?, started_at = NULL, finished_at = NULL, error = NULL, "
+                          "summary = NULL, cancel_requested = 0 WHERE id = ?", (QUEUED, job_id))
+            return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+    def recover(self) -> list[str]:
+        """At start-up: jobs left running by a server that died are marked interrupted."""
+        with self._tx() as c:
+            ids = [r["id"] for r in c.execute("SELECT id FROM jobs WHERE state = ?", (RUNNING,)).fetchall()]
+            for job_id in ids:
+                c.execute("UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                          (INTERRUPTED, now(), json.dumps({
+                              "code": "interrupted", "message": "the server stopped while this job ran",
+                              "fix": f"POST /jobs/{job_id}/retry to run it again"}), job_id))
+        return ids

@@ -1,0 +1,270 @@
+"""A pool of worker threads that take queued jobs from the store and run them through the pipeline.
+
+The runner's CPU, memory and GPU budget is split between the workers, so N jobs at once never ask
+for more than one run alone may use. Cancelling a running job interrupts its executor, which stops
+its containers (or local processes); the report records what finished.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
+from runner.api.security import resolve_video_path
+from runner.api.settings import ApiSettings
+from runner.config import Settings
+from runner.errors import DownloadError, RunnerError, UsageError
+from runner.registry import Registry
+
+log = logging.getLogger("runner.api")
+MAX_NOTICES = 50
+
+
+class _Stopped(Exception):
+    """Raised from a progress callback to abandon a job before its executor exists."""
+
+
+@dataclass
+class _Active:
+    reason: str | None = None          # "cancelled" (DELETE) or "interrupted" (server stopping)
+    executor: Any = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            self.reason = self.reason or reason
+            ex = self.executor
+        if ex is not None:
+            ex.interrupt()
+
+    def attach(self, executor) -> None:
+        with self.lock:
+            self.executor = executor
+            reason = self.reason
+        if reason:
+            executor.interrupt()
+
+
+class JobProgress:
+    """The pipeline's progress interface, written through to the job's row."""
+
+    def __init__(self, store: JobStore, job_id: str, active: _Active):
+        self._store = store
+        self._id = job_id
+        self._active = active
+        self._lock = threading.Lock()
+        self._total = 0
+        self.phases: dict[str, dict] = {}
+        self.analyzers: dict[str, dict] = {}
+        self.notices: list[str] = []
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self._total = value
+        self._save()
+
+    def snapshot(self) -> dict[str, Any]:
+        done = sum(1 for a in self.analyzers.values() if a["state"] != "running")
+        return {"total": self._total, "done": done, "phases": self.phases, "analyzers": self.analyzers,
+                "notices": self.notices[-MAX_NOTICES:]}
+
+    def _save(self) -> None:
+        with self._lock:
+            self._store.set_progress(self._id, self.snapshot())
+
+    def phase(self, name: str, seconds: float, detail: str = "") -> None:
+        self.phases[name] = {"seconds": round(seconds, 3), "detail": detail}
+        self._save()
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text[:500])
+        self._save()
+        if self._active.reason and self._active.executor is None:
+            raise _Stopped(self._active.reason)
+
+    def started(self, name: str, attempt: int) -> None:
+        self.analyzers[name] = {"state": "running", "attempt": attempt}
+        self._save()
+
+    def finished(self, name: str, env) -> None:
+        self.analyzers[name] = {
+            "state": env.status.value, "attempts": max(1, len(env.attempts)) if env.attempts else 0,
+            "duration_s": env.duration_s, "degraded": env.degraded,
+            "skip_reason": env.skip_reason.value if env.skip_reason else None,
+            "error": env.error.message.splitlines()[0][:300] if env.error and env.error.message else None}
+        self._save()
+
+
+def options_to_params(options: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """``{"name.key": v}`` -> ``{"name": {"key": v}}`` (already validated by the app)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in (options or {}).items():
+        name, _, param = key.partition(".")
+        out.setdefault(name, {})[param] = value
+    return out
+
+
+class WorkerPool:
+    def __init__(self, store: JobStore, settings: Settings, api: ApiSettings, registry: Registry):
+        self.store = store
+        self.settings = settings
+        self.api = api
+        self.registry = registry
+        self.size = api.worker_count(settings.cpu_budget)
+        self._threads: list[threading.Thread] = []
+        self._active: dict[str, _Active] = {}
+        self._active_lock = threading.Lock()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._kicked = False
+        self._lock_fd: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> list[str]:
+        """Take the data directory, mark jobs a dead server left running as interrupted, start workers."""
+        lock_path = self.api.data_dir / "server.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"another server is using {self.api.data_dir}",
+                             fix="stop it, or give this one its own RUNNER_API_DATA_DIR") from None
+        self._lock_fd = fd
+        recovered = self.store.recover()
+        for job_id in recovered:
+            log.warning("job %s was running when the server stopped: marked interrupted", job_id)
+        for slot in range(self.size):
+            t = threading.Thread(target=self._loop, args=(self._slot_settings(slot),), name=f"api-worker-{slot}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+        return recovered
+
+    def stop(self, grace_s: float = 30.0) -> None:
+        """Stop taking jobs; interrupt running ones (they end ``interrupted`` and can be retried)."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        with self._active_lock:
+            active = list(self._active.values())
+        for a in active:
+            a.stop(INTERRUPTED)
+        deadline = time.monotonic() + grace_s
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self.store.recover()  # anything still running past the grace period
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def wake(self) -> None:
+        with self._wake:
+            self._kicked = True  # a worker between its empty claim and its wait must not sleep through this
+            self._wake.notify()
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop a running job; False if this pool is not running it."""
+        with self._active_lock:
+            a = self._active.get(job_id)
+        if a is None:
+            return False
+        a.stop(CANCELLED)
+        return True
+
+    def _slot_settings(self, slot: int) -> Settings:
+        n = self.size
+        s = self.settings
+        return s.with_(cpu_budget=s.cpu_budget / n, memory_budget=s.memory_budget // n, gpus=s.gpus[slot::n])
+
+    # -- the loop ----------------------------------------------------------
+    def _loop(self, settings: Settings) -> None:
+        while True:
+            with self._wake:
+                if self._stopping:
+                    return
+                self._kicked = False
+            try:
+                job = self.store.claim_next()
+            except Exception:  # a locked or broken database must not kill the worker
+                log.exception("could not read the job queue")
+                job = None
+            if job is None:
+                with self._wake:
+                    if not self._stopping and not self._kicked:
+                        self._wake.wait(1.0)
+                continue
+            self._run(job, settings)
+
+    def _run(self, job: Job, settings: Settings) -> None:
+        from runner.pipeline import AnalyzeRequest, analyze
+
+        active = _Active()
+        with self._active_lock:
+            self._active[job.id] = active
+        if self.store.get(job.id).cancel_requested:  # DELETE raced the claim
+            active.stop(CANCELLED)
+        progress = JobProgress(self.store, job.id, active)
+        report_path = self.api.data_dir / "reports" / f"{job.id}.json"
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        req = job.request
+        log.info("job %s started (run %d)", job.id, job.runs)
+        try:
+            if active.reason:
+                raise _Stopped(active.reason)
+            if req.get("video_path"):
+                # checked again now: the file may have been replaced by a symlink since it was queued
+                source = str(resolve_video_path(req["video_path"], self.api.video_roots))
+            else:
+                source = req["tiktok_url"]
+            outcome = analyze(AnalyzeRequest(source=source, only=req.get("analyzers") or None,
+                                             params=options_to_params(req.get("options")), out=report_path),
+                              settings, progress=progress, registry=self.registry, executor_hook=active.attach)
+        except _Stopped as stop:
+            self._finish_stopped(job.id, str(stop))
+        except DownloadError as exc:
+            self.store.finish(job.id, FAILED, error={"code": f"download_{exc.kind}", "message": exc.message,
+                                                     "fix": exc.fix})
+        except RunnerError as exc:
+            self.store.finish(job.id, FAILED, error={"code": _code(exc), "message": exc.message, "fix": exc.fix})
+        except Exception as exc:
+            log.exception("job %s failed", job.id)
+            self.store.finish(job.id, FAILED, error={
+                "code": "internal", "message": f"internal error ({type(exc).__name__}: {str(exc)[:300]})",
+                "fix": "see the server log"})
+        else:
+            r = outcome.report
+            summary = {"all_ok": r.all_ok, "counts": {s.value: n for s, n in r.counts.items() if n},
+                       "total_s": r.run.timings.total_s, "run_id": r.run.run_id}
+            if active.reason:
+                self._finish_stopped(job.id, active.reason, summary=summary, report_path=str(outcome.report_path))
+            else:
+                self.store.finish(job.id, COMPLETED, summary=summary, report_path=str(outcome.report_path))
+        finally:
+            with self._active_lock:
+                self._active.pop(job.id, None)
+            log.info("job %s finished: %s", job.id, self.store.get(job.id).state)
+
+    def _finish_stopped(self, job_id: str, reason: str, **kw) -> None:
+        if reason == CANCELLED:
+            err = {"code": "cancelled", "message": "cancelled while running; the report holds what finished"}
+        else:
+            err = {"code": "interrupted", "message": "the server stopped while this job ran",
+                   "fix": f"POST /jobs/{job_id}/retry to run it again"}
+        self.store.finish(job_id, CANCELLED if reason == CANCELLED else INTERRUPTED, error=err, **kw)
+
+
+def _code(exc: RunnerError) -> str:
+    name = type(exc).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
