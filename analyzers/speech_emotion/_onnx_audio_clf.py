@@ -1,0 +1,61 @@
+"""A waveform audio classifier exported to ONNX, from the model store.
+
+The contract a store model follows (checked when it loads, with an error that says what differs):
+one input, float32 ``[batch=1, samples]`` mono 16 kHz in [-1, 1]; first output ``[1, classes]``;
+class names in the model's metadata ``labels`` (comma-separated) or a ``labels.txt`` beside it;
+metadata ``output`` = ``logits`` (default, softmax applied here) or ``probabilities``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class ModelContractError(ValueError):
+    """The ONNX file does not follow the contract above."""
+
+
+class OnnxAudioClassifier:
+    def __init__(self, path: Path, threads: int = 1, device: str = "cpu"):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, threads)
+        opts.inter_op_num_threads = 1
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        self.session = ort.InferenceSession(str(path), opts, providers=providers)
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].type != "tensor(float)":
+            got = [(i.name, i.type, i.shape) for i in inputs]
+            raise ModelContractError(f"{path.name}: expected one float input [1, samples], got {got}")
+        self.input_name = inputs[0].name
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("labels"):
+            self.labels = [x.strip() for x in meta["labels"].split(",")]
+        elif (path.parent / "labels.txt").is_file():
+            self.labels = [x.strip() for x in (path.parent / "labels.txt").read_text().splitlines() if x.strip()]
+        else:
+            raise ModelContractError(f"{path.name}: no `labels` metadata and no labels.txt beside it")
+        self.output = meta.get("output", "logits")
+        if self.output not in ("logits", "probabilities"):
+            raise ModelContractError(f"{path.name}: metadata output={self.output!r}, expected logits|probabilities")
+        if int(meta.get("sample_rate", 16000)) != 16000:
+            raise ModelContractError(f"{path.name}: expects {meta['sample_rate']} Hz audio, the runner gives 16000")
+
+    def predict(self, samples: np.ndarray) -> dict[str, float]:
+        """Class probabilities for one clip of 16 kHz mono samples."""
+        out = self.session.run(None, {self.input_name: samples.astype(np.float32)[None, :]})[0]
+        scores = np.asarray(out, dtype=np.float64).reshape(-1)
+        if scores.size != len(self.labels):
+            raise ModelContractError(f"model gives {scores.size} scores for {len(self.labels)} labels")
+        if self.output == "logits":
+            scores = np.exp(scores - scores.max())
+        scores = np.clip(scores, 0, None)
+        total = scores.sum()
+        if not np.isfinite(total) or total <= 0:
+            raise ModelContractError("model output is not a usable score vector")
+        probs = scores / total
+        return {label: float(p) for label, p in zip(self.labels, probs)}
