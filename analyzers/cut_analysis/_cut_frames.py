@@ -1,0 +1,109 @@
+"""Per-frame measurements that cut detection shares: small frames, motion-compensated differences.
+
+Frames come from the shared ``dense`` set (grey, every frame). Differences are
+measured after aligning the previous frame by the global shift phase
+correlation finds, so handheld shake and pans do not look like content change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+SMALL_W = 64  # wide enough for phase correlation, small enough to be noise-free and fast
+MARGIN = 4  # px of the small frame ignored at the borders (content shifted in from outside)
+BLOCK = 8
+
+
+@dataclass
+class FrameStats:
+    """Everything measured once per frame and per consecutive pair."""
+
+    small: np.ndarray  # (N, h, w) float32 0..1, blurred
+    mean: np.ndarray  # (N,) mean luma 0..255 of the full dense frame
+    std: np.ndarray  # (N,) luma standard deviation 0..255
+    diff: np.ndarray  # (N,) diff[i] = aligned_diff(f[i-1], f[i]), 0..1; diff[0] = 0
+    shift: np.ndarray  # (N, 2) phase-correlation shift of f[i] against f[i-1], small-frame px
+
+
+def load_dense(frames) -> np.ndarray:
+    """Every frame of a FrameSet as one (N, H, W) uint8 array."""
+    first = frames.read(0)
+    out = np.empty((len(frames), *first.shape[:2]), np.uint8)
+    out[0] = first if first.ndim == 2 else cv2.cvtColor(first, cv2.COLOR_BGR2GRAY)
+    for i in range(1, len(frames)):
+        img = frames.read(i)
+        out[i] = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return out
+
+
+def small_frames(gray: np.ndarray) -> np.ndarray:
+    n, h, w = gray.shape
+    sh = max(8, int(round(SMALL_W * h / w)))
+    out = np.empty((n, sh, SMALL_W), np.float32)
+    for i in range(n):
+        s = cv2.resize(gray[i], (SMALL_W, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+        out[i] = cv2.GaussianBlur(s, (3, 3), 0) / 255.0
+    return out
+
+
+def aligned_diff(a: np.ndarray, b: np.ndarray, window: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """How much of the picture changed from ``a`` to ``b``, after undoing the global shift.
+
+    The median over blocks, not the mean over pixels: a hand or a person moving
+    through part of the frame changes a minority of blocks; a cut changes nearly all.
+    Flat blocks in both frames (letterbox bars, sky) carry no evidence and are left out.
+    """
+    # copies: opencv-python 4.13's phaseCorrelate applies the window to its inputs in place
+    (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), window)
+    shift = (0.0, 0.0)
+    moved = a
+    if response >= 0.05 and abs(dx) <= a.shape[1] / 4 and abs(dy) <= a.shape[0] / 4:
+        m = np.float32([[1, 0, dx], [0, 1, dy]])
+        moved = cv2.warpAffine(a, m, (a.shape[1], a.shape[0]), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        shift = (float(dx), float(dy))
+    raw, texture = _block_stats(a, b)
+    if moved is not a:
+        aligned, _ = _block_stats(moved, b)
+        raw = np.minimum(raw, aligned)  # never report more change than the unaligned frames show
+    active = (texture > 0.01) | (raw > 0.01)
+    if active.sum() < 4:
+        return float(raw.mean()), shift
+    return float(np.median(raw[active])), shift
+
+
+def _block_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: mean |b - a| and the larger of the two frames' spread (texture)."""
+    m = MARGIN
+    a, b = a[m:-m, m:-m], b[m:-m, m:-m]
+    h, w = (a.shape[0] // BLOCK) * BLOCK, (a.shape[1] // BLOCK) * BLOCK
+    shape = (h // BLOCK, BLOCK, w // BLOCK, BLOCK)
+    ab, bb = a[:h, :w].reshape(shape), b[:h, :w].reshape(shape)
+    diff = np.abs(ab - bb).mean(axis=(1, 3))
+    texture = np.maximum(ab.std(axis=(1, 3)), bb.std(axis=(1, 3)))
+    return diff, texture
+
+
+def measure(gray: np.ndarray) -> FrameStats:
+    small = small_frames(gray)
+    n = len(small)
+    window = _window(small.shape[1:])
+    diff = np.zeros(n, np.float32)
+    shift = np.zeros((n, 2), np.float32)
+    for i in range(1, n):
+        diff[i], shift[i] = aligned_diff(small[i - 1], small[i], window)
+    flat = gray.reshape(n, -1)
+    return FrameStats(small=small, mean=flat.mean(axis=1), std=flat.std(axis=1), diff=diff, shift=shift)
+
+
+def pair_diff(stats: FrameStats, i: int, j: int) -> float:
+    """Compensated difference between any two frames (for long-range comparisons)."""
+    return aligned_diff(stats.small[i], stats.small[j], _window(stats.small.shape[1:]))[0]
+
+
+@lru_cache(maxsize=4)
+def _window(shape: tuple[int, int]) -> np.ndarray:
+    return cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)

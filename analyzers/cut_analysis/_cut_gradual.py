@@ -1,0 +1,150 @@
+"""Gradual transitions: fades through black or white, and dissolves.
+
+Fades: a run of near-uniform dark (or bright) frames with content on both
+sides; the span runs from where the picture starts sinking towards that level
+to where it has finished rising out of it.
+
+Dissolves: frames a short time apart differ a lot although no consecutive pair
+does. A candidate is kept only if the frames in between are blends of the
+frames before and after it, with a blend weight that ramps from 0 to 1: the
+ramp's ends are the span. Camera moves, zooms and people walking also make
+distant frames differ, but their middle frames are not blends, so they fail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from _cut_frames import FrameStats, pair_diff
+
+FLAT_STD = 10.0  # luma spread (0..255) under which a frame is "uniform"
+LEVEL_STEP = 0.4  # grey levels per frame that still count as "still fading"
+BLEND_W = 32  # width the blend test runs at: coarse enough to forgive slow camera motion
+
+
+@dataclass(frozen=True)
+class Gradual:
+    start: int  # first frame of the transition
+    end: int  # last frame of the transition
+    mid: float  # the boundary, as a (fractional) frame index
+    kind: str  # "fade" | "dissolve"
+    via: str  # "black" | "white" | "blend"
+    confidence: float
+
+
+def find_fades(stats: FrameStats, fps: float, black_level: float) -> list[Gradual]:
+    n = len(stats.mean)
+    dark = (stats.mean < black_level) & (stats.std < FLAT_STD)
+    bright = (stats.mean > 255 - black_level) & (stats.std < FLAT_STD)
+    out: list[Gradual] = []
+    for mask, via in ((dark, "black"), (bright, "white")):
+        for b0, b1 in _runs(mask):
+            if b0 == 0 or b1 == n - 1:
+                continue  # fading in from / out to the ends of the video is no boundary
+            # a level that drops to 0 for black; for white, distance from white
+            level = stats.mean + stats.std if via == "black" else (255 - stats.mean) + stats.std
+            s = b0
+            while s > 0 and level[s - 1] > level[s] + LEVEL_STEP:
+                s -= 1
+            e = b1
+            while e < n - 1 and level[e + 1] > level[e] + LEVEL_STEP:
+                e += 1
+            if s == 0 or e == n - 1:
+                continue
+            # content on both sides: the frames outside the span are not uniform
+            if stats.std[s - 1] < FLAT_STD or stats.std[min(n - 1, e + 1)] < FLAT_STD:
+                continue
+            depth = min(level[s - 1], level[min(n - 1, e + 1)]) - level[b0:b1 + 1].min()
+            conf = float(np.clip(depth / 40.0, 0.3, 1.0))
+            out.append(Gradual(s, e, (b0 + b1) / 2, "fade", via, round(conf, 3)))
+    return sorted(out, key=lambda g: g.start)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    return [(int(a), int(b) - 1) for a, b in zip(idx[::2], idx[1::2])]
+
+
+def find_dissolves(stats: FrameStats, fps: float, blocked: list[tuple[int, int]],
+                   min_change: float, max_s: float = 3.0) -> list[Gradual]:
+    """Dissolves not overlapping ``blocked`` spans (cuts and fades already found)."""
+    n = len(stats.small)
+    tiny = np.stack([cv2.resize(f, (BLEND_W, max(4, int(round(BLEND_W * f.shape[0] / f.shape[1])))),
+                                interpolation=cv2.INTER_AREA) for f in stats.small])
+    found: list[Gradual] = []
+    for half in sorted({max(2, int(round(fps * s))) for s in (0.25, 0.5, 1.0)}):
+        far = np.zeros(n, np.float32)
+        for i in range(half, n - half):
+            far[i] = pair_diff(stats, i - half, i + half)
+        for i in _peaks(far, min_change, half):
+            g = _fit_dissolve(tiny, stats, i, 2 * half, fps, max_s, blocked)
+            if g and not any(_overlap((g.start, g.end), (f.start, f.end)) for f in found):
+                found.append(g)
+    return sorted(found, key=lambda g: g.start)
+
+
+def _peaks(x: np.ndarray, floor: float, radius: int) -> list[int]:
+    out = []
+    for i in np.argsort(-x):
+        if x[i] < floor:
+            break
+        lo, hi = max(0, i - radius), min(len(x), i + radius + 1)
+        if x[i] >= x[lo:hi].max() and all(abs(i - j) > radius for j in out):
+            out.append(int(i))
+    return out
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int], pad: int = 0) -> bool:
+    return a[0] <= b[1] + pad and b[0] <= a[1] + pad
+
+
+def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, fps: float,
+                  max_s: float, blocked: list[tuple[int, int]]) -> Gradual | None:
+    n = len(tiny)
+    a, b = max(0, centre - reach), min(n - 1, centre + reach)
+    for s0, e0 in blocked:  # stay inside the shots around the candidate
+        if e0 < centre:
+            a = max(a, e0 + 1)
+        elif s0 > centre:
+            b = min(b, s0 - 1)
+        else:
+            return None
+    if b - a < 6:
+        return None
+    x = tiny[a:b + 1].reshape(b - a + 1, -1).astype(np.float64)
+    A, B = x[:2].mean(axis=0), x[-2:].mean(axis=0)
+    d = B - A
+    dd = float(d @ d)
+    if dd < 1e-6:
+        return None
+    alpha = (x - A) @ d / dd
+    s, e, err = _fit_ramp(alpha)
+    length = e - s
+    if length < 3 or length > max_s * fps or err > 0.01:
+        return None  # a ramp of 1-2 frames is a cut; a bad fit is no blend
+    # middle frames must be explained by the blend far better than by either end
+    mid = [k for k in range(s + 1, e) if 0.2 <= alpha[k] <= 0.8] or [int((s + e) / 2)]
+    resid = np.abs(x[mid] - (A + np.outer(alpha[mid], d))).mean()
+    to_ends = min(np.abs(x[mid] - A).mean(), np.abs(x[mid] - B).mean())
+    if to_ends <= 0 or resid > 0.5 * to_ends:
+        return None
+    conf = float(np.clip(1.0 - resid / to_ends, 0.0, 1.0) * np.clip(1.0 - err / 0.01, 0.3, 1.0))
+    start, end = a + s, a + e
+    return Gradual(start, end, (start + end) / 2, "dissolve", "blend", round(conf, 3))
+
+
+def _fit_ramp(alpha: np.ndarray) -> tuple[int, int, float]:
+    """Best ``clip((k - s) / (e - s), 0, 1)`` through ``alpha``: (s, e, mean squared error)."""
+    m = len(alpha)
+    k = np.arange(m, dtype=np.float64)
+    best = (0, m - 1, np.inf)
+    for s in range(0, m - 1):
+        e = np.arange(s + 1, m)
+        model = np.clip((k[None, :] - s) / (e - s)[:, None], 0.0, 1.0)
+        err = ((model - alpha[None, :]) ** 2).mean(axis=1)
+        j = int(np.argmin(err))
+        if err[j] < best[2]:
+            best = (s, int(e[j]), float(err[j]))
+    return best

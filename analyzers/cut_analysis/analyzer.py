@@ -1,0 +1,114 @@
+"""Shot boundaries on every frame: hard cuts, dissolves, fades; the shot list and cut rate.
+
+Hard cuts: PySceneDetect's AdaptiveDetector (content score against its rolling
+neighbourhood) proposes them from the shared dense frames; each proposal is
+kept only if the picture really changed almost everywhere after undoing the
+global camera shift (``_cut_frames.aligned_diff``), which rejects shake, pans
+and a hand sweeping past the lens. Fades and dissolves, which the frame-to-
+frame score does not see, come from ``_cut_gradual``.
+"""
+from __future__ import annotations
+
+import statistics
+
+import cv2
+import numpy as np
+from scenedetect import AdaptiveDetector, FrameTimecode
+
+from _cut_frames import FrameStats, load_dense, measure
+from _cut_gradual import Gradual, find_dissolves, find_fades
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context
+from shared_schema.results.cuts import CutResult, Shot, Transition
+
+METHOD = ("hard cuts: PySceneDetect AdaptiveDetector (luma) confirmed by a shift-compensated block "
+          "difference; fades: runs of uniform frames; dissolves: long-range change whose middle "
+          "frames are blends of both ends")
+NEIGHBOURS = 5  # frames each side a confirmed cut's change is compared with
+
+
+class Analyzer(Base):
+    def analyze(self, ctx: Context) -> CutResult:
+        p = ctx.params
+        frames = ctx.frames("dense")
+        fps = frames.index.fps
+        gray = load_dense(frames)
+        stats = measure(gray)
+        min_gap = max(1, int(round(float(p["min_shot_s"]) * fps)))
+
+        fades = find_fades(stats, fps, float(p["black_level"]))
+        floor = float(p["cut_min"])
+        cuts = [(c, _cut_confidence(stats, c, floor)) for c in propose_cuts(gray, fps, min_gap)
+                if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
+        # a cut inside a fade is the fade's own steep part
+        cuts = [c for c in cuts if not any(f.start <= c[0] <= f.end + 1 for f in fades)]
+        blocked = [(c, c) for c, _ in cuts] + [(f.start, f.end) for f in fades]
+        dissolves = find_dissolves(stats, fps, blocked, float(p["cut_min"]))
+
+        transitions = _transitions(cuts, fades + dissolves, frames.times, min_gap)
+        return _result(transitions, frames.times, fps, len(gray))
+
+
+def propose_cuts(gray: np.ndarray, fps: float, min_gap: int) -> list[int]:
+    """AdaptiveDetector's cut frames (first frame of the new shot), fed the decoded frames."""
+    det = AdaptiveDetector(luma_only=True, min_scene_len=min_gap)
+    found: list[FrameTimecode] = []
+    for i, img in enumerate(gray):
+        found += det.process_frame(FrameTimecode(i, fps), cv2.cvtColor(img, cv2.COLOR_GRAY2BGR))
+    found += det.post_process(FrameTimecode(len(gray) - 1, fps))
+    return [tc.frame_num for tc in found if 0 < tc.frame_num < len(gray)]
+
+
+def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> bool:
+    d = stats.diff
+    lo, hi = max(1, i - NEIGHBOURS), min(len(d), i + NEIGHBOURS + 1)
+    around = np.r_[d[lo:i], d[i + 1:hi]]
+    base = float(np.median(around)) if len(around) else 0.0
+    return bool(d[i] >= floor and d[i] >= ratio * max(base, 1e-3))
+
+
+def _cut_confidence(stats: FrameStats, i: int, floor: float) -> float:
+    return float(np.clip(stats.diff[i] / (3 * floor), 0.3, 1.0))
+
+
+def _transitions(cuts: list[tuple[int, float]], gradual: list[Gradual], times: list[float],
+                 min_gap: int) -> list[Transition]:
+    n = len(times)
+    out: list[tuple[float, Transition]] = []
+    for i, conf in cuts:
+        out.append((i, Transition(kind="cut", start=times[i], end=times[i], t=times[i], frame=i,
+                                  confidence=round(conf, 3), via="content")))
+    for g in gradual:
+        first = min(n - 1, int(np.ceil(g.mid)))
+        t = (times[int(np.floor(g.mid))] + times[first]) / 2
+        out.append((g.mid, Transition(kind=g.kind, start=times[g.start], end=times[g.end],
+                                      t=round(t, 4), frame=first, confidence=g.confidence,
+                                      via=g.via)))
+    out.sort(key=lambda x: x[0])
+    kept: list[Transition] = []
+    for _, tr in out:  # two boundaries closer than the shortest shot: keep the stronger
+        if kept and tr.frame - kept[-1].frame < min_gap:
+            if tr.confidence > kept[-1].confidence:
+                kept[-1] = tr
+            continue
+        kept.append(tr)
+    return kept
+
+
+def _result(transitions: list[Transition], times: list[float], fps: float, n: int) -> CutResult:
+    starts = [0] + [tr.frame for tr in transitions]
+    ends = [f - 1 for f in starts[1:]] + [n - 1]
+    duration = n / fps
+    shots = []
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        start, end = times[a], (times[b + 1] if b + 1 < n else duration)
+        shots.append(Shot(index=k, start=start, end=round(end, 4), start_frame=a, end_frame=b,
+                          duration=round(end - start, 4)))
+    lengths = [s.duration for s in shots]
+    hard = sum(tr.kind == "cut" for tr in transitions)
+    return CutResult(
+        method=METHOD, fps=fps, frames=n, duration_s=round(duration, 4), transitions=transitions,
+        shots=shots, cut_count=len(transitions), hard_cuts=hard, gradual=len(transitions) - hard,
+        cuts_per_minute=round(len(transitions) / duration * 60, 3) if duration > 0 else 0.0,
+        mean_shot_s=round(statistics.fmean(lengths), 4),
+        median_shot_s=round(statistics.median(lengths), 4))

@@ -1,0 +1,125 @@
+"""Videos with known shot boundaries and camera motion, made with ffmpeg from real photos.
+
+Every shot is a slow pan over a different real photo (so shots are not still
+frames and a detector that mistakes motion for a cut is caught), joined by hard
+cuts (``concat``) or ``xfade`` dissolves and fades whose spans are known.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.media import MEDIA, ffmpeg
+
+PHOTOS = ("bus.jpg", "zidane.jpg", "scenetext01.jpg", "scenetext02.jpg")
+RATE = 30
+SIZE = (320, 568)  # 9:16 like a short video
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Known boundaries: hard cuts at instants, gradual ones as (start, end, kind)."""
+
+    cuts: list[float] = field(default_factory=list)
+    gradual: list[tuple[float, float, str]] = field(default_factory=list)
+
+    @property
+    def boundaries(self) -> list[float]:
+        """Every boundary as one instant (a gradual one at its middle)."""
+        return sorted(self.cuts + [(s + e) / 2 for s, e, _ in self.gradual])
+
+
+def _shot(photo: str, seconds: float, direction: int = 1) -> str:
+    """A filter chain panning slowly across a photo (input index filled in by the caller)."""
+    w, h = SIZE
+    # scale the photo to twice the output height, then move a window across it
+    speed = 40 * direction  # px/s on the scaled photo: visible motion, nothing like a cut
+    x0 = "(iw-ow)/2"
+    return (f"scale=-2:{2 * h},crop={w}:{h}:x='{x0}+{speed}*t':y='(ih-oh)/2',"
+            f"fps={RATE},trim=duration={seconds},setpts=PTS-STARTPTS,settb=AVTB,format=yuv420p,setsar=1")
+
+
+def _inputs(photos: list[str]) -> list[str]:
+    args: list[str] = []
+    for p in photos:
+        args += ["-loop", "1", "-framerate", str(RATE), "-i", str(MEDIA / p)]
+    return args
+
+
+def _encode(path: Path, args: list[str], graph: str) -> None:
+    ffmpeg(*args, "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
+           "-crf", "20", "-pix_fmt", "yuv420p", "-r", str(RATE), str(path))
+
+
+def hard_cuts(path: Path, seconds_each: tuple[float, ...] = (1.5, 2.0, 1.0, 1.5)) -> Truth:
+    """Panning shots of four photos joined by hard cuts."""
+    photos = [PHOTOS[i % len(PHOTOS)] for i in range(len(seconds_each))]
+    chains = [f"[{i}:v]{_shot(p, s, 1 if i % 2 else -1)}[s{i}]"
+              for i, (p, s) in enumerate(zip(photos, seconds_each))]
+    n = len(photos)
+    graph = ";".join(chains) + ";" + "".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[v]"
+    _encode(path, _inputs(photos), graph)
+    cuts, t = [], 0.0
+    for s in seconds_each[:-1]:
+        t += s
+        cuts.append(round(t, 4))
+    return Truth(cuts=cuts)
+
+
+def transitions(path: Path) -> Truth:
+    """cut, dissolve (0.8 s), fade through black (1.0 s), dissolve (0.5 s): 5 shots.
+
+    ``xfade`` overlaps the two shots: the transition runs over
+    ``[offset, offset + duration]`` of the output.
+    """
+    photos = list(PHOTOS) + [PHOTOS[0]]
+    lengths = [1.5, 2.0, 2.0, 2.2, 1.5]
+    chains = [f"[{i}:v]{_shot(p, s, 1 if i % 2 else -1)}[s{i}]"
+              for i, (p, s) in enumerate(zip(photos, lengths))]
+    # first a hard cut (concat of shots 0 and 1), then xfades on the running stream
+    steps = [("concat", 0.0), ("dissolve", 0.8), ("fadeblack", 1.0), ("dissolve", 0.5)]
+    graph = ";".join(chains) + ";[s0][s1]concat=n=2:v=1:a=0[c1]"
+    truth = Truth()
+    length = lengths[0] + lengths[1]
+    truth.cuts.append(lengths[0])
+    prev = "c1"
+    for k, (kind, dur) in enumerate(steps[1:], start=2):
+        offset = length - dur
+        xf = "fade" if kind == "dissolve" else kind
+        out = "v" if k == len(lengths) - 1 else f"c{k}"
+        graph += f";[{prev}][s{k}]xfade=transition={xf}:duration={dur}:offset={offset}[{out}]"
+        truth.gradual.append((round(offset, 4), round(offset + dur, 4),
+                              "fade" if kind == "fadeblack" else "dissolve"))
+        length = offset + lengths[k]
+        prev = out
+    _encode(path, _inputs(photos), graph)
+    return truth
+
+
+def camera_move(path: Path, move: str, seconds: float = 3.0, photo: str = "bus.jpg") -> Path:
+    """One shot over a real photo with a known camera move.
+
+    ``pan_right``: the window moves right over the photo (content moves left);
+    ``tilt_down``: the window moves down; ``zoom_in``: the window shrinks about
+    the centre; ``static``: the window stays put.
+    """
+    w, h = SIZE
+    big = f"scale=-2:{3 * h}"  # room to move; upscaled so sub-pixel steps stay smooth
+    moves = {
+        "pan_right": f"crop={w}:{h}:x='(iw-ow)/2-90+60*t':y='(ih-oh)/2'",
+        "pan_left": f"crop={w}:{h}:x='(iw-ow)/2+90-60*t':y='(ih-oh)/2'",
+        "tilt_down": f"crop={w}:{h}:x='(iw-ow)/2':y='(ih-oh)/2-90+60*t'",
+        "static": f"crop={w}:{h}",
+    }
+    if move in ("zoom_in", "zoom_out"):
+        # crop's size is fixed at start, so the photo is rescaled every frame (1.25x per
+        # second) and a fixed centred window is cut from it
+        h0 = int(1.2 * h) if move == "zoom_in" else int(1.2 * h * 1.25 ** seconds)
+        r = "1.25" if move == "zoom_in" else "0.8"
+        chain = f"scale=w=-2:h='{h0}*pow({r},t)':eval=frame,crop={w}:{h}"
+    else:
+        chain = f"{big},{moves[move]}"
+    graph = (f"[0:v]{chain},fps={RATE},trim=duration={seconds},setpts=PTS-STARTPTS,"
+             f"format=yuv420p,setsar=1[v]")
+    _encode(path, _inputs([photo]), graph)
+    return path
