@@ -287,7 +287,8 @@ class DockerBackend(Backend):
             self._remove(c)
 
     def _ours(self) -> list:
-        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={PROJECT}"})
+        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={PROJECT}"},
+                                          ignore_removed=True)
 
     def cleanup_stale(self) -> int:
         """Remove containers whose runner (same host, recorded pid) is gone; returns how many."""

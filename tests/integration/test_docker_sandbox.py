@@ -83,7 +83,7 @@ def drun(docker_settings, toy_registry):
 
 
 def run_containers(client, run_id: str) -> list:
-    return client.containers.list(all=True, filters={"label": f"org.tiktok-runner.run={run_id}"})
+    return client.containers.list(all=True, filters={"label": f"org.tiktok-runner.run={run_id}"}, ignore_removed=True)
 
 
 def assert_good_intact(outcome) -> None:
@@ -127,6 +127,9 @@ def _escape(env):
     for probe in ("net_tcp", "net_dns", "write_root", "write_app", "write_input", "write_input_media",
                   "write_models", "setuid_root", "chown"):
         assert p[probe].startswith("blocked"), f"{probe}: {p[probe]}"
+    for probe in ("write_root", "write_app", "write_input", "write_models"):
+        assert "Read-only file system" in p[probe], f"{probe}: {p[probe]}"
+    assert "unreachable" in p["net_tcp"] and "gaierror" in p["net_dns"]
     assert p["write_tmp"] == "ALLOWED" and p["write_out"] == "ALLOWED"
     assert p["uid"] == p["euid"] == "65534"
 
