@@ -24,6 +24,7 @@ from runner.registry import Registry
 
 log = logging.getLogger("runner.api")
 MAX_NOTICES = 50
+STOP_GRACE_S = 5.0
 
 
 class _Stopped(Exception):
@@ -41,14 +42,24 @@ class _Active:
             self.reason = self.reason or reason
             ex = self.executor
         if ex is not None:
-            ex.interrupt()
+            _interrupt(ex)
 
     def attach(self, executor) -> None:
         with self.lock:
             self.executor = executor
             reason = self.reason
         if reason:
-            executor.interrupt()
+            _interrupt(executor)
+
+
+def _interrupt(executor) -> None:
+    # The cancel flag first: each backend's launch loop sees it, stops its own container or process
+    # and records the analyzer as interrupted. Executor.interrupt() kills at once, and a process it
+    # kills can be seen as crashed before the flag is read, so it comes later, as the backstop.
+    executor.cancel.set()
+    timer = threading.Timer(STOP_GRACE_S, executor.interrupt)
+    timer.daemon = True
+    timer.start()
 
 
 class JobProgress:
@@ -248,6 +259,7 @@ class WorkerPool:
             summary = {"all_ok": r.all_ok, "counts": {s.value: n for s, n in r.counts.items() if n},
                        "total_s": r.run.timings.total_s, "run_id": r.run.run_id}
             if active.reason:
+                _mark_interrupted(outcome, active.reason)
                 self._finish_stopped(job.id, active.reason, summary=summary, report_path=str(outcome.report_path))
             else:
                 self.store.finish(job.id, COMPLETED, summary=summary, report_path=str(outcome.report_path))
@@ -263,6 +275,18 @@ class WorkerPool:
             err = {"code": "interrupted", "message": "the server stopped while this job ran",
                    "fix": f"POST /jobs/{job_id}/retry to run it again"}
         self.store.finish(job_id, CANCELLED if reason == CANCELLED else INTERRUPTED, error=err, **kw)
+
+
+def _mark_interrupted(outcome, reason: str) -> None:
+    """The pipeline marks a run interrupted only on Ctrl-C; a stop through the API is one too."""
+    from runner.merge import write_report
+
+    why = "cancelled through the API" if reason == CANCELLED else "the API server stopped"
+    run = outcome.report.run.model_copy(update={"interrupted": True,
+                                                "notices": [*outcome.report.run.notices, f"interrupted: {why}"]})
+    report = outcome.report.model_copy(update={"run": run})
+    for path in {outcome.report_path, outcome.workdir / "report.json"}:
+        write_report(report, path)
 
 
 def _code(exc: RunnerError) -> str:
