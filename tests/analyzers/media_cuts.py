@@ -101,7 +101,8 @@ def camera_move(path: Path, move: str, seconds: float = 3.0, photo: str = "bus.j
 
     ``pan_right``: the window moves right over the photo (content moves left);
     ``tilt_down``: the window moves down; ``zoom_in``: the window shrinks about
-    the centre; ``static``: the window stays put.
+    the centre; ``handheld``: the window wobbles a few pixels at 2-6 Hz; ``static``: the
+    window stays put.
     """
     w, h = SIZE
     big = f"scale=-2:{3 * h}"  # room to move; upscaled so sub-pixel steps stay smooth
@@ -112,11 +113,16 @@ def camera_move(path: Path, move: str, seconds: float = 3.0, photo: str = "bus.j
         "static": f"crop={w}:{h}",
     }
     if move in ("zoom_in", "zoom_out"):
-        # crop's size is fixed at start, so the photo is rescaled every frame (1.25x per
-        # second) and a fixed centred window is cut from it
-        h0 = int(1.2 * h) if move == "zoom_in" else int(1.2 * h * 1.25 ** seconds)
-        r = "1.25" if move == "zoom_in" else "0.8"
-        chain = f"scale=w=-2:h='{h0}*pow({r},t)':eval=frame,crop={w}:{h}"
+        # zoompan re-centres its window every frame (crop's size is fixed at start); the
+        # photo is enlarged first so its integer window positions step smoothly
+        z = f"pow(1.25,on/{RATE})" if move == "zoom_in" else f"pow(1.25,{seconds}-on/{RATE})"
+        chain = (f"scale=-2:{4 * h},zoompan=z='{z}':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2'"
+                 f":d=1:s={w}x{h}:fps={RATE}")
+    elif move == "handheld":
+        # two incommensurate wobbles per axis: a shaky hand, about 5 px at 320 px wide
+        jx = "4*sin(2*PI*3.1*t)+2.5*sin(2*PI*5.3*t+1)"
+        jy = "3*sin(2*PI*2.7*t+2)+2*sin(2*PI*6.1*t)"
+        chain = f"{big},crop={w}:{h}:x='(iw-ow)/2+{jx}':y='(ih-oh)/2+{jy}'"
     else:
         chain = f"{big},{moves[move]}"
     graph = (f"[0:v]{chain},fps={RATE},trim=duration={seconds},setpts=PTS-STARTPTS,"
