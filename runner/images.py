@@ -328,21 +328,47 @@ def images():
 
 @images.command("build")
 @click.argument("names", nargs=-1)
+@click.option("--base", "only_base", type=click.Choice(["cpu", "torch"]), default=None,
+              help="only analyzers on this base")
 @click.option("--bases-only", is_flag=True, help="only the cpu and torch bases")
+@click.option("--force", is_flag=True, help="rebuild images that are already up to date")
 @_with_build_options
 @click.pass_context
-def build_cmd(ctx, names, bases_only, base_image, pip_source, ca_bundle, no_cache):
-    """Build the images of NAMES (default: every analyzer)."""
+def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, ca_bundle, no_cache):
+    """Build the images of NAMES (default: every analyzer) that are missing or stale."""
     settings, registry = _settings_registry(ctx)
     opts = _opts(base_image, pip_source, ca_bundle, no_cache)
     echo = lambda s: click.echo(s, err=True)  # noqa: E731
+    client = connect()
     if bases_only:
-        client = connect()
-        build_base(client, settings, opts, echo, force=no_cache)
-        build_torch_base(client, settings, opts, echo, force=no_cache)
+        build_base(client, settings, opts, echo, force=force or no_cache)
+        if only_base != "cpu":
+            build_torch_base(client, settings, opts, echo, force=force or no_cache)
         return
-    for name, tag in build_images(settings, registry, list(names) or sorted(registry), opts, echo).items():
-        click.echo(f"{name:<30} {tag}")
+    names = list(names) or sorted(n for n, e in registry.items()
+                                  if only_base in (None, e.manifest.image.base))
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise UsageError(f"unknown analyzer(s): {', '.join(unknown)}", fix="runner list shows the names")
+    state = image_status(settings, {n: registry[n] for n in names})
+    todo = [n for n in names if force or no_cache or state[n] != "built"]
+    for n in names:
+        if n not in todo:
+            click.echo(f"{n:<30} up to date   {image_name(settings.image_prefix, registry[n])}")
+    t0 = time.monotonic()
+    failed = []
+    for name in todo:  # one broken analyzer must not stop the others' images
+        try:
+            tag = build_analyzer(client, settings, registry[name], opts, echo)
+        except RunnerError as exc:
+            failed.append(name)
+            click.echo(f"{name:<30} FAILED       {exc.message.splitlines()[0]}")
+            continue
+        click.echo(f"{name:<30} built        {tag}")
+    echo(f"{len(todo) - len(failed)} image(s) built in {time.monotonic() - t0:.0f}s")
+    if failed:
+        raise RunnerError(f"{len(failed)} image(s) failed to build: {', '.join(failed)}",
+                          fix=f"fix them, then: runner images build {' '.join(failed)}")
 
 
 @images.command("status")
@@ -419,7 +445,9 @@ def smoke(settings: Settings, registry: Registry, names: list[str], work_root: P
 
 def compose_file(settings: Settings, registry: Registry) -> str:
     """compose/build.yaml: build one analyzer with ``docker-compose -f compose/build.yaml build NAME``."""
-    q = json.dumps
+    def q(value: str) -> str:
+        return json.dumps(value).replace("$", "$$")  # compose would interpolate a lone $
+
     cpu, torch = base_tag(settings, "cpu"), base_tag(settings, "torch")
     lines = ["# Made by `runner images compose-file` from the manifests; rebuild one analyzer with",
              "#   docker-compose -f compose/build.yaml build base-cpu   (once; base-torch for torch analyzers)",
@@ -429,7 +457,7 @@ def compose_file(settings: Settings, registry: Registry) -> str:
              'version: "2.4"', "services:",
              "  base-cpu:", f"    image: {q(cpu)}", "    build:", "      context: ..",
              "      dockerfile: images/Dockerfile.base", "      network: host", "      args:",
-             '        BASE_IMAGE: "${BASE_IMAGE:-python:3.11-slim-bookworm}"',
+             '        BASE_IMAGE: "${BASE_IMAGE:-python:3.11-slim-bookworm}"  # compose reads it from the shell',
              f'        PYDANTIC_VERSION: "{PYDANTIC_VERSION}"',
              "  base-torch:", f"    image: {q(torch)}", "    build:", "      context: ..",
              "      dockerfile: images/Dockerfile.torch", "      network: host", "      args:",

@@ -1,0 +1,42 @@
+# Docker images: one per analyzer on a cpu or torch base (docs/docker.md). Included by the Makefile.
+RUNNER ?= $(BIN)/runner
+# extra `runner images build` options, e.g. IMAGE_ARGS="--pip-source network --ca-bundle /etc/ssl/certs/ca-certificates.crt"
+IMAGE_ARGS ?=
+# What CI builds beyond the cpu images: the torch base and these torch analyzers (the rest: make images)
+CI_TORCH_IMAGES ?= object_detection
+
+.PHONY: images image-% images-from images-bases images-smoke
+
+# Something to build the cpu base FROM: python:3.11-slim-bookworm when a registry answers,
+# else a local debootstrap (air-gapped hosts, and this project's machines).
+images-from: setup
+	@docker image inspect python:3.11-slim-bookworm >/dev/null 2>&1 \
+	  || docker image inspect local/debian-python:bookworm >/dev/null 2>&1 \
+	  || docker pull python:3.11-slim-bookworm \
+	  || $(RUNNER) images bootstrap-base
+
+images-bases: images-from
+	$(RUNNER) images build --bases-only $(IMAGE_ARGS)
+
+images: images-from
+	$(RUNNER) images build $(IMAGE_ARGS)
+
+image-%: images-from
+	$(RUNNER) images build --force $* $(IMAGE_ARGS)
+
+images-smoke:
+	$(RUNNER) images smoke $(NAMES)
+
+# CI: the cpu base and every cpu analyzer, the torch base and $(CI_TORCH_IMAGES); the toys'
+# images are built by the docker tests themselves (seconds each on the cpu base). A base that
+# fails stops CI; an analyzer image that fails does not: tests/integration/test_docker_images.py
+# then fails for it, next to every other test's result.
+ci-images:: images-from
+	@t0=$$(date +%s); \
+	$(RUNNER) images build --bases-only --base cpu $(IMAGE_ARGS) || exit 1; \
+	$(RUNNER) images build --base cpu $(IMAGE_ARGS) || echo "ci-images: WARNING some cpu images failed"; \
+	echo "ci-images: cpu base + cpu analyzers in $$(( $$(date +%s) - t0 ))s"; \
+	t1=$$(date +%s); \
+	$(RUNNER) images build --bases-only $(IMAGE_ARGS) || exit 1; \
+	$(RUNNER) images build $(CI_TORCH_IMAGES) $(IMAGE_ARGS) || echo "ci-images: WARNING $(CI_TORCH_IMAGES) failed"; \
+	echo "ci-images: torch base + $(CI_TORCH_IMAGES) in $$(( $$(date +%s) - t1 ))s"
