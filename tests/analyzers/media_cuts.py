@@ -51,9 +51,10 @@ def _encode(path: Path, args: list[str], graph: str) -> None:
            "-crf", "20", "-pix_fmt", "yuv420p", "-r", str(RATE), str(path))
 
 
-def hard_cuts(path: Path, seconds_each: tuple[float, ...] = (1.5, 2.0, 1.0, 1.5)) -> Truth:
-    """Panning shots of four photos joined by hard cuts."""
-    photos = [PHOTOS[i % len(PHOTOS)] for i in range(len(seconds_each))]
+def hard_cuts(path: Path, seconds_each: tuple[float, ...] = (1.5, 2.0, 1.0, 1.5),
+              photos: tuple[str, ...] | None = None) -> Truth:
+    """Panning shots of real photos (``PHOTOS`` in turn unless given) joined by hard cuts."""
+    photos = list(photos or [PHOTOS[i % len(PHOTOS)] for i in range(len(seconds_each))])
     chains = [f"[{i}:v]{_shot(p, s, 1 if i % 2 else -1)}[s{i}]"
               for i, (p, s) in enumerate(zip(photos, seconds_each))]
     n = len(photos)
