@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -67,10 +69,28 @@ def _rel(entry: Entry) -> str:
         return f"external/{entry.name}"
 
 
+_RESULTS_RE = re.compile(r"shared_schema\.results\.(\w+)|from shared_schema\.results import ([\w, ]+)")
+
+
+def _schema_sources(entry: Entry) -> list[Path]:
+    """The shared_schema files an analyzer depends on: the core, its result module, what it imports.
+
+    Other result modules are in the image too, but a change there does not change this analyzer.
+    """
+    schema = REPO_ROOT / "shared_schema"
+    modules = {"__init__", "common", entry.manifest.result.split(":")[0].rsplit(".", 1)[1]}
+    for p in _files(entry.path):
+        if p.suffix == ".py":
+            for a, b in _RESULTS_RE.findall(p.read_text(errors="replace")):
+                modules.update([a] if a else [x.strip() for x in b.split(",")])
+    return ([p for p in sorted(schema.glob("*.py"))]
+            + [schema / "results" / f"{m}.py" for m in sorted(modules) if (schema / "results" / f"{m}.py").is_file()])
+
+
 def source_digest(entry: Entry) -> str:
-    """Digest of everything an analyzer image is built from; a different one means stale."""
+    """Digest of what an analyzer image is built from; a different one means the image is stale."""
     h = hashlib.sha256()
-    srcs = [*_files(entry.path), *_files(REPO_ROOT / "shared_schema"), *(REPO_ROOT / f for f in SDK_FILES),
+    srcs = [*_files(entry.path), *_schema_sources(entry), *(REPO_ROOT / f for f in SDK_FILES),
             IMAGES / "Dockerfile.analyzer", IMAGES / "pip-install.sh"]
     for p in srcs:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
@@ -215,6 +235,10 @@ def build_torch_base(client, settings: Settings, opts: BuildOptions, echo, force
              _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch", opts, echo))
     _build(client, ctx, tag, {"BASE": cpu, "TORCH_VERSION": torch, "TORCHVISION_VERSION": vision},
            {}, opts, echo)
+    # the legacy builder keeps the install stage (~9 GB) as an untagged image: only a cache of
+    # what the tagged base already holds
+    pruned = client.images.prune(filters={"dangling": True, "label": f"{LABEL}.role=base-cpu"})
+    echo(f"pruned {(pruned.get('SpaceReclaimed') or 0) / 2**30:.1f} GiB of untagged build stages")
     return tag
 
 
@@ -230,11 +254,17 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
     m = entry.manifest
     base = (build_torch_base if m.image.base == "torch" else build_base)(client, settings, opts, echo)
     tag = image_name(settings.image_prefix, entry)
-    wheels = _pip_download(_requirements(entry), CACHE / "wheels" / m.name, opts, echo)
-    if wheels is not None and m.image.base == "torch":
-        # what the torch base already holds must not be copied into every torch analyzer's image
-        for whl in (CACHE / "wheelhouse-torch").glob("*.whl"):
-            (wheels / whl.name).unlink(missing_ok=True)
+    dest = CACHE / "wheels" / m.name
+    in_base = sorted((CACHE / "wheelhouse-torch").glob("*.whl")) if m.image.base == "torch" else []
+    if in_base and opts.pip_source == "wheelhouse":
+        # hard links: pip download finds torch "already downloaded" instead of copying 3 GB again
+        dest.mkdir(parents=True, exist_ok=True)
+        for whl in in_base:
+            if not (dest / whl.name).exists():
+                os.link(whl, dest / whl.name)
+    wheels = _pip_download(_requirements(entry), dest, opts, echo)
+    for whl in in_base:  # already in the torch base: not to be copied into every torch analyzer's image
+        (dest / whl.name).unlink(missing_ok=True)
     ctx = _Context()
     _prepare(ctx, opts, "Dockerfile.analyzer", wheels)
     for f in SDK_FILES:
