@@ -1,0 +1,97 @@
+"""cut_analysis and scene_segmentation on made videos whose boundaries are known, and on real footage."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from shared_schema.envelope import Status
+from shared_schema.results.cuts import CutResult, SceneResult
+from tests.analyzers import media_cuts
+from tests.conftest import require_env
+from tests.media import MEDIA
+
+FRAME = 1 / media_cuts.RATE
+SPAN_TOL = 0.15  # s: a gradual transition's ends, found from where the picture starts changing
+
+
+@pytest.fixture(scope="module")
+def hard_cut_video(tmp_path_factory) -> tuple[Path, media_cuts.Truth]:
+    path = tmp_path_factory.mktemp("cuts") / "hard.mp4"
+    return path, media_cuts.hard_cuts(path)
+
+
+@pytest.fixture(scope="module")
+def transitions_video(tmp_path_factory) -> tuple[Path, media_cuts.Truth]:
+    path = tmp_path_factory.mktemp("cuts") / "transitions.mp4"
+    return path, media_cuts.transitions(path)
+
+
+@pytest.fixture(scope="module")
+def revisit_video(tmp_path_factory) -> Path:
+    """bus, zidane, bus again, then two new places: scenes [0, 1, 2], [3], [4]."""
+    path = tmp_path_factory.mktemp("cuts") / "revisit.mp4"
+    media_cuts.hard_cuts(path, (1.5,) * 5, ("bus.jpg", "zidane.jpg", "bus.jpg", "scenetext01.jpg",
+                                            "scenetext02.jpg"))
+    return path
+
+
+def _cuts(out) -> CutResult:
+    env = out.report.analyzers["cut_analysis"]
+    assert env.status is Status.ok, env.error
+    return CutResult.model_validate(env.result)
+
+
+def test_hard_cuts_within_one_frame(run, settings, hard_cut_video):
+    require_env(settings, "cpu")
+    video, truth = hard_cut_video
+    res = _cuts(run(video, ["cut_analysis"]))
+    assert [tr.kind for tr in res.transitions] == ["cut"] * len(truth.cuts)
+    for tr, t in zip(res.transitions, truth.cuts):
+        assert abs(tr.t - t) <= FRAME + 1e-6, (tr.t, t)
+        assert tr.start == tr.end == tr.t and tr.confidence > 0.5
+    # the shots are the spans between the cuts, and the summary follows from them
+    assert [round(s.duration, 2) for s in res.shots] == [1.5, 2.0, 1.0, 1.5]
+    assert res.cut_count == 3 and res.hard_cuts == 3 and res.gradual == 0
+    assert math.isclose(res.cuts_per_minute, 30.0, abs_tol=0.5)
+    assert math.isclose(res.mean_shot_s, 1.5, abs_tol=0.04)
+    assert math.isclose(res.median_shot_s, 1.5, abs_tol=0.04)
+
+
+def test_dissolves_and_fades_found_with_their_span(run, settings, transitions_video):
+    require_env(settings, "cpu")
+    video, truth = transitions_video
+    res = _cuts(run(video, ["cut_analysis"]))
+    assert res.cut_count == 1 + len(truth.gradual) and len(res.shots) == 5
+    assert res.hard_cuts == 1 and res.gradual == len(truth.gradual)
+    cut, *gradual = res.transitions
+    assert cut.kind == "cut" and abs(cut.t - truth.cuts[0]) <= FRAME + 1e-6
+    for tr, (start, end, kind) in zip(gradual, truth.gradual):
+        assert tr.kind == kind, (tr, kind)
+        assert abs(tr.start - start) <= SPAN_TOL and abs(tr.end - end) <= SPAN_TOL, (tr, start, end)
+        assert start <= tr.t <= end
+    assert gradual[1].via == "black"
+    assert all(tr.via == "blend" for tr in (gradual[0], gradual[2]))
+
+
+@pytest.mark.slow
+def test_real_handheld_footage_has_no_cut(run, settings, assets):
+    """tree.avi: one continuous shot; a hand sweeps past the lens and leaves shake in the wind."""
+    require_env(settings, "cpu")
+    res = _cuts(run(MEDIA / "tree.avi", ["cut_analysis"]))
+    assert res.transitions == [] and len(res.shots) == 1
+    assert res.cuts_per_minute == 0 and math.isclose(res.shots[0].end, res.duration_s)
+
+
+def test_scenes_group_shots_of_the_same_place(run, settings, revisit_video):
+    require_env(settings, "cpu")
+    out = run(revisit_video, ["scene_segmentation"])  # pulls in cut_analysis (needs)
+    assert _cuts(out).cut_count == 4
+    env = out.report.analyzers["scene_segmentation"]
+    assert env.status is Status.ok, env.error
+    res = SceneResult.model_validate(env.result)
+    assert [s.shots for s in res.scenes] == [[0, 1, 2], [3], [4]]
+    for scene in res.scenes:
+        assert scene.start <= scene.representative_t < scene.end
+    assert [round(s.start, 2) for s in res.scenes] == [0.0, 4.5, 6.0]
