@@ -213,6 +213,7 @@ class DockerBackend(Backend):
         with self._lock:
             self._running[container.id] = container
         timed_out = cancelled = False
+        state: dict = {}
         try:
             deadline = t0 + spec.timeout_s
             while not self._exited(container):
@@ -227,10 +228,18 @@ class DockerBackend(Backend):
                 self._kill(container)
             state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
             self._save_logs(container, log_path)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            # the daemon went away mid-run: no exit code to trust, so the runner calls it crashed
+            duration = time.monotonic() - t0
+            with open(log_path, "ab") as log:
+                log.write(f"lost the container to a docker error: {exc}\n".encode())
         finally:
             with self._lock:
                 self._running.pop(container.id, None)
-            self._remove(container)
+            try:
+                self._remove(container)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass  # cleanup_stale() of the next run removes it
         code = state.get("ExitCode")
         oom = bool(state.get("OOMKilled"))
         # 128+N: the process died of signal N (with init=True, tini passes it on: 134 = SIGABRT)
