@@ -1,0 +1,158 @@
+"""YOLOv8-pose on the sampled frames: 17 keypoints per person, movement, raised hands, framing."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from _pose_track import IouTracker, file_sha256, model_format
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context, SkipAnalysis
+from shared_schema.envelope import SkipReason
+from shared_schema.results.common import Box, TimedValue
+from shared_schema.results.detection import (
+    KEYPOINT_NAMES, BodyPoseResult, FramePoses, FramingSpan, HandsSpan, Keypoint, Person,
+)
+
+FRAME_SET = "sampled"
+K = {name: i for i, name in enumerate(KEYPOINT_NAMES)}
+FACE = [K[n] for n in ("nose", "left_eye", "right_eye")]
+ARMS_HIPS = [K[n] for n in ("left_elbow", "right_elbow", "left_hip", "right_hip")]
+
+
+def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
+    """The store path the ``model`` param names -> (path, model name, source); skips when absent."""
+    for req in ctx.job.models:
+        if req.path == rel_path:
+            return ctx.model_path(req.name), req.name, req.source
+    if ctx.models_root is None or not (ctx.models_root / rel_path).exists():
+        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store",
+                           "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)")
+    return ctx.models_root / rel_path, Path(rel_path).stem, f"model store: {rel_path}"
+
+
+def raised_hands(kp: np.ndarray, seen: np.ndarray) -> str:
+    """A wrist above its shoulder (image y grows downwards), both seen."""
+    left = seen[K["left_wrist"]] and seen[K["left_shoulder"]] and kp[K["left_wrist"], 1] < kp[K["left_shoulder"], 1]
+    right = seen[K["right_wrist"]] and seen[K["right_shoulder"]] and kp[K["right_wrist"], 1] < kp[K["right_shoulder"], 1]
+    return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((bool(left), bool(right)), "none")
+
+
+def framing(seen: np.ndarray) -> str:
+    """How much of the body is in frame, from which keypoints the model is confident about.
+
+    YOLO-pose still places keypoints that are out of frame, with low confidence,
+    so "seen" is what tells the crop: ankles -> full body; hips or elbows -> half body
+    (a medium shot); only the face -> a close-up.
+    """
+    if seen[K["left_ankle"]] or seen[K["right_ankle"]] or (seen[K["left_knee"]] and seen[K["right_knee"]]):
+        return "full_body"
+    if seen[ARMS_HIPS].any():
+        return "half_body"
+    if seen[FACE].any():
+        return "face"
+    return "unknown"
+
+
+def _box(xyxyn) -> Box:
+    x1, y1, x2, y2 = (float(min(max(v, 0.0), 1.0)) for v in xyxyn)
+    return Box(x1=x1, y1=y1, x2=max(x2, x1), y2=max(y2, y1))
+
+
+def _spans(times: list[float], labels: list[str | None], end_of_video: float):
+    """Runs of equal non-None labels -> (start, end, label); end = the next analyzed frame's time."""
+    out, start, cur = [], None, None
+    for i, lab in enumerate(labels + [None]):
+        if lab != cur:
+            if cur is not None:
+                end = times[i] if i < len(times) else max(end_of_video, times[-1])
+                out.append((times[start], end, cur))
+            start, cur = i, lab
+    return out
+
+
+class Analyzer(Base):
+    def setup(self, ctx: Context) -> None:
+        from ultralytics import YOLO  # guarded: heavy, and it must see YOLO_OFFLINE first
+
+        self.rel = str(ctx.params["model"])
+        self.path, name, source = resolve_store_model(ctx, self.rel)
+        self.format = model_format(self.path)
+        self.model = YOLO(str(self.path), task="pose")
+        ctx.use_model(name, source, file_sha256(self.path))
+
+    def analyze(self, ctx: Context) -> BodyPoseResult:
+        p = ctx.params
+        conf, kth = float(p["conf"]), float(p["keypoint_conf"])
+        stride = max(1, int(p.get("stride", 1)))
+        if stride > 1:
+            ctx.degrade(f"analyzed every {stride}th sampled frame (stride={stride})")
+        frames = ctx.frames(FRAME_SET)
+        w, h = frames.index.width, frames.index.height
+        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]))
+        out: list[FramePoses] = []
+        pix: list[dict[int, tuple[np.ndarray, np.ndarray, float]]] = []  # per frame: track -> (kp px, seen, height px)
+        for k, i in enumerate(range(0, len(frames), stride)):
+            r = self.model.predict(frames.read(i), imgsz=int(p["imgsz"]), conf=conf, device=ctx.device,
+                                   verbose=False)[0]
+            n = len(r.boxes)
+            boxes = r.boxes.xyxyn.cpu().numpy() if n else np.zeros((0, 4))
+            scores = r.boxes.conf.cpu().numpy() if n else np.zeros(0)
+            kpn = r.keypoints.xyn.cpu().numpy() if n and r.keypoints is not None else np.zeros((0, 17, 2))
+            kpc = r.keypoints.conf.cpu().numpy() if n and r.keypoints is not None and r.keypoints.conf is not None \
+                else np.zeros((n, 17))
+            ids = tracker.update(k, boxes, np.zeros(n, int), scores)
+            persons, moved = [], {}
+            for b, s, kp, kc, tid in zip(boxes, scores, kpn, kpc, ids):
+                seen = kc >= kth
+                persons.append(Person(
+                    confidence=round(float(s), 4), box=_box(b), track_id=tid,
+                    keypoints=[Keypoint(name=nm, x=float(np.clip(x, 0, 1)), y=float(np.clip(y, 0, 1)),
+                                        confidence=round(float(np.clip(c, 0, 1)), 4))
+                               for nm, (x, y), c in zip(KEYPOINT_NAMES, kp, kc)],
+                    raised_hands=raised_hands(kp, seen), framing=framing(seen)))
+                moved[tid] = (kp * [w, h], seen, max((b[3] - b[1]) * h, 1.0))
+            out.append(FramePoses(t=frames.entries[i].t, persons=persons))
+            pix.append(moved)
+
+        times = [f.t for f in out]
+        energy = []
+        for k in range(1, len(out)):
+            dt = times[k] - times[k - 1]
+            vals = []
+            for tid, (kp, seen, height) in pix[k].items():
+                prev = pix[k - 1].get(tid)
+                if prev is None or dt <= 0:
+                    continue
+                both = seen & prev[1]
+                if both.sum() >= 3:  # fewer keypoints than that is noise, not movement
+                    d = np.linalg.norm(kp[both] - prev[0][both], axis=1).mean()
+                    vals.append(d / ((height + prev[2]) / 2) / dt)
+            if vals:
+                energy.append(TimedValue(t=times[k], value=round(float(np.mean(vals)), 5)))
+
+        duration = float(ctx.media.duration_s or 0)
+        hands = []
+        for tr in tracker.tracks:
+            labels = [None] * len(out)
+            for f, fr in enumerate(out):
+                for person in fr.persons:
+                    if person.track_id == tr.id and person.raised_hands != "none":
+                        labels[f] = person.raised_hands
+            hands += [HandsSpan(start=s, end=e, track_id=tr.id, hands=lab) for s, e, lab in _spans(times, labels, duration)]
+        hands.sort(key=lambda s: (s.start, s.track_id))
+
+        main = [max(fr.persons, key=lambda q: (q.box.x2 - q.box.x1) * (q.box.y2 - q.box.y1)).framing
+                if fr.persons else None for fr in out]
+        spans = [FramingSpan(start=s, end=e, framing=lab) for s, e, lab in _spans(times, main, duration)]
+        counted = Counter(m for m in main if m is not None)
+        total = sum(counted.values())
+        return BodyPoseResult(
+            model=self.rel, model_format=self.format, frame_set=FRAME_SET, conf_threshold=conf,
+            keypoint_threshold=kth, frames_analyzed=len(out), frames=out,
+            max_persons=max((len(f.persons) for f in out), default=0),
+            movement_energy=energy,
+            mean_movement_energy=round(float(np.mean([e.value for e in energy])), 5) if energy else None,
+            raised_hands=hands, framing=spans,
+            framing_share={f: round(c / total, 4) for f, c in counted.items()} if total else {})

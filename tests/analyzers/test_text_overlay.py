@@ -1,0 +1,90 @@
+"""text_overlay (EasyOCR, offline English models) on made captions and real scene text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared_schema.envelope import Status
+from shared_schema.results.text import TextOverlayResult
+from tests.conftest import require_env
+from tests.media import MEDIA, ffmpeg
+
+pytestmark = pytest.mark.slow
+
+#: (text, shown from, shown until) burnt into the captions clip
+CAPTIONS = [("FOLLOW FOR PART 2", 1.0, 3.5), ("LINK IN BIO", 4.0, 6.0)]
+SAMPLE_INTERVAL = 0.5  # the `sampled` set runs at 2 fps
+
+
+def _draw(text: str, start: float, end: float, y: str) -> str:
+    return (f"drawtext=text='{text}':fontcolor=white:fontsize=30:borderw=2:bordercolor=black:"
+            f"x=(w-tw)/2:y={y}:enable='between(t,{start},{end})'")
+
+
+@pytest.fixture(scope="module")
+def captions_video(tmp_path_factory) -> Path:
+    """6.5 s of moving test pattern (360x640) with two captions at known times."""
+    out = tmp_path_factory.mktemp("text") / "captions.mp4"
+    (t1, s1, e1), (t2, s2, e2) = CAPTIONS
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=360x640:rate=30:duration=6.5",
+           "-vf", ",".join([_draw(t1, s1, e1, "h*0.78"), _draw(t2, s2, e2, "h*0.15")]),
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+def _still(image: Path, out: Path) -> Path:
+    ffmpeg("-loop", "1", "-i", str(image), "-t", "2", "-r", "10",
+           "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+def _result(outcome) -> TextOverlayResult:
+    env = outcome.report.analyzers["text_overlay"]
+    assert env.status is Status.ok, (env.status, env.error, env.log_tail)
+    assert {m.name for m in env.models} == {"craft_mlt_25k", "english_g2"}
+    return TextOverlayResult.model_validate(env.result)
+
+
+def _words(res: TextOverlayResult) -> set[str]:
+    return {w.strip(".,:;!?'\"").upper() for s in res.segments for w in s.text.split()}
+
+
+@pytest.fixture(autouse=True)
+def _needs_torch_env(settings, assets):
+    require_env(settings, "torch")
+
+
+def test_captions_are_timed_segments(run, captions_video):
+    res = _result(run(captions_video, ["text_overlay"]))
+    for text, start, end in CAPTIONS:
+        hits = [s for s in res.segments if s.text.upper().replace("  ", " ") == text]
+        assert len(hits) == 1, (text, [(s.text, s.start, s.end) for s in res.segments])
+        seg = hits[0]
+        assert abs(seg.start - start) <= SAMPLE_INTERVAL, (text, seg.start)
+        assert abs(seg.end - end) <= SAMPLE_INTERVAL, (text, seg.end)
+        assert seg.horizontal == "center"
+        assert seg.kind == "overlay", (text, seg.overlay_score, seg.evidence)
+    by_text = {s.text.upper(): s for s in res.segments}
+    assert by_text["FOLLOW FOR PART 2"].vertical == "bottom" and by_text["LINK IN BIO"].vertical == "top"
+    assert res.overlay_text[:2] == [t for t, _, _ in CAPTIONS] or \
+        [t.upper() for t in res.overlay_text] == [t for t, _, _ in CAPTIONS]
+    # frames between the captions hold no caption text
+    gap = [f for f in res.frames if 3.6 < f.t < 3.95]
+    assert all(not any("FOLLOW" in b.text.upper() or "BIO" in b.text.upper() for b in f.boxes) for f in gap)
+
+
+@pytest.mark.parametrize("image, words", [
+    ("scenetext01.jpg", {"DOUBLE", "PARKING", "PROHIBITED"}),
+    ("scenetext02.jpg", set()),  # filled below from what a reader sees in the photo
+], ids=["scenetext01", "scenetext02"])
+def test_scene_text_is_read_once_per_still(run, tmp_path, image, words):
+    res = _result(run(_still(MEDIA / image, tmp_path / "still.mp4"), ["text_overlay"]))
+    assert res.has_text
+    assert words <= _words(res), sorted(_words(res))
+    # identical frames reuse the first reading instead of running OCR again
+    assert res.frames_ocr == 1 and res.frames_analyzed >= 3
+    assert all(f.boxes == res.frames[0].boxes for f in res.frames)
+    # each sign is one segment that spans the clip, not one per frame
+    assert all(s.frames == res.frames_analyzed for s in res.segments)
