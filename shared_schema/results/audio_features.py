@@ -43,7 +43,11 @@ class SpectralPoint(ResultBase):
 
 
 class Rhythm(ResultBase):
-    tempo_bpm: float | None = Field(ge=0, le=400, description="None when no beat was found")
+    tempo_bpm: float | None = Field(ge=0, le=400, description="60 / least-squares period of the tracked "
+                                    "beats (the tempogram estimate with fewer than 4 beats); None "
+                                    "when no beat was found")
+    tempogram_bpm: float | None = Field(ge=0, le=400, description="librosa's tempogram estimate, on "
+                                        "its coarse lag grid; it seeds the beat tracker")
     beat_times: list[float] = Field(description="seconds")
     beat_regularity: float | None = Field(
         default=None, ge=0, le=1, description="1 - coefficient of variation of the inter-beat "
