@@ -297,12 +297,18 @@ def bootstrap_base(echo=print, mirror: str | None = None, tag: str = BOOTSTRAP_T
     mirror = mirror or _debian_mirror()
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir="/var/tmp") as root:
         echo(f"debootstrap bookworm from {mirror} (about a minute)")
-        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-                        "bookworm", root, mirror], check=True, stdout=subprocess.DEVNULL)
+        boot = subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+                               "bookworm", root, mirror], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if boot.returncode != 0:
+            raise RunnerError(f"debootstrap failed: {boot.stderr.strip()[-800:]}",
+                              fix="check that the mirror answers (--mirror URL)")
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                        "--change", "ENV LANG=C.UTF-8", "-", tag], stdin=tar.stdout, check=True)
+        path = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        imp = subprocess.run(["docker", "import", "--change", path, "--change", "ENV LANG=C.UTF-8", "-", tag],
+                             stdin=tar.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         tar.wait()
+        if imp.returncode != 0:
+            raise RunnerError(f"docker import failed: {imp.stderr.strip()}", fix="is the daemon running? docker version")
     echo(f"imported {tag}")
     return tag
 
@@ -412,9 +418,12 @@ def status_cmd(ctx):
 
 @images.command("bootstrap-base")
 @click.option("--mirror", default=None, help="Debian mirror (default: the one apt uses)")
-def bootstrap_cmd(mirror):
+@click.option("--tag", default=BOOTSTRAP_TAG, show_default=True)
+def bootstrap_cmd(mirror, tag):
     """Make local/debian-python:bookworm without a registry (debootstrap + docker import)."""
-    bootstrap_base(lambda s: click.echo(s, err=True), mirror)
+    t0 = time.monotonic()
+    bootstrap_base(lambda s: click.echo(s, err=True), mirror, tag)
+    click.echo(f"{tag} in {time.monotonic() - t0:.0f}s")
 
 
 @images.command("smoke")

@@ -66,6 +66,7 @@ def bench() -> list[str]:
             lines.append(f"{label:<6} per-analyzer overhead: median {statistics.median(over.values()):.3f}s, "
                          f"max {over[worst]:.3f}s ({worst}); wall {rep.run.timings.total_s:.2f}s [{counts}]")
     if over_d and over_l:
-        lines.append(f"overhead docker/local: median x{statistics.median(over_d.values()) / max(1e-3, statistics.median(over_l.values())):.1f}")
+        ratio = statistics.median(over_d.values()) / max(1e-3, statistics.median(over_l.values()))
+        lines.append(f"overhead docker/local: median x{ratio:.1f}")
     lines.append(f"wall time docker/local: x{rep_d.run.timings.total_s / rep_l.run.timings.total_s:.2f}")
     return lines

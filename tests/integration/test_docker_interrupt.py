@@ -74,6 +74,7 @@ def test_cleanup_spares_a_live_runners_containers(docker_client, docker_settings
             "tiktok-runner/toy_good:1.0.0", command=["sleep", "30"], network_mode="none",
             labels={**c.labels, f"{LABEL}.runner-start": "1"})
         assert backend.cleanup_stale() == 1
-        assert c2.id not in [x.id for x in docker_client.containers.list(all=True, filters=PROJECT_FILTER, ignore_removed=True)]
+        left = docker_client.containers.list(all=True, filters=PROJECT_FILTER, ignore_removed=True)
+        assert c2.id not in [x.id for x in left]
     finally:
         c.remove(force=True)
