@@ -1,0 +1,164 @@
+"""cut_analysis against the PySceneDetect CLI, and extraction against a bare decode.
+
+1. Accuracy and time on made videos whose boundaries are known (hard cuts;
+   a cut, two dissolves and a fade through black; a revisit): our analyzer on
+   the shared dense frames against ``scenedetect detect-content`` and
+   ``detect-adaptive`` (the cpu environment's console script) decoding the file
+   themselves. F1 counts a boundary found when it falls within a truth
+   boundary's span (a cut's instant) widened by 1.5 frames, one to one.
+2. ``runner.extract`` (the one decode that feeds every analyzer) against
+   ``ffmpeg -f null`` decoding the same video: the decode-once floor.
+
+Times are the best of ``REPEAT`` runs (the machine is shared).
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from runner.config import REPO_ROOT, Settings
+from runner.extract import extract
+from runner.probe import probe
+from shared_schema.paths import FRAME_SETS, Workdir
+from tests.analyzers import media_cuts
+from tests.conftest import ANALYZERS, run_analyzers
+from tests.media import MEDIA, testsrc
+
+REPEAT = 3
+TOL = 1.5 / media_cuts.RATE
+DETECTORS = ("detect-content", "detect-adaptive")
+
+
+def _spans(truth: media_cuts.Truth) -> list[tuple[float, float]]:
+    return sorted([(t, t) for t in truth.cuts] + [(s, e) for s, e, _ in truth.gradual])
+
+
+def _score(found: list[float], truth: list[tuple[float, float]]) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives), each truth matched at most once."""
+    left = list(truth)
+    tp = 0
+    for t in sorted(found):
+        hit = next((s for s in left if s[0] - TOL <= t <= s[1] + TOL), None)
+        if hit:
+            left.remove(hit)
+            tp += 1
+    return tp, len(found) - tp, len(left)
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _scenedetect(video: Path, detector: str, out: Path) -> tuple[list[float], float]:
+    exe = REPO_ROOT / ".venvs" / "cpu" / "bin" / "scenedetect"
+    if not exe.exists():
+        raise RuntimeError(f"{exe} missing: run `runner envs build cpu`")
+    best, cuts = float("inf"), []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        subprocess.run([str(exe), "-q", "-i", str(video), "-o", str(out), detector,
+                        "list-scenes", "-s", "-f", "scenes.csv"], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t0)
+        with open(out / "scenes.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        cuts = [float(r["Start Time (seconds)"]) for r in rows[1:]]
+    return cuts, best
+
+
+def _ours(settings: Settings, video: Path) -> tuple[list[float], float, float]:
+    """Boundary instants, analyzer seconds, analyzer + extraction seconds (best runs)."""
+    best_a, best_total, found = float("inf"), float("inf"), []
+    for _ in range(REPEAT):
+        out = run_analyzers(settings, video, ["cut_analysis"])
+        env = out.report.analyzers["cut_analysis"]
+        if not env.ok:
+            raise RuntimeError(f"cut_analysis {env.status.value}: {env.error}")
+        found = [tr["t"] for tr in env.result["transitions"]]
+        a = out.report.run.timings.analyzers_s.get("cut_analysis", env.duration_s)
+        best_a = min(best_a, a)
+        best_total = min(best_total, a + out.report.run.timings.extract_s)
+    return found, best_a, best_total
+
+
+def _accuracy(tmp: Path) -> list[str]:
+    videos = {
+        "hard cuts": (tmp / "hard.mp4", media_cuts.hard_cuts(tmp / "hard.mp4")),
+        "dissolve+fade": (tmp / "trans.mp4", media_cuts.transitions(tmp / "trans.mp4")),
+        "revisit": (tmp / "revisit.mp4", media_cuts.hard_cuts(
+            tmp / "revisit.mp4", (1.5,) * 5, ("bus.jpg", "zidane.jpg", "bus.jpg", "scenetext01.jpg",
+                                               "scenetext02.jpg"))),
+    }
+    settings = Settings.from_env().with_(analyzers_dirs=(ANALYZERS,), work_root=tmp / "runs",
+                                         backend="local")
+    totals = {k: [0, 0, 0] for k in ("ours", *DETECTORS)}
+    gradual_hits = {k: 0 for k in totals}
+    times = {k: 0.0 for k in (*totals, "ours+extract")}
+    lines = []
+    for label, (video, truth) in videos.items():
+        spans = _spans(truth)
+        grad = [(s, e) for s, e, _ in truth.gradual]
+        found, t_an, t_total = _ours(settings, video)
+        results = {"ours": found}
+        times["ours"] += t_an
+        times["ours+extract"] += t_total
+        for det in DETECTORS:
+            results[det], t = _scenedetect(video, det, tmp / "sd")
+            times[det] += t
+        parts = []
+        for k, f in results.items():
+            tp, fp, fn = _score(f, spans)
+            totals[k] = [a + b for a, b in zip(totals[k], (tp, fp, fn))]
+            gradual_hits[k] += len(grad) - _score(f, grad)[2]
+            parts.append(f"{k} F1 {_f1(tp, fp, fn):.2f}")
+        lines.append(f"{label:14s} ({len(spans)} boundaries, {len(grad)} gradual): " + ", ".join(parts))
+    n_grad = sum(len(v[1].gradual) for v in videos.values())
+    for k, (tp, fp, fn) in totals.items():
+        lines.append(f"{k:16s} all videos: F1 {_f1(tp, fp, fn):.2f} (tp {tp} fp {fp} fn {fn}); "
+                     f"gradual found {gradual_hits[k]}/{n_grad}")
+    for det in DETECTORS:
+        lines.append(f"time: scenedetect {det} (decodes the file) / cut_analysis on shared frames = "
+                     f"{times[det] / times['ours']:.2f}x  ({times[det]:.2f}s vs {times['ours']:.2f}s; "
+                     f"with our extraction {times['ours+extract']:.2f}s: "
+                     f"{times[det] / times['ours+extract']:.2f}x)")
+    return lines
+
+
+def _decode_floor(tmp: Path) -> list[str]:
+    clip = testsrc(tmp / "clip720.mp4", seconds=10, size="720x1280")
+    lines = []
+    for label, video in (("720x1280 10 s testsrc2", clip), ("vtest.avi 768x576 79.5 s", MEDIA / "vtest.avi")):
+        if not video.exists():
+            continue
+        media = probe(video)
+        floor = _best(lambda: subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(video),
+                                              "-f", "null", "-"], check=True))
+        for sets, audio in ((["dense"], False), (list(FRAME_SETS), media.has_audio)):
+            def once() -> None:
+                wd = Workdir(Path(tempfile.mkdtemp(dir=tmp)))
+                extract(video, media, wd, [FRAME_SETS[s] for s in sets], audio)
+                shutil.rmtree(wd.root)
+            t = _best(once)
+            lines.append(f"extract {'+'.join(sets)}{' +audio' if audio else ''} on {label}: "
+                         f"{t / floor:.2f}x the bare decode ({t:.2f}s vs ffmpeg -f null {floor:.2f}s)")
+    return lines
+
+
+def _best(fn) -> float:
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench() -> list[str]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench_cuts_"))
+    try:
+        return _accuracy(tmp) + _decode_floor(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
