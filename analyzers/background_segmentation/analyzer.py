@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from _selfie_seg import SelfieSegmenter, sha256
+from _selfie_seg import MODEL_FILES, SelfieSegmenter, sha256
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.segmentation import (BackgroundChange, BackgroundSegmentationResult,
@@ -38,6 +38,8 @@ class Analyzer(Base):
         variant = ctx.params["model"]
         if variant == "auto":
             variant = "landscape" if frame.shape[1] > frame.shape[0] else "general"
+        if variant not in MODEL_FILES:
+            raise ValueError(f"param model={variant!r}: use auto or one of {sorted(MODEL_FILES)}")
         if variant not in self.segmenters:
             seg = SelfieSegmenter(variant, ctx.params["precision"], ctx.threads)
             ctx.use_model(f"selfie_segmentation_{variant}",
@@ -67,10 +69,10 @@ class Analyzer(Base):
             out.append(SegmentationFrame(t=entry.t, foreground_ratio=round(1.0 - float(background.mean()), 4),
                                          background_distance=None if distance is None else round(distance, 4)))
             prev = (hsv, background)
-        variants = {s.path.name for s in self.segmenters.values()}
+        # a clip mixing orientations used both models; "general" then names the main one
+        model = None if seg is None else "landscape" if set(self.segmenters) == {"landscape"} else "general"
         return BackgroundSegmentationResult(
-            method="mediapipe_selfie_segmentation",
-            model=None if seg is None else "landscape" if variants == {"selfie_segmentation_landscape.tflite"} else "general",
+            method="mediapipe_selfie_segmentation", model=model,
             precision=p["precision"], model_dtype=None if seg is None else str(seg.input_dtype),
             threshold=threshold, change_threshold=change_threshold, frame_set=FRAME_SET,
             frames_analyzed=len(out),
