@@ -121,6 +121,24 @@ def _motion_intensity(label: str, magnitude: float) -> float:
     return max(0.0, min(1.0, magnitude / ref))
 
 
+#: loudness this far below the clip's loudest moment counts as silence (0)
+LOUDNESS_FLOOR_DB = -50.0
+
+
+def _relative_loudness(points: list[tuple[float, float, float]]) -> list[SpanValue]:
+    """(start, end, dBFS) -> 0..1 relative to the loudest point (1), over LOUDNESS_FLOOR_DB."""
+    top = max((db for _, _, db in points), default=0.0)
+    return [SpanValue(start=a, end=b, value=round(max(0.0, 1.0 - (db - top) / LOUDNESS_FLOOR_DB), 4))
+            for a, b, db in points]
+
+
+def _count_by_t(times: list[float]) -> list[SpanValue]:
+    counts: dict[float, int] = {}
+    for t in times:
+        counts[t] = counts.get(t, 0) + 1
+    return [SpanValue(start=t, end=t, value=float(n)) for t, n in sorted(counts.items())]
+
+
 def _read_cuts(res) -> dict:
     return {"cuts": [tr.t for tr in res.transitions]}
 
@@ -130,9 +148,65 @@ def _read_camera(res) -> dict:
                        for s in res.timeline]}
 
 
+def _read_audio_analysis(res) -> dict:
+    half = res.series_step_s / 2
+    return {"audio_energy": _relative_loudness(
+        [(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series])}
+
+
+def _read_audio_environment(res) -> dict:
+    series = res.spectral.rms_dbfs_series
+    step = series[1].t - series[0].t if len(series) > 1 else 0.5
+    return {"audio_energy": _relative_loudness([(p.t, p.t + step, p.value) for p in series]),
+            "speech": [Span(start=s.start, end=s.end) for s in res.timeline if s.label == "speech"]}
+
+
+def _read_speech_flow(res) -> dict:
+    return {"speech": list(res.speech_spans)}
+
+
+def _read_transcript(res) -> dict:
+    words = [TextSpan(start=w.start, end=w.end, text=w.word.strip())
+             for seg in res.segments for w in seg.words if w.word.strip()]
+    if not words:  # transcribed without word timestamps: phrases are the finest unit
+        words = [TextSpan(start=seg.start, end=seg.end, text=seg.text.strip())
+                 for seg in res.segments if seg.text.strip()]
+    return {"words": words, "speech": [Span(start=seg.start, end=seg.end) for seg in res.segments]}
+
+
+def _read_text(res) -> dict:
+    return {"overlays": [TextSpan(start=s.start, end=s.end, text=s.text) for s in res.segments]}
+
+
+def _read_objects(res) -> dict:
+    return {"persons": [SpanValue(start=p.t, end=p.t, value=p.value) for p in res.person_count]}
+
+
+def _read_pose(res) -> dict:
+    return {"persons": [SpanValue(start=f.t, end=f.t, value=float(len(f.persons))) for f in res.frames]}
+
+
+def _read_eyes(res) -> dict:
+    return {"faces": [SpanValue(start=f.t, end=f.t, value=float(f.faces)) for f in res.frames]}
+
+
+def _read_ages(res) -> dict:
+    return {"faces": _count_by_t([o.t for tr in res.tracks for o in tr.observations])}
+
+
+#: analyzer -> reader; earlier entries win when two supply the same series
 READERS = {
     "cut_analysis": _read_cuts,
     "camera_analysis": _read_camera,
+    "audio_analysis": _read_audio_analysis,
+    "speech_flow": _read_speech_flow,
+    "speech_transcription": _read_transcript,
+    "audio_environment": _read_audio_environment,
+    "text_overlay": _read_text,
+    "object_detection": _read_objects,
+    "body_pose": _read_pose,
+    "eye_tracking": _read_eyes,
+    "age_estimation": _read_ages,
 }
 
 

@@ -1,0 +1,23 @@
+"""cross_analyzer_intelligence: fuses every other analyzer's result (it runs last, as a final stage)."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from _fusion import FusionParams, build
+from _gather import gather
+
+from analyzers.base import Analyzer as Base
+from analyzers.base import Context
+from shared_schema.results.cross import CrossResult
+
+
+class Analyzer(Base):
+    def analyze(self, ctx: Context) -> CrossResult:
+        types = {f.name: f.type for f in fields(FusionParams)}
+        p = FusionParams(**{k: (int(v) if types[k] in (int, "int") else float(v))
+                            for k, v in ctx.params.items() if k in types})
+        # a final analyzer's job lists every other selected analyzer as upstream
+        envelopes = {name: ctx.upstream(name) for name in ctx.job.upstream}
+        inputs = gather(envelopes, lambda name: ctx.upstream_result(name), ctx.media.duration_s)
+        ctx.log.info("inputs used: %s; missing: %s", inputs.used, [m.name for m in inputs.missing])
+        return build(inputs, p)

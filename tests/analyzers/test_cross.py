@@ -1,0 +1,215 @@
+"""cross_analyzer_intelligence: the pure ``build`` on any inputs, and the analyzer in the pipeline
+with all, some and none of its inputs ok."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from runner.config import REPO_ROOT
+from shared_schema.envelope import Envelope, ErrorInfo, SkipReason, Status
+from shared_schema.results import resolve_result_model
+from shared_schema.results.cross import CrossInputs, CrossResult
+from shared_schema.results.temporal import READERS, InputState, Signals, SpanValue, TextSpan
+from shared_schema.results.common import Span
+from tests.conftest import require_env
+
+sys.path.insert(0, str(REPO_ROOT / "analyzers" / "cross_analyzer_intelligence"))
+from _fusion import build  # noqa: E402
+from _gather import gather  # noqa: E402
+
+NAME = "cross_analyzer_intelligence"
+
+# ---- pure build ----------------------------------------------------------------
+
+
+def test_build_combines_signals_per_second():
+    sig = Signals(
+        duration=6.0, cuts=[0.5, 4.2],
+        audio_energy=[SpanValue(start=0, end=3, value=0.2), SpanValue(start=3, end=6, value=0.9)],
+        speech=[Span(start=1.0, end=2.5)],
+        words=[TextSpan(start=1.0, end=1.3, text="Follow"), TextSpan(start=1.3, end=1.5, text="for"),
+               TextSpan(start=1.5, end=1.8, text="part"), TextSpan(start=1.8, end=2.2, text="two")],
+        overlays=[TextSpan(start=0.5, end=3.0, text="FOLLOW FOR PART 2")],
+        persons=[SpanValue(start=t / 2, end=t / 2, value=1.0 if t >= 8 else 0.0) for t in range(12)],
+        sources={"cuts": "cut_analysis"})
+    res = build(CrossInputs(signals=sig, used=["cut_analysis"],
+                            missing=[InputState(name="camera_analysis", status="failed", reason="boom")]))
+    assert [(r.start, r.end) for r in res.timeline] == [(float(i), float(i + 1)) for i in range(6)]
+    assert [r.cuts for r in res.timeline] == [1, 0, 0, 0, 1, 0]
+    assert res.timeline[1].words == ["Follow", "for", "part", "two"] and res.timeline[0].words == []
+    assert res.timeline[4].audio_energy == pytest.approx(0.9) and res.timeline[0].audio_energy == pytest.approx(0.2)
+    assert res.timeline[0].motion is None  # camera motion was not available
+    assert res.timeline[4].persons == 1.0 and res.timeline[0].persons == 0.0
+    # hook: cut, speech, text found; persons absent in the first 3 s; motion unknown
+    assert res.hook.cuts == 1 and res.hook.first_cut_t == 0.5 and res.hook.speech_onset == 1.0
+    assert res.hook.first_text == "FOLLOW FOR PART 2" and res.hook.person_visible is False
+    assert "camera motion" in res.hook.unavailable and 0 < res.hook.score < 1
+    # alignment: follow, for, part spoken while the text is up; "2" is not a token (too short)
+    item, = res.alignment.items
+    assert item.matched == ["follow", "for", "part"] and item.spoken_at == 1.0 and item.lag_s == 0.5
+    # key moments carry their signals; events within 0.5 s of each other are one moment
+    assert [(m.t, m.signals) for m in res.key_moments] == [
+        (0.5, ["cut", "text appears: 'FOLLOW FOR PART 2'", "speech starts"]),
+        (3.0, ["audio rises 0.20 -> 0.90"]),
+        (4.0, ["person appears", "cut"])]
+    assert res.key_moments[0].score == 1.0 and res.key_moments[1].score < res.key_moments[2].score
+    assert res.inputs_used == ["cut_analysis"] and res.inputs_missing[0].status == "failed"
+
+
+def test_build_with_nothing_is_still_a_result():
+    res = build(CrossInputs(signals=Signals(duration=2.5)))
+    assert len(res.timeline) == 3 and res.timeline[-1].end == 2.5
+    assert res.hook.cues_checked == 0 and res.hook.score == 0 and len(res.hook.unavailable) == 7
+    assert res.alignment.available is False and res.key_moments == []
+
+
+# ---- property: build never raises on valid inputs ---------------------------------
+
+_t = st.floats(min_value=0, max_value=70, allow_nan=False)
+_v = st.floats(min_value=0, max_value=1, allow_nan=False)
+_count = st.floats(min_value=0, max_value=20, allow_nan=False)
+
+
+def _span_of(value, make):
+    return st.tuples(_t, _t, value).map(lambda x: make(min(x[0], x[1]), max(x[0], x[1]), x[2]))
+
+
+def _opt(s):
+    return st.none() | st.lists(s, max_size=15)
+
+
+_signals = st.builds(
+    Signals,
+    duration=st.floats(min_value=0, max_value=65, allow_nan=False),
+    cuts=_opt(_t),
+    motion=_opt(_span_of(_v, lambda a, b, v: SpanValue(start=a, end=b, value=v))),
+    audio_energy=_opt(_span_of(_v, lambda a, b, v: SpanValue(start=a, end=b, value=v))),
+    speech=_opt(_span_of(st.none(), lambda a, b, _: Span(start=a, end=b))),
+    words=_opt(_span_of(st.text(max_size=12), lambda a, b, s: TextSpan(start=a, end=b, text=s))),
+    overlays=_opt(_span_of(st.text(max_size=30), lambda a, b, s: TextSpan(start=a, end=b, text=s))),
+    persons=_opt(_span_of(_count, lambda a, b, v: SpanValue(start=a, end=a, value=v))),
+    faces=_opt(_span_of(_count, lambda a, b, v: SpanValue(start=a, end=b, value=v))),
+)
+_states = st.lists(st.builds(InputState, name=st.sampled_from(sorted(READERS)),
+                             status=st.sampled_from([s.value for s in Status] + ["no_envelope"]),
+                             reason=st.none() | st.text(max_size=20)), max_size=5, unique_by=lambda s: s.name)
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sig=_signals, missing=_states)
+def test_build_never_raises(sig, missing):
+    res = build(CrossInputs(signals=sig, missing=missing))
+    CrossResult.model_validate(res.model_dump(mode="json"))
+    assert res.timeline[0].start == 0 and res.timeline[-1].end == pytest.approx(sig.duration)
+    assert all(0 <= r.activity <= 1 for r in res.timeline)
+
+
+# ---- property: any mix of upstream statuses and (broken) results ----------------
+
+_MODELS = {n: resolve_result_model(r) for n, r in {
+    "cut_analysis": "shared_schema.results.cuts:CutResult",
+    "camera_analysis": "shared_schema.results.motion:CameraResult",
+    "audio_analysis": "shared_schema.results.audio_features:AudioAnalysisResult",
+    "speech_flow": "shared_schema.results.speech:SpeechFlow",
+    "speech_transcription": "shared_schema.results.speech:Transcript",
+    "audio_environment": "shared_schema.results.speech:AudioEnvironment",
+    "text_overlay": "shared_schema.results.text:TextOverlayResult",
+    "object_detection": "shared_schema.results.detection:ObjectDetectionResult",
+    "body_pose": "shared_schema.results.detection:BodyPoseResult",
+    "eye_tracking": "shared_schema.results.faces:EyeTrackingResult",
+    "age_estimation": "shared_schema.results.faces:AgeEstimationResult",
+}.items()}
+
+_garbage = st.none() | st.just({}) | st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=5), max_size=3)
+
+
+def _envelope(name):
+    return st.none() | st.builds(
+        lambda status, result, reason: Envelope(
+            analyzer=name, analyzer_version="1.0.0", status=status, result=result,
+            skip_reason=reason if status is Status.skipped else None,
+            error=None if status is Status.ok else ErrorInfo(type="X", message="why")),
+        st.sampled_from(list(Status)), _garbage, st.sampled_from(list(SkipReason)))
+
+
+@st.composite
+def _envelopes(draw):
+    names = draw(st.lists(st.sampled_from(sorted(READERS) + ["color_analysis", "qwen2_vl_temporal"]),
+                          unique=True, max_size=13))
+    return {n: draw(_envelope(n)) for n in names}
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(envs=_envelopes(), duration=st.floats(min_value=0, max_value=60, allow_nan=False))
+def test_gather_any_statuses_never_raises(envs, duration):
+    inputs = gather(envs, lambda n: _MODELS[n].model_validate(envs[n].result), duration)
+    res = build(inputs)
+    named = set(res.inputs_used) | {m.name for m in res.inputs_missing}
+    assert named == set(READERS) and not set(res.inputs_used) & {m.name for m in res.inputs_missing}
+    for m in res.inputs_missing:
+        env = envs.get(m.name, "absent")
+        expected = ("not_selected" if env == "absent" else "no_envelope" if env is None
+                    else env.status.value if env.status is not Status.ok or env.result is None
+                    else "invalid_result")
+        assert m.status == expected
+    assert set(res.inputs_ignored) == {n for n in envs if n not in READERS}
+
+
+# ---- through the pipeline ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_all_inputs_ok(run, settings, sample_video):
+    require_env(settings, "cpu")
+    out = run(sample_video, ["cut_analysis", "camera_analysis", "audio_analysis", NAME])
+    for up in ("cut_analysis", "camera_analysis", "audio_analysis"):
+        assert out.report.analyzers[up].status is Status.ok, (up, out.report.analyzers[up].error)
+    env = out.report.analyzers[NAME]
+    assert env.status is Status.ok, env.error
+    res = CrossResult.model_validate(env.result)
+    assert set(res.inputs_used) == {"cut_analysis", "camera_analysis", "audio_analysis"}
+    assert {m.name: m.status for m in res.inputs_missing} == {
+        n: "not_selected" for n in READERS if n not in res.inputs_used}
+    assert res.signal_sources == {"cuts": "cut_analysis", "motion": "camera_analysis",
+                                  "audio_energy": "audio_analysis"}
+    assert len(res.timeline) == 4
+    assert all(r.cuts is not None and r.motion is not None and r.audio_energy is not None for r in res.timeline)
+    # a steady 440 Hz tone: every second is near the clip's peak loudness
+    assert all(r.audio_energy > 0.8 for r in res.timeline)
+
+
+@pytest.mark.slow
+def test_some_inputs_failed(run, settings, sample_video):
+    require_env(settings, "cpu")
+    # camera_analysis times out (the runner kills it: no envelope); toy_abort crashes and is not an
+    # input; cut_analysis and audio_analysis are ok
+    out = run(sample_video, ["cut_analysis", "camera_analysis", "audio_analysis", "toy_abort", NAME],
+              camera_analysis={"timeout_s": 0.01})
+    env = out.report.analyzers[NAME]
+    assert env.status is Status.ok, env.error
+    res = CrossResult.model_validate(env.result)
+    assert res.inputs_used == ["cut_analysis", "audio_analysis"]
+    missing = {m.name: m for m in res.inputs_missing}
+    assert missing["camera_analysis"].status == "no_envelope"
+    assert all(missing[n].status == "not_selected" for n in READERS if n not in
+               ("cut_analysis", "audio_analysis", "camera_analysis"))
+    assert res.inputs_ignored == ["toy_abort"]
+    assert all(r.motion is None and r.cuts is not None for r in res.timeline)
+
+
+def test_all_inputs_failed(run, settings, sample_video):
+    require_env(settings, "core")
+    # limits nothing can meet: every input times out (or is skipped where its env is absent)
+    ups = ["cut_analysis", "camera_analysis", "audio_analysis"]
+    out = run(sample_video, [*ups, NAME], **{u: {"timeout_s": 0.01} for u in ups})
+    env = out.report.analyzers[NAME]
+    assert env.status is Status.ok, env.error
+    res = CrossResult.model_validate(env.result)
+    assert res.inputs_used == [] and res.signal_sources == {}
+    missing = {m.name: m for m in res.inputs_missing}
+    for u in ups:
+        assert out.report.analyzers[u].status is not Status.ok
+        assert missing[u].status == "no_envelope" and missing[u].reason
+    assert len(res.timeline) == 4 and res.hook.cues_checked == 0 and res.key_moments == []
