@@ -121,13 +121,16 @@ class Analyzer(Base):
 
     def _classify(self, ctx: Context, x: np.ndarray, duration: float) -> EventClassifier:
         try:
-            path = ctx.model_path("audio-events")
+            path = ctx.model_path("audio-events") / "events.onnx"
         except SkipAnalysis as exc:
             return EventClassifier(used=False, reason=f"{exc.message}; fix: {exc.fix}")
+        if not path.is_file():
+            req = ctx.model_requirement("audio-events")
+            return EventClassifier(used=False, reason=f"no events.onnx in {req.path} in the model store; fix: {req.fix}")
         from _onnx_audio_clf import OnnxAudioClassifier
 
         clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
-        ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}", _sha256(path))
+        ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}{path.name}", _sha256(path))
         window = float(ctx.params.get("classifier_window_s", 1.0))
         min_score = float(ctx.params.get("classifier_min_score", 0.3))
         hop = int(window * SAMPLE_RATE)

@@ -35,15 +35,25 @@ class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         self.clf, self.model_reason = None, None
         try:
-            path = ctx.model_path("speech-emotion")
+            path = ctx.model_path("speech-emotion") / "model.onnx"
         except SkipAnalysis as exc:  # optional: the lexicon and prosody parts still run
             self.model_reason = f"{exc.message}; fix: {exc.fix}"
             return
-        from _onnx_audio_clf import OnnxAudioClassifier
+        if not path.is_file():
+            req = ctx.model_requirement("speech-emotion")
+            self.model_reason = f"no model.onnx in {req.path} in the model store; fix: {req.fix}"
+            return
+        from _onnx_audio_clf import ModelContractError, OnnxAudioClassifier
 
-        self.clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
+        try:
+            self.clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
+        except ModelContractError as exc:  # a wrong store file must not cost the lexicon and prosody parts
+            self.model_reason = f"store model rejected: {exc}"
+            ctx.degrade(self.model_reason)
+            return
         self.model_name = path.name
-        ctx.use_model("speech-emotion", f"store:{ctx.model_requirement('speech-emotion').path}", _sha256(path))
+        ctx.use_model("speech-emotion", f"store:{ctx.model_requirement('speech-emotion').path}{path.name}",
+                      _sha256(path))
 
     def analyze(self, ctx: Context) -> SpeechEmotion:
         x = read_wav(ctx.audio_path)
@@ -52,9 +62,9 @@ class Analyzer(Base):
         transcript = ctx.upstream_result("speech_transcription", Transcript) \
             if "speech_transcription" in ctx.job.upstream else None
         if transcript is not None:
+            import vaderSentiment
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-            import vaderSentiment
             lexicon = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
             ctx.use_model("vader-lexicon", f"package:{lexicon}", _sha256(lexicon))
             vader = SentimentIntensityAnalyzer()

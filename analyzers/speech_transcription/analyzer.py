@@ -71,6 +71,8 @@ class Analyzer(Base):
         if not multilingual:
             language = "en"
         beam_size = int(ctx.params.get("beam_size", 5))
+        if ctx.job.overrides:  # a retry after an OOM or a timeout runs cheaper settings: say so
+            ctx.degrade(f"retry with {ctx.job.overrides} (the first attempt failed)")
         segments, info = self.model.transcribe(
             audio, language=language, beam_size=beam_size, word_timestamps=True,
             vad_filter=vad_filter,
