@@ -116,6 +116,12 @@ class Analyzer(Base):
         n_bins = max(1, int(np.ceil(duration / step - 1e-9)))
         centres = np.minimum((np.arange(n_bins) + 0.5) * step, duration)
         momentary = LU.window_lufs(yk, sr, centres)
+        # The RMS series comes from the samples of each step exactly, not from STFT frames whose
+        # windows reach into the neighbouring steps.
+        edges = np.minimum(np.round(np.arange(n_bins + 1) * step * sr).astype(int), len(y))
+        edges[-1] = len(y)
+        csum = np.concatenate([[0.0], np.cumsum(y.astype(np.float64) ** 2)])
+        step_power = (csum[edges[1:]] - csum[edges[:-1]]) / np.maximum(edges[1:] - edges[:-1], 1)
         bins = np.minimum((frame_t / step).astype(int), n_bins - 1)
         loud_series, spec_series = [], []
         for b in range(n_bins):
@@ -124,7 +130,7 @@ class Analyzer(Base):
                 continue
             t = _r(centres[b])
             loud_series.append(LoudnessPoint(
-                t=t, rms_dbfs=_r(min(0.0, float(_db(np.sqrt(np.mean(rms[sel] ** 2))))), 2),
+                t=t, rms_dbfs=_r(min(0.0, float(_db(np.sqrt(step_power[b])))), 2),
                 momentary_lufs_approx=_r(min(10.0, momentary[b]), 2)))
             spec_series.append(self._spectral(t, spec, sel, sr))
         voiced = ~silent if (~silent).any() else np.ones_like(silent)
