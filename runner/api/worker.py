@@ -153,6 +153,9 @@ class WorkerPool:
             raise UsageError(f"another server is using {self.api.data_dir}",
                              fix="stop it, or give this one its own RUNNER_API_DATA_DIR") from None
         self._lock_fd = fd
+        if not self.api.roots:  # the default drop folder: make it, so a first video_path can work
+            for root in self.api.video_roots:
+                root.mkdir(parents=True, exist_ok=True)
         recovered = self.store.recover()
         for job_id in recovered:
             log.warning("job %s was running when the server stopped: marked interrupted", job_id)
