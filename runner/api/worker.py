@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
