@@ -52,7 +52,10 @@ graph = helper.make_graph(
     initializer=[numpy_helper.from_array((10 * rng.normal(size=(3, n))).astype(np.float32), "W"),
                  numpy_helper.from_array(rng.normal(size=(n,)).astype(np.float32), "B")])
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-helper.set_model_props(model, {"labels": ",".join(labels), "output": "logits", "sample_rate": "16000"})
+props = {"output": "logits", "sample_rate": "16000"}
+if "--no-labels" not in sys.argv:
+    props["labels"] = ",".join(labels)
+helper.set_model_props(model, props)
 onnx.checker.check_model(model)
 onnx.save(model, out)
 '''
@@ -112,10 +115,10 @@ def quiet_video(media_dir) -> Path:
     return _video(media_dir / "quiet.mp4", ["-f", "lavfi", "-t", "10", "-i", "anullsrc=r=16000:cl=mono"])
 
 
-def _tiny_onnx(settings, path: Path, labels: list[str]) -> Path:
+def _tiny_onnx(settings, path: Path, labels: list[str], *flags: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(settings.envs_dir / "audio" / "bin" / "python"), "-c", BUILD_ONNX, str(path), ",".join(labels)],
-                   check=True)
+    subprocess.run([str(settings.envs_dir / "audio" / "bin" / "python"), "-c", BUILD_ONNX, str(path), ",".join(labels),
+                    *flags], check=True)
     return path
 
 
@@ -148,6 +151,7 @@ def test_jfk_transcript_word_error_rate_and_timestamps(settings, run, jfk_video)
     assert "silero-vad" in names and t.vad_filter
 
 
+@pytest.mark.slow
 def test_goforward_transcript(settings, run, goforward_video):
     require_env(settings, "audio")
     _, t = _ok(run(goforward_video, ["speech_transcription"]), "speech_transcription", Transcript)
@@ -207,7 +211,7 @@ def test_audio_environment_speech_music_silence(settings, run, jfk_video, music_
     integrated, lra = _ffmpeg_ebur128(wav)
     assert abs(speech.loudness.integrated_lufs - integrated) <= 0.5, (speech.loudness, integrated)
     assert abs(speech.loudness.loudness_range_lu - lra) <= 1.0, (speech.loudness, lra)
-    assert not speech.event_classifier.used and "audio_environment/events.onnx" in speech.event_classifier.reason
+    assert not speech.event_classifier.used and "audio_environment/" in speech.event_classifier.reason
 
     _, music = _ok(run(music_video, ["audio_environment"]), "audio_environment", AudioEnvironment)
     assert music.dominant == "music" and music.music_ratio > 0.8 and music.speech_ratio < 0.1
@@ -255,9 +259,19 @@ def test_speech_emotion_without_model_or_transcript(settings, run, sample_video)
     require_env(settings, "audio")
     env, emo = _ok(run(sample_video, ["speech_emotion"]), "speech_emotion", SpeechEmotion)
     assert env.degraded and emo.segment_source == "voiced_regions" and emo.valence_method is None
-    assert not emo.model_run and "speech_emotion/model.onnx" in emo.model_reason
+    assert not emo.model_run and "speech_emotion/" in emo.model_reason and "model.onnx" in emo.model_reason
     assert emo.segments and all(abs(s.pitch_hz_mean - 440) < 440 * 0.02 for s in emo.segments), emo.segments
     assert all(s.valence is None and s.model is None for s in emo.segments)
+
+
+def test_speech_emotion_reports_a_store_model_that_breaks_the_contract(settings, sample_video, tmp_path):
+    require_env(settings, "audio")
+    _tiny_onnx(settings, tmp_path / "store" / "speech_emotion" / "model.onnx", ["a", "b"], "--no-labels")
+    out = run_analyzers(settings.with_(models_dir=tmp_path / "store"), sample_video, ["speech_emotion"])
+    env, emo = _ok(out, "speech_emotion", SpeechEmotion)
+    assert not emo.model_run and "no `labels` metadata" in emo.model_reason
+    assert env.degraded and any("store model rejected" in r for r in env.degraded_reasons)
+    assert emo.segments  # the prosody part still ran
 
 
 # ---- all four -----------------------------------------------------------------------
