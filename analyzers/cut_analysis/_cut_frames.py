@@ -80,10 +80,16 @@ def _block_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = MARGIN
     a, b = a[m:-m, m:-m], b[m:-m, m:-m]
     h, w = (a.shape[0] // BLOCK) * BLOCK, (a.shape[1] // BLOCK) * BLOCK
-    shape = (h // BLOCK, BLOCK, w // BLOCK, BLOCK)
-    ab, bb = a[:h, :w].reshape(shape), b[:h, :w].reshape(shape)
-    diff = np.abs(ab - bb).mean(axis=(1, 3))
-    texture = np.maximum(ab.std(axis=(1, 3)), bb.std(axis=(1, 3)))
+    a, b = a[:h, :w], b[:h, :w]
+    size = (w // BLOCK, h // BLOCK)
+
+    def box(x: np.ndarray) -> np.ndarray:  # exact block means (INTER_AREA on a whole factor)
+        return cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+
+    diff = box(cv2.absdiff(a, b))
+    var_a = box(a * a) - box(a) ** 2
+    var_b = box(b * b) - box(b) ** 2
+    texture = np.sqrt(np.maximum(np.maximum(var_a, var_b), 0.0))
     return diff, texture
 
 
@@ -95,8 +101,12 @@ def measure(gray: np.ndarray) -> FrameStats:
     shift = np.zeros((n, 2), np.float32)
     for i in range(1, n):
         diff[i], shift[i] = aligned_diff(small[i - 1], small[i], window)
-    flat = gray.reshape(n, -1)
-    return FrameStats(small=small, mean=flat.mean(axis=1), std=flat.std(axis=1), diff=diff, shift=shift)
+    mean = np.empty(n, np.float64)
+    std = np.empty(n, np.float64)
+    for i in range(n):
+        (m,), (sd,) = cv2.meanStdDev(gray[i])
+        mean[i], std[i] = m[0], sd[0]
+    return FrameStats(small=small, mean=mean, std=std, diff=diff, shift=shift)
 
 
 def pair_diff(stats: FrameStats, i: int, j: int) -> float:

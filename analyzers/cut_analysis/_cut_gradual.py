@@ -34,7 +34,7 @@ class Gradual:
     confidence: float
 
 
-def find_fades(stats: FrameStats, fps: float, black_level: float) -> list[Gradual]:
+def find_fades(stats: FrameStats, fps: float, black_level: float, min_change: float) -> list[Gradual]:
     n = len(stats.mean)
     dark = (stats.mean < black_level) & (stats.std < FLAT_STD)
     bright = (stats.mean > 255 - black_level) & (stats.std < FLAT_STD)
@@ -56,6 +56,9 @@ def find_fades(stats: FrameStats, fps: float, black_level: float) -> list[Gradua
             # content on both sides: the frames outside the span are not uniform
             if stats.std[s - 1] < FLAT_STD or stats.std[min(n - 1, e + 1)] < FLAT_STD:
                 continue
+            # the same picture on both sides: a flash or a blink, not a change of shot
+            if pair_diff(stats, s - 1, min(n - 1, e + 1)) < min_change:
+                continue
             depth = min(level[s - 1], level[min(n - 1, e + 1)]) - level[b0:b1 + 1].min()
             conf = float(np.clip(depth / 40.0, 0.3, 1.0))
             out.append(Gradual(s, e, (b0 + b1) / 2, "fade", via, round(conf, 3)))
@@ -76,10 +79,13 @@ def find_dissolves(stats: FrameStats, fps: float, blocked: list[tuple[int, int]]
     found: list[Gradual] = []
     for half in sorted({max(2, int(round(fps * s))) for s in (0.25, 0.5, 1.0)}):
         far = np.zeros(n, np.float32)
+        # change between distant frames needs change along the way: skip quiet stretches
+        along = np.convolve(stats.diff, np.ones(2 * half), mode="full")[:n]
         for i in range(half, n - half):
-            far[i] = pair_diff(stats, i - half, i + half)
+            if along[i + half] >= 0.5 * min_change:
+                far[i] = pair_diff(stats, i - half, i + half)
         for i in _peaks(far, min_change, half):
-            g = _fit_dissolve(tiny, stats, i, 2 * half, fps, max_s, blocked)
+            g = _fit_dissolve(tiny, stats, i, 2 * half, fps, max_s, blocked, min_change)
             if g and not any(_overlap((g.start, g.end), (f.start, f.end)) for f in found):
                 found.append(g)
     return sorted(found, key=lambda g: g.start)
@@ -101,7 +107,8 @@ def _overlap(a: tuple[int, int], b: tuple[int, int], pad: int = 0) -> bool:
 
 
 def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, fps: float,
-                  max_s: float, blocked: list[tuple[int, int]]) -> Gradual | None:
+                  max_s: float, blocked: list[tuple[int, int]],
+                  min_change: float) -> Gradual | None:
     n = len(tiny)
     a, b = max(0, centre - reach), min(n - 1, centre + reach)
     for s0, e0 in blocked:  # stay inside the shots around the candidate
@@ -132,6 +139,10 @@ def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, 
         return None
     conf = float(np.clip(1.0 - resid / to_ends, 0.0, 1.0) * np.clip(1.0 - err / 0.01, 0.3, 1.0))
     start, end = a + s, a + e
+    # the shots either side must really differ once the camera's shift is undone: a pan
+    # over fine texture also looks like a blend of its ends at this coarse scale
+    if pair_diff(stats, max(0, start - 2), min(n - 1, end + 2)) < min_change:
+        return None
     return Gradual(start, end, (start + end) / 2, "dissolve", "blend", round(conf, 3))
 
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 
-from _cut_frames import FrameStats, load_dense, measure
+from _cut_frames import FrameStats, load_dense, measure, pair_diff
 from _cut_gradual import Gradual, find_dissolves, find_fades
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
@@ -35,15 +35,15 @@ class Analyzer(Base):
         gray = load_dense(frames)
         stats = measure(gray)
         min_gap = max(1, int(round(float(p["min_shot_s"]) * fps)))
-
-        fades = find_fades(stats, fps, float(p["black_level"]))
         floor = float(p["cut_min"])
+
+        fades = find_fades(stats, fps, float(p["black_level"]), floor)
         cuts = [(c, _cut_confidence(stats, c, floor)) for c in propose_cuts(gray, fps, min_gap)
                 if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
         # a cut inside a fade is the fade's own steep part
         cuts = [c for c in cuts if not any(f.start <= c[0] <= f.end + 1 for f in fades)]
         blocked = [(c, c) for c, _ in cuts] + [(f.start, f.end) for f in fades]
-        dissolves = find_dissolves(stats, fps, blocked, float(p["cut_min"]))
+        dissolves = find_dissolves(stats, fps, blocked, floor)
 
         transitions = _transitions(cuts, fades + dissolves, frames.times, min_gap)
         return _result(transitions, frames.times, fps, len(gray))
@@ -64,7 +64,12 @@ def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> bool:
     lo, hi = max(1, i - NEIGHBOURS), min(len(d), i + NEIGHBOURS + 1)
     around = np.r_[d[lo:i], d[i + 1:hi]]
     base = float(np.median(around)) if len(around) else 0.0
-    return bool(d[i] >= floor and d[i] >= ratio * max(base, 1e-3))
+    if not (d[i] >= floor and d[i] >= ratio * max(base, 1e-3)):
+        return False
+    # a flash (or a one-frame glitch) changes the picture and then gives it back: the
+    # frames after the cut must differ from the one before it, and from two before
+    pairs = [(i - 1, k) for k in (i + 1, i + 2) if k < len(d)] + ([(i - 2, i)] if i >= 2 else [])
+    return all(pair_diff(stats, a, b) >= 0.5 * floor for a, b in pairs)
 
 
 def _cut_confidence(stats: FrameStats, i: int, floor: float) -> float:

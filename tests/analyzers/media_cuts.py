@@ -52,14 +52,20 @@ def _encode(path: Path, args: list[str], graph: str) -> None:
 
 
 def hard_cuts(path: Path, seconds_each: tuple[float, ...] = (1.5, 2.0, 1.0, 1.5),
-              photos: tuple[str, ...] | None = None) -> Truth:
-    """Panning shots of real photos (``PHOTOS`` in turn unless given) joined by hard cuts."""
+              photos: tuple[str, ...] | None = None, flashes: tuple[float, ...] = ()) -> Truth:
+    """Panning shots of real photos (``PHOTOS`` in turn unless given) joined by hard cuts.
+
+    ``flashes``: instants where one frame is white (a camera flash), which are no cuts.
+    """
     photos = list(photos or [PHOTOS[i % len(PHOTOS)] for i in range(len(seconds_each))])
     chains = [f"[{i}:v]{_shot(p, s, 1 if i % 2 else -1)}[s{i}]"
               for i, (p, s) in enumerate(zip(photos, seconds_each))]
     n = len(photos)
-    graph = ";".join(chains) + ";" + "".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[v]"
-    _encode(path, _inputs(photos), graph)
+    graph = ";".join(chains) + ";" + "".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0"
+    for t in flashes:
+        graph += (f",drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill"
+                  f":enable='between(t,{t - 0.3 / RATE},{t + 0.3 / RATE})'")
+    _encode(path, _inputs(photos), graph + "[v]")
     cuts, t = [], 0.0
     for s in seconds_each[:-1]:
         t += s

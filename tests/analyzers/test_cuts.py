@@ -75,6 +75,16 @@ def test_dissolves_and_fades_found_with_their_span(run, settings, transitions_vi
     assert all(tr.via == "blend" for tr in (gradual[0], gradual[2]))
 
 
+def test_flash_frames_are_no_cuts(run, settings, tmp_path):
+    """One white frame inside a shot changes everything, then gives the picture back."""
+    require_env(settings, "cpu")
+    video = tmp_path / "flash.mp4"
+    truth = media_cuts.hard_cuts(video, flashes=(0.8, 2.5))
+    res = _cuts(run(video, ["cut_analysis"]))
+    assert [tr.kind for tr in res.transitions] == ["cut"] * len(truth.cuts)
+    assert all(abs(tr.t - t) <= FRAME + 1e-6 for tr, t in zip(res.transitions, truth.cuts))
+
+
 @pytest.mark.slow
 def test_real_handheld_footage_has_no_cut(run, settings, assets):
     """tree.avi: one continuous shot; a hand sweeps past the lens and leaves shake in the wind."""
