@@ -79,7 +79,9 @@ def timeline(sig: Signals, p: FusionParams) -> list[SecondSignals]:
         if sig.words is not None:
             row["words"] = [w.text for w in sig.words if _in_bin(w.start, a, b, last)]
         if sig.overlays is not None:
-            row["overlay_text"] = list(dict.fromkeys(o.text for o in sig.overlays if o.start <= b and o.end >= a))
+            row["overlay_text"] = list(dict.fromkeys(
+                o.text for o in sig.overlays
+                if (o.start < b and o.end > a) or (o.start == o.end and _in_bin(o.start, a, b, last))))
         if sig.persons is not None:
             row["persons"] = _max_over(sig.persons, a, b, last)
         if sig.faces is not None:

@@ -213,3 +213,30 @@ def test_all_inputs_failed(run, settings, sample_video):
         assert out.report.analyzers[u].status is not Status.ok
         assert missing[u].status == "no_envelope" and missing[u].reason
     assert len(res.timeline) == 4 and res.hook.cues_checked == 0 and res.key_moments == []
+
+
+@pytest.mark.slow
+def test_spoken_words_align_with_on_screen_text(run, settings, assets, tmp_path):
+    """Real speech (jfk.flac) under a caption that repeats its words: the words match the caption."""
+    for group in ("audio", "torch"):
+        require_env(settings, group)
+    from tests.media import ffmpeg
+
+    video = tmp_path / "jfk_caption.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x203040:size=360x640:rate=30:duration=11",
+           "-i", str(assets / "media" / "jfk.flac"), "-filter_complex",
+           "[0:v]drawtext=text='ASK NOT WHAT':fontcolor=white:fontsize=40:x=(w-tw)/2:y=h*0.7"
+           ":enable='between(t,3,7)'[v]", "-map", "[v]", "-map", "1:a", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(video))
+    out = run(video, ["speech_transcription", "speech_flow", "text_overlay", NAME])
+    env = out.report.analyzers[NAME]
+    assert env.status is Status.ok, env.error
+    res = CrossResult.model_validate(env.result)
+    assert {"speech_transcription", "speech_flow", "text_overlay"} <= set(res.inputs_used)
+    assert res.alignment.available
+    item = next(i for i in res.alignment.items if "ask" in i.text.lower())
+    assert 2.5 <= item.start <= 3.6 and {"ask", "not", "what"} <= set(item.matched)
+    # "ask not what" is said at about 2.3-4.5 s, around the caption's appearance at 3 s
+    assert item.spoken_at is not None and abs(item.lag_s) <= 2.0
+    assert res.timeline[0].speech and res.timeline[0].words and res.hook.speech_onset < 1.0
+    assert any(any("text appears" in s for s in m.signals) for m in res.key_moments)
