@@ -395,3 +395,30 @@ def test_request_bodies_are_size_limited(server, api):
 
     r = api.post("/analyze", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
+
+
+# -- the store under concurrency ---------------------------------------------------------------------
+def test_concurrent_workers_never_claim_the_same_job(tmp_path):
+    """Real SQLite, real threads: every queued job is claimed exactly once."""
+    import threading
+
+    from runner.api.jobs import JobStore
+
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    ids = {store.create({"video_path": f"/v/{i}.mp4"}).id for i in range(60)}
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def worker():
+        while (job := store.claim_next()) is not None:
+            with lock:
+                claimed.append(job.id)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(claimed) == sorted(ids)
+    assert store.counts()["running"] == 60 and store.counts()["queued"] == 0
+    assert store.recover() and store.counts()["interrupted"] == 60
