@@ -111,7 +111,7 @@ class SpectralSummary(ResultBase):
     centroid_hz_mean: float = Field(ge=0)
     flatness_mean: float = Field(ge=0, le=1, description="0 tonal .. 1 noise-like, over non-silent frames")
     zero_crossing_rate_mean: float = Field(ge=0, le=1)
-    rms_dbfs_series: list[TimedValue] = Field(description="RMS level per 0.5 s")
+    rms_dbfs_series: list[TimedValue] = Field(description="mean frame RMS level of each 0.5 s window; t is the window's centre")
 
 
 class ClassifiedSpan(Span):

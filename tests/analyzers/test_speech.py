@@ -115,6 +115,13 @@ def quiet_video(media_dir) -> Path:
     return _video(media_dir / "quiet.mp4", ["-f", "lavfi", "-t", "10", "-i", "anullsrc=r=16000:cl=mono"])
 
 
+@pytest.fixture(scope="module")
+def noise_video(media_dir) -> Path:
+    """8 s of pink noise: audible, but neither speech, singing nor music."""
+    return _video(media_dir / "noise.mp4",
+                  ["-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.3:duration=8:sample_rate=16000"])
+
+
 def _tiny_onnx(settings, path: Path, labels: list[str], *flags: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(settings.envs_dir / "audio" / "bin" / "python"), "-c", BUILD_ONNX, str(path), ",".join(labels),
@@ -202,7 +209,8 @@ def _ffmpeg_ebur128(wav: Path) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_audio_environment_speech_music_silence(settings, run, jfk_video, music_video, quiet_video):
+def test_audio_environment_speech_music_silence_noise(settings, run, jfk_video, music_video, quiet_video,
+                                                      noise_video):
     require_env(settings, "audio")
     out = run(jfk_video, ["audio_environment"])
     _, speech = _ok(out, "audio_environment", AudioEnvironment)
@@ -220,6 +228,10 @@ def test_audio_environment_speech_music_silence(settings, run, jfk_video, music_
     _, quiet = _ok(run(quiet_video, ["audio_environment"]), "audio_environment", AudioEnvironment)
     assert quiet.dominant == "silence" and quiet.silence_ratio > 0.9
     assert quiet.loudness.integrated_lufs is None and quiet.loudness.peak_dbfs is None
+
+    _, noise = _ok(run(noise_video, ["audio_environment"]), "audio_environment", AudioEnvironment)
+    assert noise.dominant == "noise" and noise.noise_ratio > 0.9 and noise.music_ratio < 0.1
+    assert noise.spectral.flatness_mean > 0.1 > 10 * music.spectral.flatness_mean
 
 
 def test_audio_environment_runs_a_store_event_classifier(settings, goforward_video, tmp_path):
