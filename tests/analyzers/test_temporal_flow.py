@@ -101,10 +101,13 @@ def test_failed_upstream_is_named_with_its_status(run, settings, flow_video):
 @pytest.mark.slow
 def test_cuts_and_loudness_drive_energy(run, settings, flow_video):
     require_env(settings, "cpu")
-    out = run(flow_video, ["cut_analysis", "temporal_flow"])
-    assert out.report.analyzers["cut_analysis"].status is Status.ok
+    out = run(flow_video, ["cut_analysis", "audio_analysis", "temporal_flow"])
+    for up in ("cut_analysis", "audio_analysis"):
+        assert out.report.analyzers[up].status is Status.ok, out.report.analyzers[up].error
     res = TemporalFlowResult.model_validate(out.report.analyzers["temporal_flow"].result)
-    assert "cut_analysis" in res.inputs_used and res.weights.keys() >= {"cuts", "audio"}
+    assert res.inputs_used == ["cut_analysis", "audio_analysis"] and res.audio_source == "audio_analysis"
+    assert res.weights.keys() == {"cuts", "audio"}
+    assert {m.name for m in res.inputs_missing} == {"camera_analysis", "speech_flow"}
     cut_bins = [p for p in res.energy if p.cuts]
     assert cut_bins and all(2.0 <= p.start <= 5.0 for p in cut_bins)
     peak = _segment_at(res, 4.0)
