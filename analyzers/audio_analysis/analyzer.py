@@ -69,7 +69,8 @@ class Analyzer(Base):
             "rolloff_hz": librosa.feature.spectral_rolloff(S=S, sr=sr, roll_percent=0.85)[0],
             "bandwidth_hz": librosa.feature.spectral_bandwidth(S=S, sr=sr)[0],
             "flatness": librosa.feature.spectral_flatness(S=S)[0],
-            "zero_crossing_rate": librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP)[0],
+            "zero_crossing_rate": librosa.feature.zero_crossing_rate(
+                y, frame_length=N_FFT, hop_length=HOP)[0],
         }
         n = min(len(rms), *(len(v) for v in spec.values()))
         rms, frame_t = rms[:n], frame_t[:n]
@@ -98,7 +99,8 @@ class Analyzer(Base):
             ibi = np.diff(beats)
             regularity = _r(np.clip(1 - ibi.std() / ibi.mean(), 0, 1), 4)
         rhythm = Rhythm(tempo_bpm=_r(tempo, 2) if beats and tempo > 0 else None,
-                        tempogram_bpm=_r(tempogram_bpm, 2) if tempogram_bpm > 0 else None,
+                        # on a track with no onset at all the tempogram only echoes its prior
+                        tempogram_bpm=_r(tempogram_bpm, 2) if tempogram_bpm > 0 and onset_env.any() else None,
                         beat_times=beats,
                         beat_regularity=regularity, onset_times=onsets,
                         onset_density_per_s=_r(len(onsets) / duration, 4))

@@ -102,6 +102,16 @@ def test_inserted_silence_and_loudness(run, settings, tmp_path):
     assert all(p.flatness < 0.05 for p in tone)
 
 
+def test_digital_silence_is_reported_not_invented(run, settings, tmp_path):
+    require_env(settings, "cpu")
+    video = _with_video(_wav(tmp_path / "zero.wav", [0.0] * (3 * SR)), tmp_path / "zero.mp4", 3)
+    res = _ok(run(video, ["audio_analysis"]))
+    assert res.rhythm.tempo_bpm is None and res.rhythm.beat_times == []
+    assert res.rhythm.tempogram_bpm is None
+    assert res.loudness.integrated_lufs_approx is None and res.loudness.peak_dbfs == -120
+    assert len(res.silent_segments) == 1 and res.silent_fraction > 0.95
+
+
 def test_no_audio_stream_is_skipped(run, settings, silent_video):
     require_env(settings, "cpu")
     env = run(silent_video, ["audio_analysis"]).report.analyzers["audio_analysis"]
