@@ -218,7 +218,16 @@ class WorkerPool:
                     if not self._stopping and not self._kicked:
                         self._wake.wait(1.0)
                 continue
-            self._run(job, settings)
+            try:
+                self._run(job, settings)
+            except Exception:  # the store itself failed mid-job: record it if possible, keep the worker
+                log.exception("job %s: worker error", job.id)
+                try:
+                    self.store.finish(job.id, FAILED, error={"code": "internal",
+                                                             "message": "internal error in the worker",
+                                                             "fix": "see the server log"})
+                except Exception:
+                    log.exception("job %s: could not record the failure", job.id)
 
     def _run(self, job: Job, settings: Settings) -> None:
         from runner.pipeline import AnalyzeRequest, analyze
