@@ -1,6 +1,8 @@
 """qwen2_vl_temporal: Qwen2-VL (transformers) describes each time window, then the whole video."""
 from __future__ import annotations
 
+import time
+
 from _qwen_windows import fit_size, plan_windows, spread
 
 from analyzers.base import Analyzer as Base
@@ -26,6 +28,7 @@ def pick_dtype(requested: str, device: str):
 
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
+        t0 = time.monotonic()
         import torch
         from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
 
@@ -45,6 +48,7 @@ class Analyzer(Base):
             path, dtype=self.dtype, local_files_only=True).to(ctx.device).eval()
         self.store_path = req.path
         ctx.use_model(req.path or self.model_name, req.source, req.sha256)
+        ctx.log.info("loaded %s (%s, %s) in %.1fs", req.path, self.dtype, ctx.device, time.monotonic() - t0)
 
     # ------------------------------------------------------------------
     def _generate(self, ctx: Context, batch: list[tuple[str, list]], max_new_tokens: int) -> list[tuple[str, int]]:
@@ -95,6 +99,7 @@ class Analyzer(Base):
         windows = plan_windows(times, duration, settings.window_s, settings.max_frames_per_window)
         prompt = str(p["prompt"])
         out: list[VlmWindow] = []
+        t0 = time.monotonic()
         for b in range(0, len(windows), settings.batch_size):
             chunk = windows[b:b + settings.batch_size]
             batch = [(prompt, [self._load(frames, i, settings.max_pixels) for i in w.frames]) for w in chunk]
@@ -103,7 +108,7 @@ class Analyzer(Base):
                                      frame_times=[times[i] for i in w.frames],
                                      input="video" if len(w.frames) > 1 else "image",
                                      description=text, new_tokens=n_tok))
-            ctx.log.info("windows %d/%d described", len(out), len(windows))
+            ctx.log.info("windows %d/%d described (%.1fs)", len(out), len(windows), time.monotonic() - t0)
         picked = spread(list(range(len(frames))), max(1, int(p["summary_frames"])))
         summary_frames = [self._load(frames, i, settings.max_pixels) for i in picked]
         (text, _), = self._generate(ctx, [(str(p["summary_prompt"]), summary_frames)], settings.max_new_tokens)
