@@ -9,6 +9,8 @@ does. A candidate is kept only if the frames in between are blends of the
 frames before and after it, with a blend weight that ramps from 0 to 1: the
 ramp's ends are the span. Camera moves, zooms and people walking also make
 distant frames differ, but their middle frames are not blends, so they fail.
+Wipes, slides and pushes are not blends and are not reported: a wipe test by
+"each pixel shows one shot or the other" also fired on pans over fine texture.
 """
 from __future__ import annotations
 
@@ -85,7 +87,7 @@ def find_dissolves(stats: FrameStats, fps: float, blocked: list[tuple[int, int]]
             if along[i + half] >= 0.5 * min_change:
                 far[i] = pair_diff(stats, i - half, i + half)
         for i in _peaks(far, min_change, half):
-            g = _fit_dissolve(tiny, stats, i, 2 * half, fps, max_s, blocked, min_change)
+            g = _fit_gradual(tiny, stats, i, 2 * half, fps, max_s, blocked, min_change)
             if g and not any(_overlap((g.start, g.end), (f.start, f.end)) for f in found):
                 found.append(g)
     return sorted(found, key=lambda g: g.start)
@@ -106,12 +108,13 @@ def _overlap(a: tuple[int, int], b: tuple[int, int], pad: int = 0) -> bool:
     return a[0] <= b[1] + pad and b[0] <= a[1] + pad
 
 
-def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, fps: float,
-                  max_s: float, blocked: list[tuple[int, int]],
-                  min_change: float) -> Gradual | None:
+def _fit_gradual(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, fps: float,
+                 max_s: float, blocked: list[tuple[int, int]],
+                 min_change: float) -> Gradual | None:
+    """A dissolve around ``centre``, inside the shots around it, or None."""
     n = len(tiny)
     a, b = max(0, centre - reach), min(n - 1, centre + reach)
-    for s0, e0 in blocked:  # stay inside the shots around the candidate
+    for s0, e0 in blocked:
         if e0 < centre:
             a = max(a, e0 + 1)
         elif s0 > centre:
@@ -122,15 +125,35 @@ def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, 
         return None
     x = tiny[a:b + 1].reshape(b - a + 1, -1).astype(np.float64)
     A, B = x[:2].mean(axis=0), x[-2:].mean(axis=0)
+    for fit in (_blend,):  # the place for other gradual kinds: each returns a ramp or None
+        found = fit(x, A, B)
+        if found is None:
+            continue
+        s, e, conf, kind, via = found
+        if not 3 <= e - s <= max_s * fps:
+            continue  # a ramp of 1-2 frames is a cut
+        start, end = a + s, a + e
+        before, after = max(0, start - 2), min(n - 1, end + 2)
+        if stats.std[before] < FLAT_STD or stats.std[after] < FLAT_STD:
+            return None  # a blend with a uniform frame is a fade in or out at the video's ends
+        # the shots either side must really differ once the camera's shift is undone: a pan
+        # over fine texture also looks like a blend of its ends at this coarse scale
+        if pair_diff(stats, before, after) < min_change:
+            return None
+        return Gradual(start, end, (start + end) / 2, kind, via, round(conf, 3))
+    return None
+
+
+def _blend(x: np.ndarray, A: np.ndarray, B: np.ndarray):
+    """Dissolve: every frame is ``A + alpha (B - A)`` with alpha ramping from 0 to 1."""
     d = B - A
     dd = float(d @ d)
     if dd < 1e-6:
         return None
     alpha = (x - A) @ d / dd
     s, e, err = _fit_ramp(alpha)
-    length = e - s
-    if length < 3 or length > max_s * fps or err > 0.01:
-        return None  # a ramp of 1-2 frames is a cut; a bad fit is no blend
+    if err > 0.01:
+        return None
     # middle frames must be explained by the blend far better than by either end
     mid = [k for k in range(s + 1, e) if 0.2 <= alpha[k] <= 0.8] or [int((s + e) / 2)]
     resid = np.abs(x[mid] - (A + np.outer(alpha[mid], d))).mean()
@@ -138,12 +161,7 @@ def _fit_dissolve(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, 
     if to_ends <= 0 or resid > 0.5 * to_ends:
         return None
     conf = float(np.clip(1.0 - resid / to_ends, 0.0, 1.0) * np.clip(1.0 - err / 0.01, 0.3, 1.0))
-    start, end = a + s, a + e
-    # the shots either side must really differ once the camera's shift is undone: a pan
-    # over fine texture also looks like a blend of its ends at this coarse scale
-    if pair_diff(stats, max(0, start - 2), min(n - 1, end + 2)) < min_change:
-        return None
-    return Gradual(start, end, (start + end) / 2, "dissolve", "blend", round(conf, 3))
+    return s, e, conf, "dissolve", "blend"
 
 
 def _fit_ramp(alpha: np.ndarray) -> tuple[int, int, float]:

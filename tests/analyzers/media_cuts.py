@@ -103,6 +103,14 @@ def transitions(path: Path) -> Truth:
     return truth
 
 
+def fade_in_out(path: Path, seconds: float = 4.0) -> Path:
+    """One panning shot that fades in from black and out to black: no boundary at all."""
+    chain = _shot(PHOTOS[1], seconds)
+    graph = (f"[0:v]{chain},fade=t=in:st=0:d=0.7,fade=t=out:st={seconds - 0.8}:d=0.8[v]")
+    _encode(path, _inputs([PHOTOS[1]]), graph)
+    return path
+
+
 def camera_move(path: Path, move: str, seconds: float = 3.0, photo: str = "bus.jpg") -> Path:
     """One shot over a real photo with a known camera move.
 

@@ -85,6 +85,12 @@ def test_flash_frames_are_no_cuts(run, settings, tmp_path):
     assert all(abs(tr.t - t) <= FRAME + 1e-6 for tr, t in zip(res.transitions, truth.cuts))
 
 
+def test_fading_in_and_out_at_the_ends_is_no_boundary(run, settings, tmp_path):
+    require_env(settings, "cpu")
+    res = _cuts(run(media_cuts.fade_in_out(tmp_path / "fades.mp4"), ["cut_analysis"]))
+    assert res.transitions == [] and len(res.shots) == 1
+
+
 @pytest.mark.slow
 def test_real_handheld_footage_has_no_cut(run, settings, assets):
     """tree.avi: one continuous shot; a hand sweeps past the lens and leaves shake in the wind."""
