@@ -20,4 +20,7 @@ class Analyzer(Base):
         envelopes = {name: ctx.upstream(name) for name in ctx.job.upstream}
         inputs = gather(envelopes, lambda name: ctx.upstream_result(name), ctx.media.duration_s)
         ctx.log.info("inputs used: %s; missing: %s", inputs.used, [m.name for m in inputs.missing])
+        for m in inputs.missing:
+            if m.status != "not_selected":  # selected but not ok: the result is partial, say so
+                ctx.degrade(f"{m.name} was {m.status}: its signals are left out")
         return build(inputs, p)

@@ -48,6 +48,11 @@ class Analyzer(Base):
             sig = sig.model_copy(update={"audio_energy": loudness(ctx.audio_path),
                                          "sources": {**sig.sources, "audio_energy": "wav_rms"}})
             audio_source = "wav_rms"
+        for m in missing:
+            if m.status != "not_selected":  # selected but not ok: the result is partial, say so
+                extra = "; loudness measured from the WAV instead" if m.name == "audio_analysis" \
+                    and audio_source == "wav_rms" else ""
+                ctx.degrade(f"{m.name} was {m.status}: its signals are left out{extra}")
         points, weights = energy_curve(sig, p)
         segs, peak_t = segments(points, duration, p)
         return TemporalFlowResult(method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,

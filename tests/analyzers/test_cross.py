@@ -170,6 +170,7 @@ def test_all_inputs_ok(run, settings, sample_video):
     assert env.status is Status.ok, env.error
     res = CrossResult.model_validate(env.result)
     assert set(res.inputs_used) == {"cut_analysis", "camera_analysis", "audio_analysis"}
+    assert env.degraded is False
     assert {m.name: m.status for m in res.inputs_missing} == {
         n: "not_selected" for n in READERS if n not in res.inputs_used}
     assert res.signal_sources == {"cuts": "cut_analysis", "motion": "camera_analysis",
@@ -193,6 +194,7 @@ def test_some_inputs_failed(run, settings, sample_video):
     assert res.inputs_used == ["cut_analysis", "audio_analysis"]
     missing = {m.name: m for m in res.inputs_missing}
     assert missing["camera_analysis"].status == "no_envelope"
+    assert env.degraded_reasons == ["camera_analysis was no_envelope: its signals are left out"]
     assert all(missing[n].status == "not_selected" for n in READERS if n not in
                ("cut_analysis", "audio_analysis", "camera_analysis"))
     assert res.inputs_ignored == ["toy_abort"]
@@ -213,6 +215,7 @@ def test_all_inputs_failed(run, settings, sample_video):
         assert out.report.analyzers[u].status is not Status.ok
         assert missing[u].status == "no_envelope" and missing[u].reason
     assert len(res.timeline) == 4 and res.hook.cues_checked == 0 and res.key_moments == []
+    assert env.degraded and len(env.degraded_reasons) == 3
 
 
 @pytest.mark.slow

@@ -67,7 +67,7 @@ def test_no_upstream_still_ok_names_missing_and_follows_audio(run, settings, flo
     env = run(flow_video, ["temporal_flow"]).report.analyzers["temporal_flow"]
     assert env.status is Status.ok, env.error
     res = TemporalFlowResult.model_validate(env.result)
-    assert res.inputs_used == []
+    assert res.inputs_used == [] and env.degraded is False  # nothing selected failed
     assert {m.name: m.status for m in res.inputs_missing} == {
         "cut_analysis": "not_selected", "camera_analysis": "not_selected",
         "audio_analysis": "not_selected", "speech_flow": "not_selected"}
@@ -96,6 +96,7 @@ def test_failed_upstream_is_named_with_its_status(run, settings, flow_video):
     expected = "no_envelope" if cut_env.status in runner_only else cut_env.status.value
     assert missing["cut_analysis"].status == expected
     assert "cut_analysis" not in res.inputs_used and "cuts" not in res.weights
+    assert env.degraded and any(r.startswith("cut_analysis was") for r in env.degraded_reasons)
 
 
 @pytest.mark.slow
