@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 MIN_INLIERS = 8
+MIN_SHARE = 0.5  # of the tracked corners that must agree on one camera motion
 
 
 @dataclass
@@ -75,4 +76,6 @@ def _similarity(prev: np.ndarray, cur: np.ndarray) -> np.ndarray | None:
                                              confidence=0.99)
     if m is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
         return None
+    if inliers.sum() < MIN_SHARE * good.sum():
+        return None  # no dominant motion: moving things fill the frame, the camera's is unknown
     return m
