@@ -178,6 +178,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     interrupted = False
     try:
         envelopes = executor.run(ctx)
+        interrupted = executor.cancel.is_set()  # e.g. an API cancel
     except KeyboardInterrupt:
         interrupted = True
         envelopes = executor.results

@@ -91,6 +91,8 @@ class LocalBackend(Backend):
             with self._lock:
                 self._procs.pop(proc.pid, None)
             shutil.rmtree(tmp, ignore_errors=True)
+        if cancel.is_set() and not timed_out:
+            cancelled = True  # killed by Executor.interrupt(), not by its own fault
         rc = proc.returncode
         sig = -rc if rc is not None and rc < 0 else None
         return RawOutcome(exit_code=rc, duration_s=round(time.monotonic() - t0, 4),
