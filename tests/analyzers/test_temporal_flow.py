@@ -5,10 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from runner.config import REPO_ROOT
 from shared_schema.envelope import Status
-from shared_schema.results.temporal import Signals, TemporalFlowResult
+from shared_schema.results.common import Span
+from shared_schema.results.temporal import Signals, SpanValue, TemporalFlowResult
 from tests.conftest import require_env
 from tests.media import ffmpeg
 
@@ -114,3 +116,28 @@ def test_cuts_and_loudness_drive_energy(run, settings, flow_video):
     peak = _segment_at(res, 4.0)
     assert peak.label == "peak" and peak.start <= CUTS[0] and peak.end >= CUTS[1]
     assert _bin_energy(res, 4.0) > 2 * _bin_energy(res, 7.0)
+
+
+_t = st.floats(min_value=0, max_value=70, allow_nan=False)
+_v = st.floats(min_value=0, max_value=1, allow_nan=False)
+
+
+def _spans(value=_v):
+    return st.none() | st.lists(st.tuples(_t, _t, value).map(
+        lambda x: SpanValue(start=min(x[0], x[1]), end=max(x[0], x[1]), value=x[2])), max_size=12)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(duration=st.floats(min_value=0, max_value=65, allow_nan=False), cuts=st.none() | st.lists(_t, max_size=20),
+       motion=_spans(), audio=_spans(), speech=_spans(st.just(0.0)),
+       bin_s=st.sampled_from([0.25, 0.5, 1.0, 2.0]))
+def test_any_signals_give_tiling_segments(duration, cuts, motion, audio, speech, bin_s):
+    sig = Signals(duration=duration, cuts=cuts, motion=motion, audio_energy=audio,
+                  speech=None if speech is None else [Span(start=s.start, end=s.end) for s in speech])
+    p = FlowParams(bin_s=bin_s)
+    points, weights = energy_curve(sig, p)
+    segs, peak_t = segments(points, duration, p)
+    assert segs[0].start == 0 and segs[-1].end == pytest.approx(duration)
+    assert all(a.end == b.start for a, b in zip(segs, segs[1:]))
+    assert not weights or sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(1 for s in segs if s.label in ("peak", "steady")) == 1
