@@ -196,10 +196,11 @@ def key_moments(sig: Signals, rows: list[SecondSignals], p: FusionParams) -> lis
             merged.append((t, list(found[t])))
     if not merged:
         return []
-    top = max(len(s) for _, s in merged)
+    # three signals coinciding (e.g. a cut, a caption and a voice) is as strong as a moment gets;
+    # a clip whose best moment has more sets the scale instead
+    full = max(3, max(len(s) for _, s in merged))
     best = sorted(merged, key=lambda m: (-len(m[1]), m[0]))[:p.max_key_moments]
-    return [KeyMoment(t=max(0.0, t), score=round(len(s) / max(top, 3), 4) if top else 0.0, signals=s)
-            for t, s in sorted(best)]
+    return [KeyMoment(t=max(0.0, t), score=round(len(s) / full, 4), signals=s) for t, s in sorted(best)]
 
 
 def build(inputs: CrossInputs, params: FusionParams | None = None) -> CrossResult:
