@@ -10,6 +10,8 @@ SHARPNESS_SIDE = 640  # sharpness is measured at one viewing size so inputs of a
 DARK, BRIGHT = 4, 251
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 EDGE_FRACTION = 0.10  # the strongest-gradient pixels are texture, not noise: left out
+SMOOTH_MAX, STEP_MAX = 3.0, 24.0  # levels: what counts as smooth, and as a small step
+STEP_FLOOR = 0.25  # keeps the ratio near 1 on flat pictures, where every step is ~0
 
 
 def sharpness(grey: np.ndarray) -> float:
@@ -40,24 +42,29 @@ def noise_sigma(grey: np.ndarray) -> float:
 
 
 def blockiness(grey: np.ndarray, period: float) -> float | None:
-    """Edge strength on the codec's block grid over the edge strength elsewhere (1 = no blocks).
+    """Small steps on the codec's block grid over small steps elsewhere (1 = no blocks).
 
-    Differences between neighbouring columns (and rows) are grouped by their phase within the
-    block ``period`` (8 coded pixels, scaled to this frame's size); the phase the grid sits on is
-    unknown after rotation or cropping, so the strongest phase is compared with the median one.
-    Returns None when the scaled grid is finer than 4 pixels: it can no longer be told apart.
+    A block edge is a small step between two smooth runs of pixels, so only steps of at most
+    STEP_MAX levels whose neighbouring differences are at most SMOOTH_MAX count: a picture's own
+    edges (which may well sit on a multiple of 8, as in test patterns) are left out. Steps are
+    grouped by their phase within the block ``period`` (8 coded pixels, scaled to this frame);
+    the grid's phase is unknown after rotation or cropping, so the strongest phase is compared
+    with the median one. None when the scaled grid is finer than 4 pixels, or when the picture
+    has too few smooth places to tell.
     """
     if period < 4:
         return None
     g = grey.astype(np.float32)
+    nb = max(4, round(period))
     ratios = []
-    for diff in (np.abs(np.diff(g, axis=1)).mean(axis=0), np.abs(np.diff(g, axis=0)).mean(axis=1)):
-        nb = max(4, round(period))
-        phase = np.floor(((np.arange(len(diff)) + 1) % period) / period * nb).astype(int) % nb
-        means = np.array([diff[phase == b].mean() for b in range(nb) if (phase == b).any()])
-        base = float(np.median(means))
-        if base < 1e-3:  # a flat picture has no edges anywhere: no blocks to see
-            ratios.append(1.0)
-        else:
-            ratios.append(float(means.max() / base))
-    return float(np.mean(ratios))
+    for d in (np.abs(np.diff(g, axis=1)), np.abs(np.diff(g, axis=0)).T):
+        left, step, right = d[:, :-2], d[:, 1:-1], d[:, 2:]
+        ok = (np.maximum(left, right) <= SMOOTH_MAX) & (step <= STEP_MAX)
+        phase = np.floor(((np.arange(step.shape[1]) + 2) % period) / period * nb).astype(int) % nb
+        sums = np.bincount(phase, weights=np.where(ok, step, 0).sum(axis=0), minlength=nb)
+        counts = np.bincount(phase, weights=ok.sum(axis=0), minlength=nb)
+        if counts.min() < 100:
+            continue
+        means = sums / counts
+        ratios.append(float((means.max() + STEP_FLOOR) / (np.median(means) + STEP_FLOOR)))
+    return float(np.mean(ratios)) if ratios else None

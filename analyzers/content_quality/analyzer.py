@@ -20,8 +20,9 @@ FULL_BPP = 0.05      # bits per pixel per frame at which bitrate scores 1 (TikTo
 FULL_SHORT_SIDE = 1080
 METHOD = ("1 fps frames at up to 1280 px; sharpness = variance of the Laplacian at 640 px; exposure "
           "= share of pixels with luma <= 4 or >= 251; noise = Immerkaer estimate on non-edge "
-          "pixels; blockiness = 8x8 grid edge strength ratio (grid scaled to the frame size; the "
-          "extracted JPEGs add a little of their own); resolution and bitrate from ffprobe")
+          "pixels; blockiness = small steps between smooth runs on the 8x8 grid over those off it "
+          "(grid scaled to the frame size; the extracted JPEGs add a little of their own); "
+          "resolution and bitrate from ffprobe")
 
 
 def aspect_label(ratio: float) -> str:
@@ -80,9 +81,9 @@ class Analyzer(Base):
             "noise": (noise, "luma levels (median frame)", _clip01(1 - noise / 8),
                       "1 - value / 8, clipped: sigma >= 8 levels scores 0"),
             "blockiness": (block, "grid/off-grid edge ratio (median frame)",
-                           None if block is None else _clip01(1 - (block - 1) / 0.5),
-                           "1 - (value - 1) / 0.5, clipped: 1.0 (no grid) scores 1, >= 1.5 scores 0; "
-                           "not measured when the scaled grid is under 4 px"),
+                           None if block is None else _clip01(1 - (block - 1) / 1.5),
+                           "1 - (value - 1) / 1.5, clipped: 1.0 (no grid) scores 1, >= 2.5 scores 0; "
+                           "not measured when the scaled grid is under 4 px or nothing is smooth"),
             "resolution": (float(short), "px (short side)", _clip01(short / FULL_SHORT_SIDE),
                            f"value / {FULL_SHORT_SIDE}, clipped"),
             "bitrate": (bpp, "bits per pixel per frame", None if bpp is None else _clip01(bpp / FULL_BPP),

@@ -100,7 +100,8 @@ class QualityFrame(ResultBase):
     clipped_dark: float = Field(ge=0, le=1, description="fraction of pixels with luma <= 4")
     clipped_bright: float = Field(ge=0, le=1, description="fraction of pixels with luma >= 251")
     noise_sigma: float = Field(ge=0, description="estimated noise standard deviation in luma levels")
-    blockiness: float | None = Field(ge=0, description="8x8 grid edge strength over off-grid edge strength")
+    blockiness: float | None = Field(ge=0, description="small steps on the 8x8 grid over small steps "
+                                                      "off it (1 = no blocks)")
 
 
 class ContentQualityResult(ResultBase):

@@ -14,10 +14,10 @@ def _ok(outcome, name):
     return env
 
 
-def _pattern(path, size: str, blur: float = 0.0, seconds: float = 3):
+def _pattern(path, size: str, blur: float = 0.0, seconds: float = 3, crf: int = 18):
     vf = f"gblur=sigma={blur}" if blur else "null"
     ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30:duration={seconds}", "-vf", vf,
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(path))
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", str(path))
     return path
 
 
@@ -70,6 +70,19 @@ def test_blurred_copy_ranks_below_the_sharp_one(run, settings, tmp_path):
     assert blurred.overall_score < sharp.overall_score
     assert sharp.aspect_label == "9:16" and sharp.vertical_9_16
     assert abs(sum(c.weight for c in sharp.components) - 1) < 1e-6
+
+
+def test_heavy_compression_is_blockier(run, settings, tmp_path):
+    require_env(settings, "cpu")
+    comp = {}
+    for crf in (18, 45):
+        video = _pattern(tmp_path / f"crf{crf}.mp4", "360x640", seconds=2, crf=crf)
+        res = ContentQualityResult.model_validate(
+            _ok(run(video, ["content_quality"]), "content_quality").result)
+        comp[crf] = {c.name: c for c in res.components}
+    assert comp[45]["blockiness"].value > comp[18]["blockiness"].value + 0.3
+    assert comp[45]["blockiness"].score < comp[18]["blockiness"].score
+    assert comp[45]["bitrate"].value < comp[18]["bitrate"].value / 3
 
 
 def test_landscape_is_not_9_16(run, settings, tmp_path):
