@@ -84,4 +84,4 @@ def file_sha256(path: Path) -> str:
 def model_format(path: Path) -> str:
     if path.is_dir() and path.name.endswith("_openvino_model"):
         return "openvino"
-    return {".pt": "pytorch", ".tflite": "tflite", ".onnx": "onnx"}.get(path.suffix, "unknown")
+    return {".pt": "pytorch", ".tflite": "tflite", ".onnx": "onnx"}.get(path.suffix, "other")

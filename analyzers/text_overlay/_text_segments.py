@@ -119,7 +119,7 @@ def overlay_evidence(seg: Segment) -> tuple[float, list[str]]:
             cues.append((0.15, 1.5, "moves with the picture"))
     flat = float(np.median([r.flatness for r in seg.readings]))
     if flat <= 6:
-        cues.append((0.7, 1.0, f"flat text colour (spread {flat:.0f})"))
+        cues.append((0.65, 1.0, f"flat text colour (spread {flat:.0f})"))
     elif flat >= 15:
         cues.append((0.2, 1.0, f"textured text colour (spread {flat:.0f})"))
     if any(r.slanted for r in seg.readings):

@@ -63,7 +63,7 @@ class CountPoint(ResultBase):
 class ObjectDetectionResult(ResultBase):
     method: Literal["ultralytics-yolo"] = "ultralytics-yolo"
     model: str = Field(description="the weights file used, relative to the model store")
-    model_format: Literal["pytorch", "tflite", "openvino", "onnx"]
+    model_format: Literal["pytorch", "tflite", "openvino", "onnx", "other"]
     frame_set: str
     imgsz: int = Field(gt=0)
     conf_threshold: float = Field(ge=0, le=1)
@@ -133,7 +133,7 @@ class FramingSpan(Span):
 class BodyPoseResult(ResultBase):
     method: Literal["ultralytics-yolo-pose"] = "ultralytics-yolo-pose"
     model: str
-    model_format: Literal["pytorch", "tflite", "openvino", "onnx"]
+    model_format: Literal["pytorch", "tflite", "openvino", "onnx", "other"]
     frame_set: str
     conf_threshold: float = Field(ge=0, le=1)
     keypoint_threshold: float = Field(ge=0, le=1, description="a keypoint counts as seen above this")
