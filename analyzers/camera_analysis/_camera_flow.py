@@ -29,36 +29,34 @@ class Motion:
     height: int
 
 
-def load_gray(frames) -> np.ndarray:
-    first = frames.read(0)
-    out = np.empty((len(frames), *first.shape[:2]), np.uint8)
-    for i in range(len(frames)):
-        img = first if i == 0 else frames.read(i)
-        out[i] = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    return out
+def _gray(img: np.ndarray) -> np.ndarray:
+    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
 
-def estimate(gray: np.ndarray) -> Motion:
-    n, h, w = gray.shape
+def estimate(frames) -> Motion:
+    """Read a FrameSet once, in order, holding two frames at a time."""
+    n = len(frames)
     dx, dy, ls, roll = (np.zeros(n, np.float64) for _ in range(4))
     ok = np.zeros(n, bool)
+    prev = _gray(frames.read(0))
+    h, w = prev.shape
     centre = np.array([w / 2.0, h / 2.0])
     for i in range(1, n):
-        prev, cur = gray[i - 1], gray[i]
+        cur = _gray(frames.read(i))
         if np.array_equal(prev, cur):  # duplicated frames (low-rate sources): no motion, known
             ok[i] = True
-            continue
-        m = _similarity(prev, cur)
-        if m is None:
-            continue
-        a, b = m[0, 0], m[1, 0]
-        scale = math.hypot(a, b)
-        # translation of the frame centre, so a zoom about the centre is not read as a pan
-        tc = m[:, :2] @ centre + m[:, 2] - centre
-        dx[i], dy[i] = tc
-        ls[i] = math.log(scale) if scale > 0 else 0.0
-        roll[i] = math.atan2(b, a)
-        ok[i] = True
+        else:
+            m = _similarity(prev, cur)
+            if m is not None:
+                a, b = m[0, 0], m[1, 0]
+                scale = math.hypot(a, b)
+                # translation of the frame centre, so a zoom about the centre is not read as a pan
+                tc = m[:, :2] @ centre + m[:, 2] - centre
+                dx[i], dy[i] = tc
+                ls[i] = math.log(scale) if scale > 0 else 0.0
+                roll[i] = math.atan2(b, a)
+                ok[i] = True
+        prev = cur
     return Motion(dx, dy, ls, roll, ok, w, h)
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from _camera_flow import Motion, estimate, load_gray
+from _camera_flow import Motion, estimate
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, InputMissing
 from shared_schema.results.cuts import CutResult
@@ -31,7 +31,7 @@ class Analyzer(Base):
         fps = frames.index.fps
         times = frames.times
         n = len(times)
-        motion = estimate(load_gray(frames))
+        motion = estimate(frames)
         shots, skip, source = _shots(ctx, fps, n)
         thr = {k: float(p[f"{k}_min"]) for k in UNITS}
         window = max(2, int(round(float(p["window_s"]) * fps)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -21,32 +22,16 @@ BLOCK = 8
 class FrameStats:
     """Everything measured once per frame and per consecutive pair."""
 
-    small: np.ndarray  # (N, h, w) float32 0..1, blurred
+    small: np.ndarray  # (N, h, w) uint8, blurred (see as_float)
     mean: np.ndarray  # (N,) mean luma 0..255 of the full dense frame
     std: np.ndarray  # (N,) luma standard deviation 0..255
     diff: np.ndarray  # (N,) diff[i] = aligned_diff(f[i-1], f[i]), 0..1; diff[0] = 0
     shift: np.ndarray  # (N, 2) phase-correlation shift of f[i] against f[i-1], small-frame px
 
 
-def load_dense(frames) -> np.ndarray:
-    """Every frame of a FrameSet as one (N, H, W) uint8 array."""
-    first = frames.read(0)
-    out = np.empty((len(frames), *first.shape[:2]), np.uint8)
-    out[0] = first if first.ndim == 2 else cv2.cvtColor(first, cv2.COLOR_BGR2GRAY)
-    for i in range(1, len(frames)):
-        img = frames.read(i)
-        out[i] = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    return out
-
-
-def small_frames(gray: np.ndarray) -> np.ndarray:
-    n, h, w = gray.shape
-    sh = max(8, int(round(SMALL_W * h / w)))
-    out = np.empty((n, sh, SMALL_W), np.float32)
-    for i in range(n):
-        s = cv2.resize(gray[i], (SMALL_W, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
-        out[i] = cv2.GaussianBlur(s, (3, 3), 0) / 255.0
-    return out
+def as_float(small: np.ndarray) -> np.ndarray:
+    """A stored small frame (uint8, to keep long videos in memory) as float32 0..1."""
+    return small.astype(np.float32) * (1.0 / 255.0)
 
 
 def aligned_diff(a: np.ndarray, b: np.ndarray, window: np.ndarray) -> tuple[float, tuple[float, float]]:
@@ -93,25 +78,44 @@ def _block_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return diff, texture
 
 
-def measure(gray: np.ndarray) -> FrameStats:
-    small = small_frames(gray)
-    n = len(small)
-    window = _window(small.shape[1:])
-    diff = np.zeros(n, np.float32)
-    shift = np.zeros((n, 2), np.float32)
-    for i in range(1, n):
-        diff[i], shift[i] = aligned_diff(small[i - 1], small[i], window)
+def measure(frames, visit: Callable[[int, np.ndarray], None] | None = None) -> FrameStats:
+    """Read every frame of a FrameSet once; ``visit(i, grey)`` sees each one as it goes by.
+
+    Only the small frames are kept (about 7 KB each), so a 10-minute video at 30 fps
+    fits in about 150 MB.
+    """
+    n = len(frames)
+    small: np.ndarray | None = None
     mean = np.empty(n, np.float64)
     std = np.empty(n, np.float64)
     for i in range(n):
-        (m,), (sd,) = cv2.meanStdDev(gray[i])
+        img = frames.read(i)
+        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        if visit is not None:
+            visit(i, gray)
+        if small is None:
+            h, w = gray.shape
+            small = np.empty((n, max(8, int(round(SMALL_W * h / w))), SMALL_W), np.uint8)
+        s = cv2.resize(gray, (SMALL_W, small.shape[1]), interpolation=cv2.INTER_AREA)
+        small[i] = cv2.GaussianBlur(s, (3, 3), 0)
+        (m,), (sd,) = cv2.meanStdDev(gray)
         mean[i], std[i] = m[0], sd[0]
+    assert small is not None, "empty frame set"
+    window = _window(small.shape[1:])
+    diff = np.zeros(n, np.float32)
+    shift = np.zeros((n, 2), np.float32)
+    prev = as_float(small[0])
+    for i in range(1, n):
+        cur = as_float(small[i])
+        diff[i], shift[i] = aligned_diff(prev, cur, window)
+        prev = cur
     return FrameStats(small=small, mean=mean, std=std, diff=diff, shift=shift)
 
 
 def pair_diff(stats: FrameStats, i: int, j: int) -> float:
     """Compensated difference between any two frames (for long-range comparisons)."""
-    return aligned_diff(stats.small[i], stats.small[j], _window(stats.small.shape[1:]))[0]
+    return aligned_diff(as_float(stats.small[i]), as_float(stats.small[j]),
+                        _window(stats.small.shape[1:]))[0]
 
 
 @lru_cache(maxsize=4)

@@ -76,8 +76,9 @@ def find_dissolves(stats: FrameStats, fps: float, blocked: list[tuple[int, int]]
                    min_change: float, max_s: float = 3.0) -> list[Gradual]:
     """Dissolves not overlapping ``blocked`` spans (cuts and fades already found)."""
     n = len(stats.small)
-    tiny = np.stack([cv2.resize(f, (BLEND_W, max(4, int(round(BLEND_W * f.shape[0] / f.shape[1])))),
-                                interpolation=cv2.INTER_AREA) for f in stats.small])
+    th = max(4, int(round(BLEND_W * stats.small.shape[1] / stats.small.shape[2])))
+    tiny = np.stack([cv2.resize(f, (BLEND_W, th), interpolation=cv2.INTER_AREA)
+                     for f in stats.small]).astype(np.float32) / 255.0
     found: list[Gradual] = []
     for half in sorted({max(2, int(round(fps * s))) for s in (0.25, 0.5, 1.0)}):
         far = np.zeros(n, np.float32)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 
-from _cut_frames import FrameStats, load_dense, measure, pair_diff
+from _cut_frames import FrameStats, measure, pair_diff
 from _cut_gradual import Gradual, find_dissolves, find_fades
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
@@ -32,13 +32,14 @@ class Analyzer(Base):
         p = ctx.params
         frames = ctx.frames("dense")
         fps = frames.index.fps
-        gray = load_dense(frames)
-        stats = measure(gray)
         min_gap = max(1, int(round(float(p["min_shot_s"]) * fps)))
         floor = float(p["cut_min"])
+        proposer = CutProposer(fps, min_gap)
+        stats = measure(frames, proposer.visit)
+        n = len(stats.diff)
 
         fades = find_fades(stats, fps, float(p["black_level"]), floor)
-        cuts = [(c, _cut_confidence(stats, c, floor)) for c in propose_cuts(gray, fps, min_gap)
+        cuts = [(c, _cut_confidence(stats, c, floor)) for c in proposer.finish(n)
                 if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
         # a cut inside a fade is the fade's own steep part
         cuts = [c for c in cuts if not any(f.start <= c[0] <= f.end + 1 for f in fades)]
@@ -46,17 +47,25 @@ class Analyzer(Base):
         dissolves = find_dissolves(stats, fps, blocked, floor)
 
         transitions = _transitions(cuts, fades + dissolves, frames.times, min_gap)
-        return _result(transitions, frames.times, fps, len(gray))
+        return _result(transitions, frames.times, fps, n)
 
 
-def propose_cuts(gray: np.ndarray, fps: float, min_gap: int) -> list[int]:
-    """AdaptiveDetector's cut frames (first frame of the new shot), fed the decoded frames."""
-    det = AdaptiveDetector(luma_only=True, min_scene_len=min_gap)
-    found: list[FrameTimecode] = []
-    for i, img in enumerate(gray):
-        found += det.process_frame(FrameTimecode(i, fps), cv2.cvtColor(img, cv2.COLOR_GRAY2BGR))
-    found += det.post_process(FrameTimecode(len(gray) - 1, fps))
-    return [tc.frame_num for tc in found if 0 < tc.frame_num < len(gray)]
+class CutProposer:
+    """PySceneDetect's AdaptiveDetector fed the frames as they are read; proposes cut frames."""
+
+    def __init__(self, fps: float, min_gap: int):
+        self.fps = fps
+        self.det = AdaptiveDetector(luma_only=True, min_scene_len=min_gap)
+        self.found: list[FrameTimecode] = []
+
+    def visit(self, i: int, gray: np.ndarray) -> None:
+        self.found += self.det.process_frame(FrameTimecode(i, self.fps),
+                                             cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+
+    def finish(self, n: int) -> list[int]:
+        """First frames of new shots."""
+        self.found += self.det.post_process(FrameTimecode(n - 1, self.fps))
+        return [tc.frame_num for tc in self.found if 0 < tc.frame_num < n]
 
 
 def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> bool:

@@ -111,3 +111,13 @@ def test_scenes_group_shots_of_the_same_place(run, settings, revisit_video):
     for scene in res.scenes:
         assert scene.start <= scene.representative_t < scene.end
     assert [round(s.start, 2) for s in res.scenes] == [0.0, 4.5, 6.0]
+
+
+def test_scenes_skipped_when_cut_analysis_is_not_ok(run, settings, revisit_video):
+    require_env(settings, "cpu")
+    # a time limit cut_analysis cannot meet
+    out = run(revisit_video, ["scene_segmentation"], cut_analysis={"timeout_s": 0.01})
+    assert out.report.analyzers["cut_analysis"].status is not Status.ok
+    env = out.report.analyzers["scene_segmentation"]
+    assert env.status is Status.skipped and env.skip_reason.value == "upstream_failed"
+    assert env.result is None
