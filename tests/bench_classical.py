@@ -3,8 +3,9 @@
 On a made 30 s 720x1280 clip with a 120 BPM click-and-tone track:
 - each analyzer's own run time (its envelope's ``duration_s``, through the real pipeline and
   local backend) as a ratio of the clip's duration, and the whole pipeline's wall time likewise;
-- each analyzer's peak memory, from a direct harness call on the same workdir wrapped in a fresh
-  process that reads ``ru_maxrss`` of its only child, as a ratio of the manifest's memory limit.
+- each analyzer's peak memory and CPU time, from a direct harness call on the same workdir
+  wrapped in a fresh process that reads ``ru_maxrss`` and CPU time of its only child (CPU time
+  is the figure to compare across runs: wall time depends on what else the 2 cores are doing).
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ NAMES = ["color_analysis", "content_quality", "audio_analysis"]
 CLIP_S = 30.0
 _PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
          "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+         "r = resource.getrusage(resource.RUSAGE_CHILDREN); "
+         "print(r.ru_maxrss, r.ru_utime + r.ru_stime)")
 
 
 def make_clip(path: Path) -> Path:
@@ -37,8 +39,8 @@ def make_clip(path: Path) -> Path:
     return path
 
 
-def peak_rss_mb(settings: Settings, workdir: Path, name: str, entry) -> float:
-    """Peak RSS of one harness run on ``workdir``'s job for ``name``, in MiB."""
+def direct_run(settings: Settings, workdir: Path, name: str, entry) -> tuple[float, float]:
+    """Peak RSS (MiB) and CPU seconds of one harness run on ``workdir``'s job for ``name``."""
     py = settings.envs_dir / entry.manifest.env / "bin" / "python"
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     out = tmp / "out"
@@ -48,9 +50,9 @@ def peak_rss_mb(settings: Settings, workdir: Path, name: str, entry) -> float:
     argv = [str(py), "-m", "analyzers.harness", "--analyzer-dir", str(entry.path),
             "--input", str(workdir), "--job", str(workdir / "jobs" / f"{name}.json"),
             "--out", str(out), "--models", str(MODELS)]
-    kb = subprocess.run([sys.executable, "-c", _PEAK, *argv], env=env, check=True,
-                        capture_output=True, text=True).stdout.strip()
-    return int(kb) / 1024
+    kb, cpu = subprocess.run([sys.executable, "-c", _PEAK, *argv], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+    return int(kb) / 1024, float(cpu)
 
 
 def bench() -> list[str]:
@@ -74,8 +76,9 @@ def bench() -> list[str]:
             raise RuntimeError(f"{name}: {env.status.value}: {env.error}")
         entry = registry[name]
         limit_mb = entry.manifest.resources.memory_bytes / 2**20
-        rss = peak_rss_mb(settings, outcome.workdir, name, entry)
+        rss, cpu = direct_run(settings, outcome.workdir, name, entry)
         lines.append(f"{name:16s} run {env.duration_s:6.2f} s = {env.duration_s / CLIP_S:.3f} x clip; "
-                     f"peak RSS {rss:6.0f} MiB = {rss / limit_mb:.2f} x limit ({entry.manifest.resources.memory})")
+                     f"CPU {cpu:5.2f} s = {cpu / CLIP_S:.3f} x clip; peak RSS {rss:4.0f} MiB = "
+                     f"{rss / limit_mb:.2f} x limit ({entry.manifest.resources.memory})")
     lines.append(f"pipeline (probe + one extraction + 3 analyzers): {wall:.1f} s = {wall / CLIP_S:.2f} x clip")
     return lines
