@@ -29,9 +29,6 @@ def pick_dtype(requested: str, device: str):
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         t0 = time.monotonic()
-        import torch
-        from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
-
         p = ctx.params
         self.model_name = str(p["model"])
         req = ctx.model_requirement(self.model_name)
@@ -39,6 +36,9 @@ class Analyzer(Base):
         if not (path / "config.json").is_file():
             raise SkipAnalysis(SkipReason.model_absent, f"{req.path} in the model store has no config.json",
                                req.fix)
+        # imported after the store check: a skip should not cost the seconds torch takes to import
+        import torch
+        from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
         torch.set_num_threads(max(1, ctx.threads))
         self.dtype = pick_dtype(str(p["dtype"]), ctx.device)
         self.processor = AutoProcessor.from_pretrained(path, local_files_only=True)
