@@ -129,3 +129,16 @@ def test_real_speech(run, settings, assets, tmp_path):
     assert -40 < res.loudness.integrated_lufs_approx < -10
     assert res.rhythm.onset_density_per_s > 1   # syllables
     assert len(res.loudness_series) == 22       # 0.5 s steps over 11 s
+
+
+def test_all_three_classical_analyzers_on_the_sample_clip(run, settings, sample_video):
+    """The 4 s 9:16 test pattern with a steady 440 Hz tone: one run, every result ok and right."""
+    require_env(settings, "cpu")
+    outcome = run(sample_video, ["audio_analysis", "color_analysis", "content_quality"])
+    envs = {n: outcome.report.analyzers[n] for n in ("audio_analysis", "color_analysis", "content_quality")}
+    assert all(e.status.value == "ok" for e in envs.values()), {n: e.error for n, e in envs.items()}
+    audio = AudioAnalysisResult.model_validate(envs["audio_analysis"].result)
+    assert audio.silent_segments == []
+    assert abs(audio.spectral.centroid_hz - 440) < 60
+    assert audio.loudness.integrated_lufs_approx is not None
+    assert envs["content_quality"].result["aspect_label"] == "9:16"
