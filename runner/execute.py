@@ -133,7 +133,7 @@ class Executor:
                     entry = ctx.registry[name]
                     env = self._pre_skip(ctx, entry)
                     if env is not None:
-                        self._record(name, env)
+                        self._record(ctx, name, env)
                         continue
                     t = threading.Thread(target=self._run_job, args=(ctx, entry, sched),
                                          name=f"job-{name}", daemon=True)
@@ -150,14 +150,21 @@ class Executor:
             for stage in ctx.plan.stages:
                 for name in stage:
                     if name not in self.results:
-                        self._record(name, skipped(ctx.registry[name], SkipReason.interrupted,
+                        self._record(ctx, name, skipped(ctx.registry[name], SkipReason.interrupted,
                                                    "the run was interrupted before it finished"))
             raise
         return self.results
 
-    def _record(self, name: str, env: Envelope) -> None:
+    def _record(self, ctx: ExecContext, name: str, env: Envelope) -> None:
+        """Keep the final envelope, and write it to ``out/<name>/result.json`` so later stages
+        see the runner's verdict (oom, timeout, skipped...) and every attempt, not a stale file."""
         with self._lock:
             self.results[name] = env
+        out = ctx.workdir.result(name)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.runner.tmp")
+        tmp.write_text(env.model_dump_json(indent=2))
+        tmp.replace(out)
         self.progress.finished(name, env)
 
     def _pre_skip(self, ctx: ExecContext, entry: Entry) -> Envelope | None:
@@ -205,7 +212,7 @@ class Executor:
             self._attempts(ctx, entry, sched)
         except Exception as exc:  # a backend error costs this analyzer's entry, never the report
             log.exception("runner error while running %s", entry.name)
-            self._record(entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
+            self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
                 type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
 
     def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
@@ -255,7 +262,7 @@ class Executor:
                                      "degraded_reasons": degraded,
                                      "duration_s": round(time.monotonic() - t_start, 4)
                                      if len(attempts) > 1 else env.duration_s})
-        self._record(m.name, env)
+        self._record(ctx, m.name, env)
 
     def interrupt(self) -> None:
         self.cancel.set()

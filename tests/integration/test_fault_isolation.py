@@ -60,3 +60,12 @@ def test_html_summary_names_every_analyzer_and_its_status(outcome):
     for name in TOYS:
         assert f"<td>{name}</td>" in page
     assert "<b>oom</b>" in page and "<b>timeout</b>" in page and "SIGABRT" in page
+
+
+def test_runner_verdicts_are_written_where_later_stages_read_them(outcome):
+    import json
+    for name, status in (("toy_hang", "timeout"), ("toy_memhog", "oom"), ("toy_abort", "crashed"),
+                         ("toy_dependent", "skipped")):
+        on_disk = json.loads((outcome.workdir / "out" / name / "result.json").read_text())
+        assert on_disk["status"] == status and on_disk["attempts"] == [
+            a.model_dump(mode="json") for a in outcome.report.analyzers[name].attempts]
