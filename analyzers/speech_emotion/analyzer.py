@@ -12,7 +12,8 @@ from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.results.speech import EmotionSegment, ModelEmotion, SpeechEmotion, Transcript
 
-VALENCE_METHOD = "VADER 3.3.2 lexicon and rules, compound score of each segment's text (>=0.05 positive, <=-0.05 negative)"
+VALENCE_METHOD = ("VADER 3.3.2 lexicon and rules, compound score of each sentence of the transcript "
+                  "(>=0.05 positive, <=-0.05 negative)")
 AROUSAL_METHOD = ("prosody: mean of scaled cues - pitch variability (semitone std), voiced energy (dBFS), "
                   "words per second (with a transcript), pitch level against the clip's median; "
                   "pitch by YIN, 70-500 Hz, 10 ms frames")
@@ -21,6 +22,20 @@ MIN_MODEL_SAMPLES = SR // 2  # pad shorter clips: a classifier's front end needs
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sentences(transcript: Transcript, gap_s: float = 0.6) -> list[tuple[float, float, str, int]]:
+    """(start, end, text, words) per sentence: Whisper's segments can hold several sentences of
+    opposite feeling, which one score per segment would average away."""
+    out, cur = [], []
+    words = [w for seg in transcript.segments for w in seg.words]
+    for i, w in enumerate(words):
+        cur.append(w)
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is None or w.word.rstrip("\"')").endswith((".", "!", "?")) or nxt.start - w.end >= gap_s:
+            out.append((cur[0].start, max(cur[0].start, cur[-1].end), " ".join(x.word for x in cur), len(cur)))
+            cur = []
+    return out
 
 
 def _valence_label(v: float) -> str:
@@ -68,7 +83,7 @@ class Analyzer(Base):
             lexicon = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
             ctx.use_model("vader-lexicon", f"package:{lexicon}", _sha256(lexicon))
             vader = SentimentIntensityAnalyzer()
-            spans = [(s.start, s.end, s.text, len(s.words)) for s in transcript.segments]
+            spans = sentences(transcript)
         else:
             ctx.degrade("no transcript (speech_transcription not run or not ok): no valence, "
                         "segments are voiced regions and arousal has no speaking-rate cue")

@@ -16,10 +16,8 @@ from shared_schema.results.speech import Filler, Pause, SpeechFlow, Transcript, 
 # Disfluencies only: "like" or "you know" are fillers only sometimes, and counting them
 # would turn ordinary sentences into false fillers.
 FILLERS = ("um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "mm", "mhm")
-# Whisper tends to drop disfluencies from its text, so the count is a lower bound.
 METHOD = ("voice activity: Silero VAD (faster-whisper 1.2.1); words, rate, fillers and hook: "
-          "speech_transcription word timestamps; fillers are disfluency tokens Whisper kept "
-          "(it often omits them, so the count is a lower bound)")
+          "speech_transcription word timestamps; fillers: disfluency tokens in the transcript")
 
 
 def _norm(word: str) -> str:
@@ -92,6 +90,8 @@ class Analyzer(Base):
         pauses = pauses_between(spans, min_pause)
         words = [w for s in transcript.segments for w in s.words]
         fillers = [Filler(t=w.start, word=_norm(w.word)) for w in words if _norm(w.word) in FILLERS]
+        if not transcript.verbatim:  # Whisper then drops most disfluencies: the count is a lower bound
+            ctx.degrade("transcript not verbatim: filler count is a lower bound")
         first_last = (words[-1].end - words[0].start) if words else 0.0
         hook = _first_word_onset(words[0], spans) if words else None
         return SpeechFlow(

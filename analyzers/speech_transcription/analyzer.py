@@ -17,6 +17,12 @@ STORE_FIX = ("put a CTranslate2 Whisper model folder in the model store, e.g. "
              "or set model=package for the bundled tiny.en")
 
 
+# Whisper drops disfluencies unless its context shows them; a prompt that contains some makes it
+# keep the "um"s and "uh"s that speech_flow counts. English only: an English prompt would pull
+# other languages towards English.
+VERBATIM_PROMPT = "Umm, let me think like, hmm... Okay, here is what I am, uh, thinking."
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -70,12 +76,13 @@ class Analyzer(Base):
         language = str(ctx.params.get("language") or "") or None
         if not multilingual:
             language = "en"
+        verbatim = bool(ctx.params.get("verbatim", True)) and language == "en"
         beam_size = int(ctx.params.get("beam_size", 5))
         if ctx.job.overrides:  # a retry after an OOM or a timeout runs cheaper settings: say so
             ctx.degrade(f"retry with {ctx.job.overrides} (the first attempt failed)")
         segments, info = self.model.transcribe(
             audio, language=language, beam_size=beam_size, word_timestamps=True,
-            vad_filter=vad_filter,
+            vad_filter=vad_filter, initial_prompt=VERBATIM_PROMPT if verbatim else None,
             # Whisper's own guards against text invented over non-speech, kept explicit.
             no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4,
             condition_on_previous_text=False)
@@ -96,7 +103,7 @@ class Analyzer(Base):
             model=self.model_name, model_source=self.model_source, compute_type=self.compute_type,
             multilingual=multilingual, language=info.language, language_detected=detected,
             language_probability=round(info.language_probability, 4) if detected else None,
-            vad_filter=vad_filter, beam_size=beam_size, audio_duration=round(duration, 3),
+            vad_filter=vad_filter, verbatim=verbatim, beam_size=beam_size, audio_duration=round(duration, 3),
             speech_duration=round(min(duration, info.duration_after_vad), 3),
             text=" ".join(s.text for s in out).strip(), word_count=sum(len(s.words) for s in out),
             segments=out)

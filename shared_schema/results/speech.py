@@ -40,6 +40,8 @@ class Transcript(ResultBase):
     language_detected: bool = Field(description="false when the model is English-only, so nothing was detected")
     language_probability: float | None = Field(default=None, ge=0, le=1)
     vad_filter: bool
+    verbatim: bool = Field(description="disfluencies kept by a prompt that shows some (English only); "
+                                       "when false Whisper tends to drop um/uh")
     beam_size: int = Field(ge=1)
     audio_duration: float = Field(ge=0)
     speech_duration: float = Field(ge=0, description="audio left after the VAD filter")
@@ -185,7 +187,8 @@ class SpeechEmotion(ResultBase):
     method: str
     valence_method: str | None = Field(description="null when no transcript was available")
     arousal_method: str
-    segment_source: Literal["transcript", "voiced_regions"]
+    segment_source: Literal["transcript", "voiced_regions"] = Field(
+        description="transcript: one segment per sentence (or run of words without a 0.6 s gap)")
     segments: list[EmotionSegment]
     valence_mean: float | None = Field(default=None, ge=-1, le=1)
     arousal_mean: float | None = Field(default=None, ge=0, le=1)

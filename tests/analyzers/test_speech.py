@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -122,6 +123,27 @@ def noise_video(media_dir) -> Path:
                   ["-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.3:duration=8:sample_rate=16000"])
 
 
+@pytest.fixture(scope="module")
+def spoken_feelings_video(media_dir) -> Path:
+    """espeak-ng speech: disfluent, then happy, then angry, 1 s of silence between the three."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    parts = ["Um, so, uh, I think, um, we should go.",
+             "I love this. It is wonderful, amazing and beautiful.",
+             "This is terrible. I hate it. What an awful, horrible day."]
+    wavs = []
+    for i, text in enumerate(parts):
+        wavs.append(media_dir / f"tts{i}.wav")
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wavs[-1]), text], check=True)
+    graph = ("anullsrc=r=22050:cl=mono,atrim=0:1[s1];anullsrc=r=22050:cl=mono,atrim=0:1[s2];"
+             "[1:a][s1][2:a][s2][3:a]concat=n=5:v=0:a=1[a]")
+    path = media_dir / "feelings.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=black:size=320x240:rate=10", *[a for w in wavs for a in ("-i", str(w))],
+           "-filter_complex", graph, "-map", "0:v", "-map", "[a]", "-shortest", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path))
+    return path
+
+
 def _tiny_onnx(settings, path: Path, labels: list[str], *flags: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(settings.envs_dir / "audio" / "bin" / "python"), "-c", BUILD_ONNX, str(path), ",".join(labels),
@@ -215,6 +237,25 @@ def test_speech_flow_finds_spliced_pause(settings, run, jfk_video, jfk_pause_vid
     assert 0 <= base.time_to_first_word < 0.6 and base.first_word.lower().startswith("and")
     assert 0.5 < base.speech_ratio < 0.9 and spliced.speech_ratio < base.speech_ratio
     assert base.wpm_series and all(v.value >= 0 for v in base.wpm_series)
+
+
+@pytest.mark.slow
+def test_fillers_pauses_and_valence_on_synthetic_speech(settings, run, spoken_feelings_video):
+    require_env(settings, "audio")
+    out = run(spoken_feelings_video, ["speech_flow", "speech_emotion"])
+    _, t = _ok(out, "speech_transcription", Transcript)
+    _, flow = _ok(out, "speech_flow", SpeechFlow)
+    _, emo = _ok(out, "speech_emotion", SpeechEmotion)
+    assert t.verbatim
+    fillers = [f.word for f in flow.fillers]
+    assert "uh" in fillers and len(fillers) >= 2 and all(f.t < 5 for f in flow.fillers), flow.fillers
+    assert sum(1 for p in flow.pauses if p.duration >= 0.9) >= 2, flow.pauses
+    love = [s for s in emo.segments if "love" in (s.text or "").lower()]
+    hate = [s for s in emo.segments if "hate" in (s.text or "").lower()]
+    assert love and hate and love[0] is not hate[0], [s.text for s in emo.segments]
+    assert love[0].valence > 0.5 and love[0].valence_label == "positive"
+    assert hate[0].valence < -0.5 and hate[0].valence_label == "negative"
+    assert all(s.pitch_hz_mean and 60 < s.pitch_hz_mean < 200 for s in emo.segments)  # espeak's male voice
 
 
 # ---- audio_environment ------------------------------------------------------------
