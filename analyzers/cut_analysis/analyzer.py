@@ -4,8 +4,9 @@ Hard cuts: PySceneDetect's AdaptiveDetector (content score against its rolling
 neighbourhood) proposes them from the shared dense frames; each proposal is
 kept only if the picture really changed almost everywhere after undoing the
 global camera shift (``_cut_frames.aligned_diff``), which rejects shake, pans
-and a hand sweeping past the lens. Fades and dissolves, which the frame-to-
-frame score does not see, come from ``_cut_gradual``.
+and a hand sweeping past the lens, and only if the new picture stays (a flash
+gives the old one back). Fades and dissolves, which the frame-to-frame score
+does not see, come from ``_cut_gradual``.
 """
 from __future__ import annotations
 
