@@ -2,11 +2,15 @@
 
 The contract a store model follows (checked when it loads, with an error that says what differs):
 one input, float32 ``[batch=1, samples]`` mono 16 kHz in [-1, 1]; first output ``[1, classes]``;
-class names in the model's metadata ``labels`` (comma-separated) or a ``labels.txt`` beside it;
-metadata ``output`` = ``logits`` (default, softmax applied here) or ``probabilities``.
+class names in the model's metadata ``labels`` (comma-separated), a ``labels.txt`` beside it, or
+the ``id2label`` of a Hugging Face ``config.json`` beside it; metadata ``output`` = ``logits``
+(default, softmax applied here) or ``probabilities``. A ``preprocessor_config.json`` beside it
+with ``do_normalize: true`` (wav2vec2-style exports, e.g. ``optimum-cli export onnx``) makes
+each clip zero-mean, unit-variance first.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +41,12 @@ class OnnxAudioClassifier:
             self.labels = [x.strip() for x in meta["labels"].split(",")]
         elif (path.parent / "labels.txt").is_file():
             self.labels = [x.strip() for x in (path.parent / "labels.txt").read_text().splitlines() if x.strip()]
+        elif "id2label" in _json(path.parent / "config.json"):
+            id2label = _json(path.parent / "config.json")["id2label"]
+            self.labels = [id2label[k] for k in sorted(id2label, key=int)]
         else:
-            raise ModelContractError(f"{path.name}: no `labels` metadata and no labels.txt beside it")
+            raise ModelContractError(f"{path.name}: no `labels` metadata, labels.txt or config.json id2label beside it")
+        self.normalize = bool(_json(path.parent / "preprocessor_config.json").get("do_normalize", False))
         self.output = meta.get("output", "logits")
         if self.output not in ("logits", "probabilities"):
             raise ModelContractError(f"{path.name}: metadata output={self.output!r}, expected logits|probabilities")
@@ -47,6 +55,8 @@ class OnnxAudioClassifier:
 
     def predict(self, samples: np.ndarray) -> dict[str, float]:
         """Class probabilities for one clip of 16 kHz mono samples."""
+        if self.normalize:
+            samples = (samples - samples.mean()) / np.sqrt(samples.var() + 1e-7)
         out = self.session.run(None, {self.input_name: samples.astype(np.float32)[None, :]})[0]
         scores = np.asarray(out, dtype=np.float64).reshape(-1)
         if scores.size != len(self.labels):
@@ -59,3 +69,13 @@ class OnnxAudioClassifier:
             raise ModelContractError("model output is not a usable score vector")
         probs = scores / total
         return {label: float(p) for label, p in zip(self.labels, probs)}
+
+
+def _json(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ModelContractError(f"{path.name} beside the model is not valid JSON: {exc}") from None
+    return data if isinstance(data, dict) else {}

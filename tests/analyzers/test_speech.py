@@ -6,6 +6,7 @@ pipeline in the `audio` environment.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -309,9 +310,12 @@ def test_audio_environment_runs_a_store_event_classifier(settings, goforward_vid
 # ---- speech_emotion ---------------------------------------------------------------
 @pytest.mark.slow
 def test_speech_emotion_runs_a_store_model_on_transcript_segments(settings, jfk_video, tmp_path):
+    """Laid out as an `optimum-cli export onnx` of a wav2vec2 classifier: labels in config.json."""
     require_env(settings, "audio")
     labels = ["angry", "happy", "neutral", "sad"]
-    model = _tiny_onnx(settings, tmp_path / "store" / "speech_emotion" / "model.onnx", labels)
+    model = _tiny_onnx(settings, tmp_path / "store" / "speech_emotion" / "model.onnx", labels, "--no-labels")
+    (model.parent / "config.json").write_text(json.dumps({"id2label": {str(i): x for i, x in enumerate(labels)}}))
+    (model.parent / "preprocessor_config.json").write_text(json.dumps({"do_normalize": True}))
     out = run_analyzers(settings.with_(models_dir=tmp_path / "store"), jfk_video,
                         ["speech_transcription", "speech_emotion"])
     env, emo = _ok(out, "speech_emotion", SpeechEmotion)
