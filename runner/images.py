@@ -40,6 +40,8 @@ TORCH_VERSIONS = ("2.14.1", "0.29.1")
 PYDANTIC_VERSION = "2.14.3"
 BASE_CANDIDATES = ("python:3.11-slim-bookworm", "local/debian-python:bookworm")
 BOOTSTRAP_TAG = "local/debian-python:bookworm"
+#: image commits and prunes of gigabytes outlast the SDK's default 60 s
+CLIENT_TIMEOUT_S = 900
 SDK_FILES = ("analyzers/__init__.py", "analyzers/base.py", "analyzers/harness.py")
 
 
@@ -184,7 +186,9 @@ def _build(client, ctx: _Context, tag: str, buildargs: dict, labels: dict, opts:
     tail: list[str] = []
     for chunk in stream:
         if "error" in chunk:
-            raise RunnerError(f"building {tag} failed: {chunk['error'].strip()}\n" + "".join(tail[-20:]),
+            for line in "".join(tail[-25:]).splitlines():
+                echo("  | " + line)
+            raise RunnerError(f"building {tag} failed: {chunk['error'].strip()}",
                               fix="see the build output above")
         line = chunk.get("stream") or ""
         if line:
@@ -237,8 +241,12 @@ def build_torch_base(client, settings: Settings, opts: BuildOptions, echo, force
            {}, opts, echo)
     # the legacy builder keeps the install stage (~9 GB) as an untagged image: only a cache of
     # what the tagged base already holds
-    pruned = client.images.prune(filters={"dangling": True, "label": f"{LABEL}.role=base-cpu"})
-    echo(f"pruned {(pruned.get('SpaceReclaimed') or 0) / 2**30:.1f} GiB of untagged build stages")
+    try:
+        freed = sum(client.images.prune(filters={"dangling": True, "label": f"{LABEL}.role={role}"})
+                    .get("SpaceReclaimed") or 0 for role in ("base-cpu", "base-torch"))
+        echo(f"pruned {freed / 2**30:.1f} GiB of untagged build stages and replaced bases")
+    except Exception as exc:  # disk hygiene only: the base is built either way
+        echo(f"could not prune untagged images ({exc}): docker image prune --filter label={LABEL}.role")
     return tag
 
 
@@ -284,7 +292,7 @@ def build_images(settings: Settings, registry: Registry, names: list[str], opts:
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise UsageError(f"unknown analyzer(s): {', '.join(unknown)}", fix="runner list shows the names")
-    client = client or connect()
+    client = client or connect(timeout=CLIENT_TIMEOUT_S)
     return {n: build_analyzer(client, settings, registry[n], opts, echo) for n in names}
 
 
@@ -375,7 +383,7 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
     settings, registry = _settings_registry(ctx)
     opts = _opts(base_image, pip_source, ca_bundle, no_cache)
     echo = lambda s: click.echo(s, err=True)  # noqa: E731
-    client = connect()
+    client = connect(timeout=CLIENT_TIMEOUT_S)
     if bases_only:
         build_base(client, settings, opts, echo, force=force or no_cache)
         if only_base != "cpu":

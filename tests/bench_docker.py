@@ -3,7 +3,7 @@
 Overhead of one analyzer = the backend's wall time for its attempt (container
 create + start + exit + logs + remove; or subprocess start to exit) minus the
 analyzer's own time in its envelope. The run is every analyzer whose image is
-built and whose local environment is ready (the toys when none is), once per
+built (or stale) and whose local environment is ready (the toys when none is), once per
 backend, on a 4 s made clip.
 
     python -m tests.bench docker
@@ -30,7 +30,7 @@ def _selection(settings: Settings, registry) -> list[str]:
     local = LocalBackend(settings.envs_dir, settings.repo_root)
     status = image_status(settings, registry)
     real = sorted(n for n, e in registry.items() if not e.manifest.test_only
-                  and status.get(n) == "built" and local.unavailable(e) is None)
+                  and status.get(n) in ("built", "stale") and local.unavailable(e) is None)
     return real or [n for n in TOY_RUN if status.get(n) == "built"]
 
 
