@@ -104,4 +104,15 @@ def bench() -> list[str]:
                 f"peak RSS {watcher.hwm / 2**20:.0f} MiB, peak VmData {watcher.data / 2**20:.0f} MiB "
                 f"(manifest memory {registry[name].manifest.resources.memory}, "
                 f"timeout {registry[name].manifest.resources.timeout_s:.0f} s)")
+            if env.result:
+                lines.append(f"  found: {_found(name, env.result)}")
     return lines
+
+
+def _found(name: str, result: dict) -> str:
+    """One line on what the analyzer saw, so a fast but blind run shows up."""
+    if name == "object_detection":
+        return f"max persons {result['max_persons']}, {len(result['tracks'])} tracks"
+    if name == "body_pose":
+        return f"max persons {result['max_persons']}, mean movement {result['mean_movement_energy']}"
+    return f"overlay text {result['overlay_text']} (captions drawn: {CAPTIONS})"

@@ -113,6 +113,18 @@ def test_zidane_pose_two_people_17_keypoints(run, zidane_video):
     assert res.framing[0].start == res.frames[0].t
 
 
+def test_head_and_shoulders_crop_is_face_framing(run, tmp_path):
+    """The right-hand man of zidane.jpg cropped to head and shoulders, as a close-up."""
+    clip = tmp_path / "closeup.mp4"
+    ffmpeg("-loop", "1", "-i", str(MEDIA / "zidane.jpg"), "-t", "2", "-r", "10",
+           "-vf", "crop=320:360:770:0,scale=640:720", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", str(clip))
+    _, res = _ok(run(clip, ["body_pose"]), "body_pose", BodyPoseResult)
+    assert res.max_persons == 1
+    assert res.framing_share == {"face": 1.0}
+    assert [s.framing for s in res.framing] == ["face"]
+
+
 def test_street_pose_moves_and_sees_whole_bodies(run, street_video):
     _, res = _ok(run(street_video, ["body_pose"]), "body_pose", BodyPoseResult)
     assert sum(1 for f in res.frames if f.persons) >= 0.8 * res.frames_analyzed
