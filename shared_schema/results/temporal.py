@@ -157,7 +157,9 @@ def _read_audio_analysis(res) -> dict:
 def _read_audio_environment(res) -> dict:
     series = res.spectral.rms_dbfs_series
     step = series[1].t - series[0].t if len(series) > 1 else 0.5
-    return {"audio_energy": _relative_loudness([(p.t, p.t + step, p.value) for p in series]),
+    # each point's t is the centre of its window
+    return {"audio_energy": _relative_loudness([(max(0.0, p.t - step / 2), p.t + step / 2, p.value)
+                                                for p in series]),
             "speech": [Span(start=s.start, end=s.end) for s in res.timeline if s.label == "speech"]}
 
 
