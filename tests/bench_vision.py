@@ -115,4 +115,5 @@ def _found(name: str, result: dict) -> str:
         return f"max persons {result['max_persons']}, {len(result['tracks'])} tracks"
     if name == "body_pose":
         return f"max persons {result['max_persons']}, mean movement {result['mean_movement_energy']}"
-    return f"overlay text {result['overlay_text']} (captions drawn: {CAPTIONS})"
+    segs = ", ".join(f"{s['text']!r} {s['start']:.1f}-{s['end']:.1f}s {s['kind']}" for s in result["segments"])
+    return f"segments: {segs} (captions drawn: {CAPTIONS})"

@@ -33,27 +33,48 @@ class TrackState:
     label: int
     box: np.ndarray
     last_frame: int
+    velocity: np.ndarray | None = None  # box change per analyzed frame, from its last two hits
     hits: list[tuple[int, float, np.ndarray]] = field(default_factory=list)  # (frame, conf, box)
 
 
 class IouTracker:
-    """Links detections of the same class whose boxes overlap in nearby frames."""
+    """Links detections of the same class whose boxes overlap, or sit close, in nearby frames.
 
-    def __init__(self, iou_threshold: float = 0.3, max_gap: int = 2):
+    At 2 fps a small walking figure moves by about half its own height between
+    frames, so its boxes stop overlapping: a detection also joins a track whose
+    last box centre lies within ``max_shift`` of the box's size.
+    """
+
+    def __init__(self, iou_threshold: float = 0.3, max_gap: int = 2, max_shift: float = 0.6):
         self.iou_threshold = iou_threshold
         self.max_gap = max_gap  # frames a track may go unseen (occlusion, a missed detection)
+        self.max_shift = max_shift
         self.tracks: list[TrackState] = []
 
+    def _affinity(self, prev: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """IoU where boxes overlap enough, else a small score that falls with centre distance."""
+        ov = iou(prev, boxes)
+        cp = (prev[:, None, :2] + prev[:, None, 2:]) / 2
+        cb = (boxes[None, :, :2] + boxes[None, :, 2:]) / 2
+        size = np.maximum(np.maximum(prev[:, None, 2] - prev[:, None, 0], prev[:, None, 3] - prev[:, None, 1]),
+                          np.maximum(boxes[None, :, 2] - boxes[None, :, 0], boxes[None, :, 3] - boxes[None, :, 1]))
+        shift = np.linalg.norm(cp - cb, axis=2) / np.maximum(size, 1e-9)
+        near = np.where(shift <= self.max_shift, self.iou_threshold * (1 - shift / (2 * self.max_shift)), 0.0)
+        return np.where(ov >= self.iou_threshold, ov, near)
+
     def update(self, frame: int, boxes: np.ndarray, labels: np.ndarray, confs: np.ndarray) -> list[int]:
-        """Assign a track id to each detection of ``frame`` (greedy, best IoU first)."""
+        """Assign a track id to each detection of ``frame`` (greedy, best affinity first)."""
         alive = [t for t in self.tracks if frame - t.last_frame <= self.max_gap + 1]
         ids = [0] * len(boxes)
         if alive and len(boxes):
-            m = iou(np.array([t.box for t in alive]), boxes)
+            # walkers keep walking: compare with where each track should be now
+            predicted = np.array([t.box if t.velocity is None else t.box + t.velocity * (frame - t.last_frame)
+                                  for t in alive])
+            m = self._affinity(predicted, np.asarray(boxes, dtype=float))
             same = np.array([[t.label == lab for lab in labels] for t in alive])
             m = np.where(same, m, 0.0)
             used_t, used_d = set(), set()
-            for ti, di in sorted(np.argwhere(m >= self.iou_threshold).tolist(), key=lambda p: -m[p[0], p[1]]):
+            for ti, di in sorted(np.argwhere(m > 0).tolist(), key=lambda p: -m[p[0], p[1]]):
                 if ti in used_t or di in used_d:
                     continue
                 used_t.add(ti)
@@ -65,6 +86,8 @@ class IouTracker:
                 self.tracks.append(state)
                 ids[di] = state.id
             state = self.tracks[ids[di] - 1]
+            if state.hits and frame > state.last_frame:
+                state.velocity = (boxes[di] - state.box) / (frame - state.last_frame)
             state.box, state.last_frame = boxes[di], frame
             state.hits.append((frame, float(confs[di]), boxes[di]))
         return ids

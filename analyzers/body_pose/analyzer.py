@@ -90,7 +90,8 @@ class Analyzer(Base):
             ctx.degrade(f"analyzed every {stride}th sampled frame (stride={stride})")
         frames = ctx.frames(FRAME_SET)
         w, h = frames.index.width, frames.index.height
-        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]))
+        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]),
+                             max_shift=float(p["track_max_shift"]))
         out: list[FramePoses] = []
         pix: list[dict[int, tuple[np.ndarray, np.ndarray, float]]] = []  # per frame: track -> (kp px, seen, height px)
         for k, i in enumerate(range(0, len(frames), stride)):

@@ -56,14 +56,16 @@ class Analyzer(Base):
         if stride > 1:
             ctx.degrade(f"analyzed every {stride}th sampled frame (stride={stride})")
         frames = ctx.frames(FRAME_SET)
-        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]))
+        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]),
+                             max_shift=float(p["track_max_shift"]))
         names: dict[int, str] = {}
         out_frames: list[FrameDetections] = []
         per_frame_labels: list[Counter] = []
         for k, i in enumerate(range(0, len(frames), stride)):
             t = frames.entries[i].t
             img = frames.read(i)
-            r = self.model.predict(img, imgsz=imgsz, conf=conf, device=ctx.device, verbose=False)[0]
+            r = self.model.predict(img, imgsz=imgsz, conf=conf, iou=float(p["nms_iou"]), device=ctx.device,
+                                   verbose=False)[0]
             names = r.names
             boxes = r.boxes
             xyxyn = boxes.xyxyn.cpu().numpy() if len(boxes) else np.zeros((0, 4))
