@@ -24,7 +24,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -164,8 +164,6 @@ def _pip_download(requirements: list[str], dest: Path, opts: BuildOptions, echo)
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", str(dest),
            *requirements]
-    if Path(sys.executable).parent.joinpath("pip").exists() is False:
-        cmd[0:3] = ["pip"]
     echo(f"wheelhouse: pip download {' '.join(requirements)} -> {dest}")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -234,9 +232,11 @@ def build_torch_base(client, settings: Settings, opts: BuildOptions, echo, force
         return tag
     cpu = build_base(client, settings, opts, echo)
     torch, vision = TORCH_VERSIONS
+    # always a wheelhouse: the pinned CUDA build lies on the host's disk, not necessarily on PyPI
+    wheels = _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch",
+                           replace(opts, pip_source="wheelhouse"), echo)
     ctx = _Context()
-    _prepare(ctx, opts, "Dockerfile.torch",
-             _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch", opts, echo))
+    _prepare(ctx, opts, "Dockerfile.torch", wheels)
     _build(client, ctx, tag, {"BASE": cpu, "TORCH_VERSION": torch, "TORCHVISION_VERSION": vision},
            {}, opts, echo)
     # the legacy builder keeps the install stage (~9 GB) as an untagged image: only a cache of
@@ -264,12 +264,13 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
     tag = image_name(settings.image_prefix, entry)
     dest = CACHE / "wheels" / m.name
     in_base = sorted((CACHE / "wheelhouse-torch").glob("*.whl")) if m.image.base == "torch" else []
-    if in_base and opts.pip_source == "wheelhouse":
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("*.whl"):  # wheels of earlier pins must not ride along
+        old.unlink()
+    if opts.pip_source == "wheelhouse":
         # hard links: pip download finds torch "already downloaded" instead of copying 3 GB again
-        dest.mkdir(parents=True, exist_ok=True)
         for whl in in_base:
-            if not (dest / whl.name).exists():
-                os.link(whl, dest / whl.name)
+            os.link(whl, dest / whl.name)
     wheels = _pip_download(_requirements(entry), dest, opts, echo)
     for whl in in_base:  # already in the torch base: not to be copied into every torch analyzer's image
         (dest / whl.name).unlink(missing_ok=True)
