@@ -41,6 +41,7 @@ PROJECT = "tiktok-sandbox-runner"
 TMP = "/tmp"
 POLL_S = 0.25
 KILL_WAIT_S = 10.0
+STOP_GRACE_S = 10.0
 START_FIX = ("start the daemon: setsid nohup dockerd --bridge=none --iptables=false "
              "--storage-driver=overlay2 >/var/log/dockerd.log 2>&1 & (see docs/docker.md), "
              "or use --backend local")
@@ -224,13 +225,16 @@ class DockerBackend(Backend):
                     timed_out = True
                     break
             duration = time.monotonic() - t0
+            # stop_all() may have killed it first: an exit during a cancel is the cancel's doing
+            cancelled = cancelled or (cancel.is_set() and not timed_out)
             if timed_out or cancelled:
                 self._kill(container)
             state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
             self._save_logs(container, log_path)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            # the daemon went away mid-run: no exit code to trust, so the runner calls it crashed
+            # the daemon went away mid-run (or stop_all() removed it): no exit code to trust
             duration = time.monotonic() - t0
+            cancelled = cancel.is_set()
             with open(log_path, "ab") as log:
                 log.write(f"lost the container to a docker error: {exc}\n".encode())
         finally:
@@ -289,11 +293,25 @@ class DockerBackend(Backend):
             pass
 
     def stop_all(self) -> None:
+        """Kill this run's containers and see them removed.
+
+        Each launch() reads its container's state and removes it; what is still
+        there after a grace period (a stuck thread) is removed here.
+        """
         with self._lock:
             running = list(self._running.values())
         for c in running:
             self._kill(c)
-            self._remove(c)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with self._lock:
+            left = list(self._running.values())
+        for c in left:
+            try:
+                self._remove(c)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass  # cleanup_stale() of the next run removes it
 
     def _ours(self) -> list:
         return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={PROJECT}"},

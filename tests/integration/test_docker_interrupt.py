@@ -78,3 +78,37 @@ def test_cleanup_spares_a_live_runners_containers(docker_client, docker_settings
         assert c2.id not in [x.id for x in left]
     finally:
         c.remove(force=True)
+
+
+@pytest.mark.docker
+def test_interrupt_stops_and_removes_this_runs_containers(docker_settings, toy_registry, sample_video,
+                                                          docker_client):
+    """Ctrl-C (Executor.interrupt): the running container is killed and removed, the entry says so."""
+    import threading
+
+    from runner.pipeline import AnalyzeRequest, analyze
+    from shared_schema.envelope import SkipReason
+
+    seen = []
+
+    def interrupt_once_running(executor):
+        def watch():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                mine = [c for c in _containers_of(docker_client, os.getpid()) if c.status == "running"]
+                if mine:
+                    seen.extend(mine)
+                    executor.interrupt()
+                    return
+                time.sleep(0.2)
+        threading.Thread(target=watch, daemon=True).start()
+
+    t0 = time.monotonic()
+    outcome = analyze(AnalyzeRequest(source=str(sample_video), only=["toy_hang"], backend="docker",
+                                     params={"toy_hang": {"timeout_s": 120}}),
+                      docker_settings, registry=toy_registry, executor_hook=interrupt_once_running)
+    assert seen, "the toy never ran"
+    env = outcome.report.analyzers["toy_hang"]
+    assert env.status is Status.skipped and env.skip_reason is SkipReason.interrupted
+    assert time.monotonic() - t0 < 60
+    assert _containers_of(docker_client, os.getpid()) == []
