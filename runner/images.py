@@ -95,7 +95,8 @@ def source_digest(entry: Entry) -> str:
     srcs = [*_files(entry.path), *_schema_sources(entry), *(REPO_ROOT / f for f in SDK_FILES),
             IMAGES / "Dockerfile.analyzer", IMAGES / "pip-install.sh"]
     for p in srcs:
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+        where = p.relative_to(entry.path) if p.is_relative_to(entry.path) else p.relative_to(REPO_ROOT)
+        h.update(where.as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
 
 

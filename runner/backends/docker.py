@@ -138,6 +138,12 @@ class DockerBackend(Backend):
             notice(f"using the local backend: no image for {', '.join(sorted(missing))} "
                    f"(build with: runner images build {' '.join(sorted(missing))})")
             return None
+        from runner.images import image_status  # images imports this module
+
+        stale = sorted(n for n, s in image_status(settings, {n: registry[n] for n in names if n in registry}).items()
+                       if s == "stale")
+        if stale:
+            notice(f"images older than their sources: {', '.join(stale)} (runner images build {' '.join(stale)})")
         return backend
 
     # -- Backend interface ----------------------------------------------------
