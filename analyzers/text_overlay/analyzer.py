@@ -62,6 +62,7 @@ class Analyzer(Base):
 
         p = ctx.params
         stride, scale = max(1, int(p["stride"])), float(p["scale"])
+        self.detect_scale = min(1.0, float(p["detect_scale"]))
         min_conf, same_diff = float(p["min_confidence"]), float(p["same_frame_diff"])
         if stride > 1:
             ctx.degrade(f"read every {stride}th sampled frame (stride={stride})")
@@ -105,9 +106,29 @@ class Analyzer(Base):
         segments.sort(key=lambda s: (s.start, s.box.y1))
         overlay_text = list(dict.fromkeys(s.text for s in segments if s.kind == "overlay"))
         return TextOverlayResult(
-            languages=self.langs, frame_set=FRAME_SET, scale=scale, stride=stride, min_confidence=min_conf,
+            languages=self.langs, frame_set=FRAME_SET, scale=scale, detect_scale=self.detect_scale,
+            stride=stride, min_confidence=min_conf,
             frames_total=len(frames), frames_analyzed=len(out), frames_ocr=ocr_count, frames=out,
             segments=segments, overlay_text=overlay_text, has_text=bool(segments))
+
+    def _ocr(self, img: np.ndarray) -> list:
+        """EasyOCR's readtext, with the text detector run on a smaller copy.
+
+        The CRAFT detector is ~85% of the time on CPU and finds caption-sized
+        text as well at 0.6x; the recognizer still reads the full-size crops.
+        """
+        import cv2
+
+        s = self.detect_scale
+        if s >= 1:
+            return self.reader.readtext(img, detail=1, paragraph=False)
+        small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        horizontal, free = self.reader.detect(small)
+        horizontal = [[int(round(v / s)) for v in b] for b in horizontal[0]]
+        free = [[[int(round(x / s)), int(round(y / s))] for x, y in b] for b in free[0]]
+        if not horizontal and not free:
+            return []
+        return self.reader.recognize(img, horizontal, free, detail=1, paragraph=False)
 
     def _read(self, img: np.ndarray, k: int, min_conf: float, change: float) -> list[Reading]:
         import cv2
@@ -115,7 +136,7 @@ class Analyzer(Base):
         h, w = img.shape[:2]
         grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         out = []
-        for points, text, conf in self.reader.readtext(img, detail=1, paragraph=False):
+        for points, text, conf in self._ocr(img):
             text = text.strip()
             if not text or conf < min_conf:
                 continue

@@ -47,6 +47,7 @@ class TextOverlayResult(ResultBase):
     languages: list[str] = Field(min_length=1)
     frame_set: str
     scale: float = Field(gt=0, le=1, description="frames are resized by this before OCR")
+    detect_scale: float = Field(gt=0, le=1, description="the text detector sees the frame at this further scale")
     stride: int = Field(ge=1, description="every stride-th frame of the set is analyzed")
     min_confidence: float = Field(ge=0, le=1)
     frames_total: int = Field(ge=0, description="frames in the set")
