@@ -37,6 +37,7 @@ class Reading:
     flatness: float      # spread of the stroke colour (0 = one flat colour)
     slanted: bool
     background_change: float  # mean abs change of the whole frame since the previous OCR'd frame
+    ring_std: float = 255.0   # brightness spread of a band around the box
 
 
 @dataclass
@@ -103,6 +104,23 @@ def stroke_flatness(grey_crop: np.ndarray) -> float:
     return min(spreads, default=255.0)
 
 
+def ring_std(grey: np.ndarray, box: tuple) -> float:
+    """Brightness spread of a band half a text height wide around a normalized box.
+
+    A camera never sees a perfectly even surface (noise, light, texture); a
+    caption on a letterbox bar or a colour card sits on exactly one value.
+    """
+    h, w = grey.shape
+    x1, y1, x2, y2 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
+    m = (y2 - y1) / 2
+    outer = (int(max(0, x1 - m)), int(max(0, y1 - m)), int(min(w, x2 + m)), int(min(h, y2 + m)))
+    mask = np.zeros(grey.shape, bool)
+    mask[outer[1]:outer[3], outer[0]:outer[2]] = True
+    mask[int(y1):int(np.ceil(y2)), int(x1):int(np.ceil(x2))] = False
+    px = grey[mask]
+    return float(px.std()) if px.size >= 16 else 255.0
+
+
 def overlay_evidence(seg: Segment) -> tuple[float, list[str]]:
     """Score 0..1 (1 = overlay caption) from the cues available, with a neutral prior."""
     cues: list[tuple[float, float, str]] = []  # (value, weight, why)
@@ -122,6 +140,9 @@ def overlay_evidence(seg: Segment) -> tuple[float, list[str]]:
         cues.append((0.65, 1.0, f"flat text colour (spread {flat:.0f})"))
     elif flat >= 15:
         cues.append((0.2, 1.0, f"textured text colour (spread {flat:.0f})"))
+    ring = float(np.median([r.ring_std for r in seg.readings]))
+    if ring <= 2.0:
+        cues.append((0.9, 1.5, f"on an even, drawn background (spread {ring:.1f})"))
     if any(r.slanted for r in seg.readings):
         cues.append((0.1, 1.0, "slanted (perspective)"))
     cx = float(np.median(centers[:, 0]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from _text_segments import Reading, link, overlay_evidence, position, stroke_flatness
+from _text_segments import Reading, link, overlay_evidence, position, ring_std, stroke_flatness
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.envelope import SkipReason
@@ -78,7 +78,8 @@ class Analyzer(Base):
             thumb = _thumb(img)
             change = float(np.abs(thumb - last_thumb).mean()) if last_thumb is not None else -1.0
             if last_thumb is not None and change < same_diff:
-                readings = [Reading(k, r.text, r.conf, r.box, r.flatness, r.slanted, change) for r in last_readings]
+                readings = [Reading(k, r.text, r.conf, r.box, r.flatness, r.slanted, change, r.ring_std)
+                            for r in last_readings]
                 out.append(FrameText(t=frames.entries[i].t, ocr=False, boxes=_boxes(readings)))
                 per_frame.append(readings)
                 continue
@@ -143,7 +144,7 @@ class Analyzer(Base):
             box, slanted = _norm_box(points, w, h)
             x1, y1, x2, y2 = int(box[0] * w), int(box[1] * h), int(np.ceil(box[2] * w)), int(np.ceil(box[3] * h))
             out.append(Reading(k, text, float(min(max(conf, 0.0), 1.0)), box,
-                               stroke_flatness(grey[y1:y2, x1:x2]), slanted, change))
+                               stroke_flatness(grey[y1:y2, x1:x2]), slanted, change, ring_std(grey, box)))
         return out
 
 

@@ -79,6 +79,19 @@ def test_captions_are_timed_segments(run, captions_video):
     assert res.frames_ocr == res.frames_analyzed  # moving footage: no frame is reused
 
 
+def test_caption_on_a_letterbox_bar_is_an_overlay(run, tmp_path):
+    """A fixed camera (little changes) with the caption on the black bar under the picture."""
+    clip = tmp_path / "letterbox.mp4"
+    ffmpeg("-i", str(MEDIA / "vtest.avi"), "-t", "3",
+           "-vf", "scale=360:-2,pad=360:640:0:(oh-ih)/2," + _draw("WAIT FOR IT", 0, 3, "h*0.82"),
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip))
+    res = _result(run(clip, ["text_overlay"]))
+    (seg,) = [s for s in res.segments if s.text.upper() == "WAIT FOR IT"]
+    assert seg.kind == "overlay", (seg.overlay_score, seg.evidence)
+    assert any("even, drawn background" in e for e in seg.evidence)
+    assert seg.vertical == "bottom" and seg.start == 0
+
+
 @pytest.mark.parametrize("image, words", [
     ("scenetext01.jpg", {"DOUBLE", "PARKING", "PROHIBITED"}),
     ("scenetext02.jpg", {"SPORTS", "CONFERENCE", "CENTRE", "CAR", "PARKS"}),
