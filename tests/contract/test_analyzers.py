@@ -58,8 +58,12 @@ def test_requirements_are_pinned(entry):
 
 def test_store_models_declare_checksum_source_and_fix(entry):
     for m in entry.manifest.models:
-        if m.path and not m.path.endswith("/") and "." in m.path.rsplit("/", 1)[-1]:
+        # a required store file is verified by its checksum; an optional production file the
+        # user brings (e.g. yolov8n.pt of their chosen release) may leave it out
+        if m.path and not m.optional and not m.path.endswith("/") and "." in m.path.rsplit("/", 1)[-1]:
             assert m.sha256 and len(m.sha256) == 64, f"{m.name}: a store file needs its sha256"
+        if m.sha256 is not None:
+            assert re.fullmatch(r"[0-9a-f]{64}", m.sha256), f"{m.name}: sha256 must be 64 hex digits"
         if m.path:
             assert m.fix, f"{m.name}: say how a user puts it in the store"
 
