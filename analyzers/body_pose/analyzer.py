@@ -23,13 +23,17 @@ ARMS_HIPS = [K[n] for n in ("left_elbow", "right_elbow", "left_hip", "right_hip"
 
 def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
     """The store path the ``model`` param names -> (path, model name, source); skips when absent."""
+    fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
+    name, source = Path(rel_path).stem, f"model store: {rel_path}"
     for req in ctx.job.models:
         if req.path == rel_path:
             return ctx.model_path(req.name), req.name, req.source
+        if req.path and req.path.endswith("/") and rel_path.startswith(req.path):
+            # a declared folder of weights (e.g. ultralytics/): its fix applies to the files in it
+            fix, source = req.fix or fix, f"{req.source}: {rel_path}"
     if ctx.models_root is None or not (ctx.models_root / rel_path).exists():
-        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store",
-                           "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)")
-    return ctx.models_root / rel_path, Path(rel_path).stem, f"model store: {rel_path}"
+        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store", fix)
+    return ctx.models_root / rel_path, name, source
 
 
 def raised_hands(kp: np.ndarray, seen: np.ndarray) -> str:

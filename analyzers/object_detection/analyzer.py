@@ -25,13 +25,17 @@ def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
     skips with the manifest's fix); any other store path is allowed too, so a
     deployment can point at its own export with ``--set``.
     """
+    fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
+    name, source = Path(rel_path).stem, f"model store: {rel_path}"
     for req in ctx.job.models:
         if req.path == rel_path:
             return ctx.model_path(req.name), req.name, req.source
+        if req.path and req.path.endswith("/") and rel_path.startswith(req.path):
+            # a declared folder of weights (e.g. ultralytics/): its fix applies to the files in it
+            fix, source = req.fix or fix, f"{req.source}: {rel_path}"
     if ctx.models_root is None or not (ctx.models_root / rel_path).exists():
-        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store",
-                           "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)")
-    return ctx.models_root / rel_path, Path(rel_path).stem, f"model store: {rel_path}"
+        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store", fix)
+    return ctx.models_root / rel_path, name, source
 
 
 def _box(xyxyn) -> Box:

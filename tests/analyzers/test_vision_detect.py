@@ -89,10 +89,11 @@ def test_street_persons_in_most_frames_and_tracked(run, street_video):
 
 
 def test_missing_weights_skip_with_the_fix(run, bus_video):
-    out = run(bus_video, ["object_detection"], object_detection={"model": "yolov8n.pt"})
+    out = run(bus_video, ["object_detection"], object_detection={"model": "ultralytics/yolov8n.pt"})
     env = out.report.analyzers["object_detection"]
     assert env.status is Status.skipped and env.skip_reason is SkipReason.model_absent
-    assert "yolov8n.pt" in (env.error.fix or "")
+    assert "ultralytics/yolov8n.pt" in env.error.message
+    assert "curl" in env.error.fix and "ultralytics/yolov8n.pt" in env.error.fix
 
 
 def test_zidane_pose_two_people_17_keypoints(run, zidane_video):
