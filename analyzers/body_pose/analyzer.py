@@ -23,6 +23,8 @@ ARMS_HIPS = [K[n] for n in ("left_elbow", "right_elbow", "left_hip", "right_hip"
 
 def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
     """The store path the ``model`` param names -> (path, model name, source); skips when absent."""
+    if Path(rel_path).is_absolute() or ".." in Path(rel_path).parts:
+        raise ValueError(f"model {rel_path!r} must be a path inside the model store")
     fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
     name, source = Path(rel_path).stem, f"model store: {rel_path}"
     for req in ctx.job.models:

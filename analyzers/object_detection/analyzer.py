@@ -25,6 +25,8 @@ def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
     skips with the manifest's fix); any other store path is allowed too, so a
     deployment can point at its own export with ``--set``.
     """
+    if Path(rel_path).is_absolute() or ".." in Path(rel_path).parts:
+        raise ValueError(f"model {rel_path!r} must be a path inside the model store")
     fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
     name, source = Path(rel_path).stem, f"model store: {rel_path}"
     for req in ctx.job.models:
