@@ -76,8 +76,11 @@ class Analyzer(Base):
             if scale < 1:
                 img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             thumb = _thumb(img)
-            change = float(np.abs(thumb - last_thumb).mean()) if last_thumb is not None else -1.0
-            if last_thumb is not None and change < same_diff:
+            diff = np.abs(thumb - last_thumb) if last_thumb is not None else None
+            # whole-picture change feeds the caption cue; the reuse test looks at the
+            # most-changed 8x8 block, so a small caption appearing is never skipped
+            change = float(diff.mean()) if diff is not None else -1.0
+            if diff is not None and float(diff.reshape(8, 8, 8, 8).mean(axis=(1, 3)).max()) < same_diff:
                 readings = [Reading(k, r.text, r.conf, r.box, r.flatness, r.slanted, change, r.ring_std)
                             for r in last_readings]
                 out.append(FrameText(t=frames.entries[i].t, ocr=False, boxes=_boxes(readings)))
