@@ -161,6 +161,27 @@ class Context:
                                req.fix)
         return path
 
+    def store_model(self, rel_path: str) -> tuple[Path, str, str]:
+        """The store file a ``model`` param names -> (path, model name, source).
+
+        A path the manifest declares goes through :meth:`model_path` (a missing file
+        skips with the manifest's fix); a file inside a declared folder (``path`` ending
+        in ``/``) gets that folder's fix; any other store path is allowed too, so a
+        deployment can point at its own export with ``--set``.
+        """
+        if Path(rel_path).is_absolute() or ".." in Path(rel_path).parts:
+            raise ValueError(f"model {rel_path!r} must be a path inside the model store")
+        fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
+        name, source = Path(rel_path).stem, f"model store: {rel_path}"
+        for req in self.job.models:
+            if req.path == rel_path:
+                return self.model_path(req.name), req.name, req.source
+            if req.path and req.path.endswith("/") and rel_path.startswith(req.path):
+                fix, source = req.fix or fix, f"{req.source}: {rel_path}"
+        if self.models_root is None or not (self.models_root / rel_path).exists():
+            raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store", fix)
+        return self.models_root / rel_path, name, source
+
     def use_model(self, name: str, source: str, sha256: str | None = None) -> None:
         """Record a model this result came from (it goes into the envelope)."""
         self.models_used.append(ModelUse(name=name, source=source, sha256=sha256))

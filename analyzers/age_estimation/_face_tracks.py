@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
-from _face_detect import FaceBox, iou
+from analyzers.common.face_detect import FaceBox, iou
 
 from shared_schema.results.common import Box
 from shared_schema.results.faces import FaceObservation, FaceTrack

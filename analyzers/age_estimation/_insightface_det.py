@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _face_detect import FaceBox
+from analyzers.common.face_detect import FaceBox
 
 # outputs -> (strides, anchors per position, has keypoints)
 _LAYOUTS = {6: ((8, 16, 32), 2, False), 9: ((8, 16, 32), 2, True),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 
-from _face_detect import METHOD, MODEL_NAME, MODEL_SOURCE, FaceBox, FaceDetector
+from analyzers.common.face_detect import METHOD, MODEL_NAME, MODEL_SOURCE, FaceBox, FaceDetector
 from _face_tracks import link, observation
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis

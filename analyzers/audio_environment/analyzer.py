@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from _loudness import integrated, k_weight, loudness_range, short_term
-from _speech_wav import SAMPLE_RATE, read_wav
+from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
@@ -127,7 +127,7 @@ class Analyzer(Base):
         if not path.is_file():
             req = ctx.model_requirement("audio-events")
             return EventClassifier(used=False, reason=f"no events.onnx in {req.path} in the model store; fix: {req.fix}")
-        from _onnx_audio_clf import OnnxAudioClassifier
+        from analyzers.common.onnx_audio_clf import OnnxAudioClassifier
 
         clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
         ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}{path.name}", _sha256(path))

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-from _pose_track import IouTracker, file_sha256, model_format
+from analyzers.common.yolo_track import IouTracker, file_sha256, model_format
 from analyzers.base import Analyzer as Base
-from analyzers.base import Context, SkipAnalysis
-from shared_schema.envelope import SkipReason
+from analyzers.base import Context
 from shared_schema.results.common import Box, TimedValue
 from shared_schema.results.detection import (
     KEYPOINT_NAMES, BodyPoseResult, FramePoses, FramingSpan, HandsSpan, Keypoint, Person,
@@ -21,21 +19,6 @@ FACE = [K[n] for n in ("nose", "left_eye", "right_eye")]
 ARMS_HIPS = [K[n] for n in ("left_elbow", "right_elbow", "left_hip", "right_hip")]
 
 
-def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
-    """The store path the ``model`` param names -> (path, model name, source); skips when absent."""
-    if Path(rel_path).is_absolute() or ".." in Path(rel_path).parts:
-        raise ValueError(f"model {rel_path!r} must be a path inside the model store")
-    fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
-    name, source = Path(rel_path).stem, f"model store: {rel_path}"
-    for req in ctx.job.models:
-        if req.path == rel_path:
-            return ctx.model_path(req.name), req.name, req.source
-        if req.path and req.path.endswith("/") and rel_path.startswith(req.path):
-            # a declared folder of weights (e.g. ultralytics/): its fix applies to the files in it
-            fix, source = req.fix or fix, f"{req.source}: {rel_path}"
-    if ctx.models_root is None or not (ctx.models_root / rel_path).exists():
-        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store", fix)
-    return ctx.models_root / rel_path, name, source
 
 
 def raised_hands(kp: np.ndarray, seen: np.ndarray) -> str:
@@ -83,7 +66,7 @@ class Analyzer(Base):
         from ultralytics import YOLO  # guarded: heavy, and it must see YOLO_OFFLINE first
 
         self.rel = str(ctx.params["model"])
-        self.path, name, source = resolve_store_model(ctx, self.rel)
+        self.path, name, source = ctx.store_model(self.rel)
         self.format = model_format(self.path)
         self.model = YOLO(str(self.path), task="pose")
         ctx.use_model(name, source, file_sha256(self.path))

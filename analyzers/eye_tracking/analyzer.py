@@ -14,7 +14,7 @@ from statistics import median
 import cv2
 import numpy as np
 
-from _face_detect import FaceBox, FaceDetector
+from analyzers.common.face_detect import FaceBox, FaceDetector
 from _gaze import N_LANDMARKS, cues
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context

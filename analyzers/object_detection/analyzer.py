@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-from _od_track import IouTracker, file_sha256, model_format
+from analyzers.common.yolo_track import IouTracker, file_sha256, model_format
 from analyzers.base import Analyzer as Base
-from analyzers.base import Context, SkipAnalysis
-from shared_schema.envelope import SkipReason
+from analyzers.base import Context
 from shared_schema.results.common import Box, TimedValue
 from shared_schema.results.detection import (
     ClassSummary, CountPoint, Detection, FrameDetections, ObjectDetectionResult, Track,
@@ -18,26 +16,6 @@ from shared_schema.results.detection import (
 FRAME_SET = "sampled"
 
 
-def resolve_store_model(ctx: Context, rel_path: str) -> tuple[Path, str, str]:
-    """The store file the ``model`` param names -> (path, model name, source).
-
-    A path the manifest declares goes through ``ctx.model_path`` (a missing file
-    skips with the manifest's fix); any other store path is allowed too, so a
-    deployment can point at its own export with ``--set``.
-    """
-    if Path(rel_path).is_absolute() or ".." in Path(rel_path).parts:
-        raise ValueError(f"model {rel_path!r} must be a path inside the model store")
-    fix = "see docs/models.md: put the weights in the store (RUNNER_MODELS_DIR)"
-    name, source = Path(rel_path).stem, f"model store: {rel_path}"
-    for req in ctx.job.models:
-        if req.path == rel_path:
-            return ctx.model_path(req.name), req.name, req.source
-        if req.path and req.path.endswith("/") and rel_path.startswith(req.path):
-            # a declared folder of weights (e.g. ultralytics/): its fix applies to the files in it
-            fix, source = req.fix or fix, f"{req.source}: {rel_path}"
-    if ctx.models_root is None or not (ctx.models_root / rel_path).exists():
-        raise SkipAnalysis(SkipReason.model_absent, f"model {rel_path!r} not found in the model store", fix)
-    return ctx.models_root / rel_path, name, source
 
 
 def _box(xyxyn) -> Box:
@@ -50,7 +28,7 @@ class Analyzer(Base):
         from ultralytics import YOLO  # guarded: heavy, and it must see YOLO_OFFLINE first
 
         rel = str(ctx.params["model"])
-        self.path, name, source = resolve_store_model(ctx, rel)
+        self.path, name, source = ctx.store_model(rel)
         self.rel = rel
         self.format = model_format(self.path)
         self.model = YOLO(str(self.path), task="detect")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from _prosody import SR, arousal, frame_slice, pitch_track, voiced_regions
-from _speech_wav import read_wav
+from analyzers.common.speech_wav import read_wav
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
@@ -58,7 +58,7 @@ class Analyzer(Base):
             req = ctx.model_requirement("speech-emotion")
             self.model_reason = f"no model.onnx in {req.path} in the model store; fix: {req.fix}"
             return
-        from _onnx_audio_clf import ModelContractError, OnnxAudioClassifier
+        from analyzers.common.onnx_audio_clf import ModelContractError, OnnxAudioClassifier
 
         try:
             self.clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)

@@ -5,7 +5,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from _speech_wav import SAMPLE_RATE, read_wav
+from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis

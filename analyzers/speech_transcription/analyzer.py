@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from _speech_wav import SAMPLE_RATE, read_wav
+from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT
 from shared_schema.envelope import SkipReason, Status
 from shared_schema.results.faces import AgeEstimationResult, EyeTrackingResult
 from tests.conftest import require_env, run_analyzers
@@ -100,13 +99,6 @@ def _ok(outcome, name):
     env = outcome.report.analyzers[name]
     assert env.status is Status.ok, (env.error, env.log_tail)
     return env
-
-
-def test_face_detector_copies_match():
-    """Each analyzer image holds only its own folder, so the detector is kept twice: identically."""
-    a = (REPO_ROOT / "analyzers" / "age_estimation" / "_face_detect.py").read_bytes()
-    b = (REPO_ROOT / "analyzers" / "eye_tracking" / "_face_detect.py").read_bytes()
-    assert a == b
 
 
 @pytest.mark.slow

@@ -1,5 +1,4 @@
 """Outcome classification against fake backend outcomes (our own logic only)."""
-import json
 
 import pytest
 

@@ -1,8 +1,9 @@
-"""Greedy IoU tracking of persons across sampled frames, and model-file helpers.
+"""Greedy IoU tracking across sampled frames, and model-file helpers for YOLO weights (object_detection, body_pose).
 
-A copy of object_detection's tracker (each analyzer image carries only its own
-folder). Ultralytics' trackers want `lap`, which they pip-install at run time:
-that fails with the network off.
+Ultralytics' own trackers (ByteTrack/BoT-SORT) want the ``lap`` package, which
+they try to pip-install at run time: that fails with the network off, so the
+linking is done here. At 2 fps a plain IoU match with a few frames of grace is
+what the sampling rate supports anyway.
 """
 from __future__ import annotations
 
