@@ -2,8 +2,8 @@
 RUNNER ?= $(BIN)/runner
 # extra `runner images build` options, e.g. IMAGE_ARGS="--pip-source network --ca-bundle /etc/ssl/certs/ca-certificates.crt"
 IMAGE_ARGS ?=
-# What CI builds beyond the cpu images: the torch base and these torch analyzers (the rest: make images)
-CI_TORCH_IMAGES ?= object_detection
+# What CI builds beyond the cpu images: the torch base and every torch analyzer
+CI_TORCH_IMAGES ?= object_detection body_pose text_overlay qwen2_vl_temporal
 
 .PHONY: images image-% images-from images-bases images-smoke
 
