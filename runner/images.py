@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -230,15 +231,22 @@ def build_base(client, settings: Settings, opts: BuildOptions, echo, force: bool
     return tag
 
 
+def _torch_wheelhouse(opts: BuildOptions, echo) -> Path:
+    """torch + torchvision and their dependencies as wheels (kept: the base and every torch
+    analyzer build use it). Always a wheelhouse: the pinned CUDA build lies on the host's disk,
+    not necessarily on PyPI."""
+    torch, vision = TORCH_VERSIONS
+    return _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch",
+                         replace(opts, pip_source="wheelhouse"), echo)
+
+
 def build_torch_base(client, settings: Settings, opts: BuildOptions, echo, force: bool = False) -> str:
     tag = base_tag(settings, "torch")
     if _has(client, tag) and not force:
         return tag
     cpu = build_base(client, settings, opts, echo)
     torch, vision = TORCH_VERSIONS
-    # always a wheelhouse: the pinned CUDA build lies on the host's disk, not necessarily on PyPI
-    wheels = _pip_download([f"torch=={torch}", f"torchvision=={vision}"], CACHE / "wheelhouse-torch",
-                           replace(opts, pip_source="wheelhouse"), echo)
+    wheels = _torch_wheelhouse(opts, echo)
     ctx = _Context()
     _prepare(ctx, opts, "Dockerfile.torch", wheels)
     _build(client, ctx, tag, {"BASE": cpu, "TORCH_VERSION": torch, "TORCHVISION_VERSION": vision},
@@ -267,7 +275,10 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
     base = (build_torch_base if m.image.base == "torch" else build_base)(client, settings, opts, echo)
     tag = image_name(settings.image_prefix, entry)
     dest = CACHE / "wheels" / m.name
-    in_base = sorted((CACHE / "wheelhouse-torch").glob("*.whl")) if m.image.base == "torch" else []
+    # what the torch base already holds must not be copied into every torch analyzer's image
+    # (a COPY layer keeps it even after pip skips it): derive it even when the base was cached
+    in_base = (sorted(_torch_wheelhouse(opts, echo).glob("*.whl"))
+               if m.image.base == "torch" and opts.pip_source == "wheelhouse" else [])
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("*.whl"):  # wheels of earlier pins must not ride along
         old.unlink()
@@ -287,8 +298,11 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
     labels = {f"{LABEL}.analyzer": m.name, f"{LABEL}.version": m.version,
               f"{LABEL}.manifest": json.dumps(m.model_dump(mode="json"), sort_keys=True),
               f"{LABEL}.source-digest": source_digest(entry)}
-    _build(client, ctx, tag, {"BASE": base, "ANALYZER_DIR": _rel(entry), "APT_PACKAGES": " ".join(m.image.apt)},
-           labels, opts, echo)
+    try:
+        _build(client, ctx, tag, {"BASE": base, "ANALYZER_DIR": _rel(entry),
+                                  "APT_PACKAGES": " ".join(m.image.apt)}, labels, opts, echo)
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)  # gigabytes per torch analyzer; pip re-fetches fast
     return tag
 
 
