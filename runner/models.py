@@ -1,11 +1,11 @@
 """The model store: which declared model files are present, and their checksums."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.registry import Registry
+from shared_schema.checksum import sha256_path
 from shared_schema.manifest import ModelRequirement
 
 
@@ -15,16 +15,6 @@ class ModelStatus:
     model: ModelRequirement
     present: bool | None      # None: ships in a package, checked inside the env/image
     checksum_ok: bool | None  # None: not checked
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        with open(f, "rb") as fh:
-            while block := fh.read(1 << 20):
-                h.update(block)
-    return h.hexdigest()
 
 
 def missing_models(registry: Registry, names: list[str], store: Path) -> dict[str, list[tuple[str, str | None]]]:
@@ -47,6 +37,6 @@ def status(registry: Registry, store: Path, verify: bool = False) -> list[ModelS
             p = store / m.path
             ok = None
             if verify and p.exists() and m.sha256 and p.is_file():
-                ok = _sha256(p) == m.sha256
+                ok = sha256_path(p) == m.sha256
             rows.append(ModelStatus(name, m, p.exists(), ok))
     return rows

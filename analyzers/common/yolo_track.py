@@ -7,9 +7,9 @@ what the sampling rate supports anyway.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
 
 import numpy as np
 
@@ -94,15 +94,6 @@ class IouTracker:
         return ids
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, or of a folder's files concatenated in sorted order (as the runner does)."""
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        with open(f, "rb") as fh:
-            while block := fh.read(1 << 20):
-                h.update(block)
-    return h.hexdigest()
 
 
 def model_format(path: Path) -> str:

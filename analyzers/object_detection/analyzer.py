@@ -5,9 +5,10 @@ from collections import Counter
 
 import numpy as np
 
-from analyzers.common.yolo_track import IouTracker, file_sha256, model_format
+from analyzers.common.yolo_track import IouTracker, model_format
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
+from shared_schema.checksum import sha256_path
 from shared_schema.results.common import Box, TimedValue
 from shared_schema.results.detection import (
     ClassSummary, CountPoint, Detection, FrameDetections, ObjectDetectionResult, Track,
@@ -32,7 +33,7 @@ class Analyzer(Base):
         self.rel = rel
         self.format = model_format(self.path)
         self.model = YOLO(str(self.path), task="detect")
-        ctx.use_model(name, source, file_sha256(self.path))
+        ctx.use_model(name, source, sha256_path(self.path))
 
     def analyze(self, ctx: Context) -> ObjectDetectionResult:
         p = ctx.params
