@@ -25,7 +25,7 @@ setup: system-deps $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,api]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,api,batch]'
 	touch $@
 
 # Local-backend environments, one per group (cpu, torch), like the images.

@@ -72,9 +72,11 @@ def _sigterm_as_interrupt(*_):
 @click.option("--set", "sets", multiple=True, metavar="NAME.KEY=VALUE",
               help="analyzer param, or its timeout_s / memory / cpus")
 @click.option("--sample-fps", type=float, help="rate of the 'sampled' frame set (default 2)")
+@click.option("--html", "html", is_flag=True, help="also write report.html beside the --out report")
+@click.option("--no-cache", is_flag=True, help="run every analyzer even when the result cache holds its result")
 @click.option("-q", "--quiet", is_flag=True, help="no progress lines")
 @click.pass_context
-def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, quiet):
+def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, quiet):
     """Analyze VIDEO (a file or an http(s) URL) and write report.json."""
     from runner.pipeline import AnalyzeRequest, analyze as run_analysis, parse_sets
     from runner.progress import LineProgress
@@ -83,7 +85,8 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, qui
     if sample_fps:
         settings = settings.with_(sample_fps=sample_fps)
     req = AnalyzeRequest(source=video, only=list(only), skip=list(skip), backend=backend,
-                         workdir=workdir, out=out, params=parse_sets(sets))
+                         workdir=workdir, out=out, params=parse_sets(sets),
+                          html=html, use_cache=not no_cache)
     progress = LineProgress(quiet=quiet)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     outcome = run_analysis(req, settings, progress)
@@ -249,7 +252,8 @@ def doctor(ctx):
 
 
 # Commands owned by other modules, added when present.
-for _mod, _attr in (("runner.images", "images"), ("runner.api.cli", "serve")):
+for _mod, _attr in (("runner.images", "images"), ("runner.api.cli", "serve"), ("runner.report_cli", "report"),
+                    ("runner.cache_cli", "cache"), ("runner.batch_cli", "batch")):
     try:
         cli.add_command(getattr(importlib.import_module(_mod), _attr))
     except (ImportError, AttributeError):

@@ -6,6 +6,7 @@ Variables (all optional):
 - ``RUNNER_ANALYZERS_DIR``  analyzer folders, ``os.pathsep``-separated (default: the repo's ``analyzers/``)
 - ``RUNNER_MODELS_DIR``     the model store, mounted read-only at ``/models`` (default: ``~/.cache/tiktok-runner/models``)
 - ``RUNNER_WORK_ROOT``      where run workdirs are made (default: ``~/.cache/tiktok-runner/runs``)
+- ``RUNNER_CACHE_DIR``      the result cache (default: ``~/.cache/tiktok-runner/cache``)
 - ``RUNNER_ENVS_DIR``       local-backend environments per group (default: the repo's ``.venvs/``)
 - ``RUNNER_BACKEND``        ``auto`` | ``local`` | ``docker`` (default ``auto``)
 - ``RUNNER_CPU_BUDGET``     CPUs the executor may hand out at once (default: all cores)
@@ -60,6 +61,7 @@ class Settings:
     models_dir: Path = Path.home() / ".cache" / "tiktok-runner" / "models"
     work_root: Path = Path.home() / ".cache" / "tiktok-runner" / "runs"
     envs_dir: Path = REPO_ROOT / ".venvs"
+    cache_dir: Path = Path.home() / ".cache" / "tiktok-runner" / "cache"
     backend: str = "auto"
     cpu_budget: float = float(os.cpu_count() or 1)
     memory_budget: int = field(default_factory=lambda: int(_mem_total() * 0.75))
@@ -77,7 +79,7 @@ class Settings:
         if env.get("RUNNER_ANALYZERS_DIR"):
             kw["analyzers_dirs"] = tuple(Path(p).resolve() for p in env["RUNNER_ANALYZERS_DIR"].split(os.pathsep) if p)
         for var, key in (("RUNNER_MODELS_DIR", "models_dir"), ("RUNNER_WORK_ROOT", "work_root"),
-                         ("RUNNER_ENVS_DIR", "envs_dir")):
+                         ("RUNNER_ENVS_DIR", "envs_dir"), ("RUNNER_CACHE_DIR", "cache_dir")):
             if env.get(var):
                 kw[key] = Path(env[var]).expanduser().resolve()
         if env.get("RUNNER_BACKEND"):

@@ -12,21 +12,22 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from runner.backends.base import Backend, LaunchSpec
+from runner.cache_keys import RunCache
 from runner.collect import classify, runner_envelope, skipped
 from runner.planner import Plan
 from runner.registry import Entry, Registry
 from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import parse_memory
+from shared_schema.paths import Workdir
 
 log = logging.getLogger(__name__)
 
 #: ``--set name.KEY=value`` keys that set resources instead of analyzer params
 RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
-from shared_schema.paths import Workdir
 
 
 class Progress(Protocol):
@@ -60,6 +61,14 @@ class ExecContext:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value
     frame_dirs: dict[str, str] = field(default_factory=dict)
     audio_rel: str | None = None
+    #: called once, before the first analyzer is launched (extraction: skipped when every result is cached)
+    prepare: Callable[[], None] | None = None
+    cache: RunCache | None = None
+    source: str = ""
+
+
+class _PrepareFailed(Exception):
+    """The shared inputs could not be made; the run stops with the original error."""
 
 
 class _Scheduler:
@@ -120,6 +129,9 @@ class Executor:
         self.cancel = threading.Event()
         self.results: dict[str, Envelope] = {}
         self._lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self._prepared = False
+        self.prepare_error: BaseException | None = None
 
     # ------------------------------------------------------------------
     def run(self, ctx: ExecContext) -> dict[str, Envelope]:
@@ -142,6 +154,8 @@ class Executor:
                 for t in threads:
                     while t.is_alive():
                         t.join(0.2)
+                if self.prepare_error is not None:
+                    raise self.prepare_error
         except KeyboardInterrupt:
             # Ctrl-C / SIGTERM: stop what runs, keep what finished, record the rest.
             self.interrupt()
@@ -184,19 +198,28 @@ class Executor:
             return skipped(entry, *why)
         return None
 
+    @staticmethod
+    def _upstream(ctx: ExecContext, entry: Entry) -> list[str]:
+        """A final analyzer sees every other selected analyzer; others see what they declare."""
+        m = entry.manifest
+        return ([n for n in ctx.plan.selected if n != m.name] if m.final
+                else [u for u in m.upstream if u in ctx.plan.selected])
+
+    @staticmethod
+    def _params(ctx: ExecContext, entry: Entry) -> dict[str, Any]:
+        m = entry.manifest
+        return {**m.params, **{k: v for k, v in ctx.params.get(m.name, {}).items() if k not in RESOURCE_KEYS}}
+
     def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any]) -> Path:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
-        # a final analyzer sees every other selected analyzer; others see what they declare
-        upstream = ([n for n in ctx.plan.selected if n != m.name] if m.final
-                    else [u for u in m.upstream if u in ctx.plan.selected])
+        upstream = self._upstream(ctx, entry)
         job = JobSpec(
             run_id=ctx.run_id, analyzer=m.name, analyzer_version=m.version, result=m.result,
             frames={s: ctx.frame_dirs[s] for s in m.inputs.frames if s in ctx.frame_dirs},
             audio=ctx.audio_rel if m.inputs.audio else None,
             upstream={u: ctx.workdir.rel(ctx.workdir.result(u)) for u in upstream},
-            params={**m.params, **{k: v for k, v in ctx.params.get(m.name, {}).items()
-                                   if k not in RESOURCE_KEYS}},
+            params=self._params(ctx, entry),
             overrides=overrides,
             attempt=attempt, device=planned.device, threads=max(1, int(round(m.resources.cpus))),
             models=m.models)
@@ -207,15 +230,46 @@ class Executor:
         tmp.replace(path)
         return path
 
+    def _ensure_prepared(self, ctx: ExecContext) -> None:
+        if ctx.prepare is None:
+            return
+        with self._prepare_lock:
+            if self.prepare_error is not None:
+                raise _PrepareFailed
+            if not self._prepared:
+                try:
+                    ctx.prepare()
+                except BaseException as exc:
+                    self.prepare_error = exc
+                    self.cancel.set()
+                    raise _PrepareFailed from exc
+                self._prepared = True
+
+    def _cache_key(self, ctx: ExecContext, entry: Entry) -> str | None:
+        if ctx.cache is None:
+            return None
+        return ctx.cache.key(entry, self._params(ctx, entry), ctx.plan.runnable[entry.name].device,
+                             {u: self.results.get(u) for u in self._upstream(ctx, entry)})
+
     def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
         try:
-            self._attempts(ctx, entry, sched)
+            key = self._cache_key(ctx, entry)
+            if key is not None:
+                hit = ctx.cache.lookup(key, ctx.workdir.out_dir(entry.name))
+                if hit is not None:
+                    self._record(ctx, entry.name, hit)
+                    return
+            env = self._attempts(ctx, entry, sched)
+            if key is not None:
+                ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source)
+        except _PrepareFailed:
+            return  # run() raises the original error
         except Exception as exc:  # a backend error costs this analyzer's entry, never the report
             log.exception("runner error while running %s", entry.name)
             self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
                 type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
 
-    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
+    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> Envelope:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
@@ -229,6 +283,7 @@ class Executor:
         attempts: list[Attempt] = []
         overrides: dict[str, Any] = {}
         env: Envelope | None = None
+        self._ensure_prepared(ctx)
         t_start = time.monotonic()
         for n in range(1, m.retry.max_attempts + 1):
             if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel):
@@ -263,6 +318,7 @@ class Executor:
                                      "duration_s": round(time.monotonic() - t_start, 4)
                                      if len(attempts) > 1 else env.duration_s})
         self._record(ctx, m.name, env)
+        return env
 
     def interrupt(self) -> None:
         self.cancel.set()

@@ -12,6 +12,8 @@ from typing import Any
 from runner import __version__
 from runner.backends.base import Backend
 from runner.config import Settings
+from runner.cache import ResultCache
+from runner.cache_keys import RunCache
 from runner.errors import UsageError
 from runner.execute import Budget, ExecContext, Executor
 from runner.extract import extract
@@ -36,6 +38,8 @@ class AnalyzeRequest:
     workdir: Path | None = None
     out: Path | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    html: bool = False                           # also write report.html beside ``out``
+    use_cache: bool = True                       # reuse ok results from the result cache
 
 
 @dataclass
@@ -158,20 +162,29 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         if removed:
             notice(f"removed {removed} container(s) left by an earlier interrupted run")
 
-    te = time.monotonic()
     sets = frame_set_specs(settings, the_plan.frame_sets(registry))
-    ex = extract(Path(src), media, wd, sets, with_audio=the_plan.needs_audio(registry))
-    extract_s = time.monotonic() - te
-    for w in ex.warnings:
-        notice(w)
-    progress.phase("extract", extract_s, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in ex.frame_sets.items())
-                   + (", audio" if ex.audio else ""))
-    wd.root.chmod(0o755)
+    models_dir = settings.models_dir if settings.models_dir.is_dir() else None
+    ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
+                      params=req.params, source=req.source,
+                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
+    extract_s = 0.0
+
+    def prepare() -> None:
+        """Extract once, when the first analyzer that is not cached is about to run."""
+        nonlocal extract_s
+        te = time.monotonic()
+        ex = extract(Path(src), media, wd, sets, with_audio=the_plan.needs_audio(registry))
+        extract_s = time.monotonic() - te
+        for w in ex.warnings:
+            notice(w)
+        progress.phase("extract", extract_s, ", ".join(f"{k}: {len(v.frames)} frames"
+                                                       for k, v in ex.frame_sets.items()) + (", audio" if ex.audio else ""))
+        wd.root.chmod(0o755)
+        ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
+        ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
+
+    ctx.prepare = prepare
     progress.total = len(the_plan.selected)
-    ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan,
-                      models_dir=settings.models_dir if settings.models_dir.is_dir() else None,
-                      params=req.params, frame_dirs={k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets},
-                      audio_rel=wd.rel(ex.audio) if ex.audio else None)
     executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
     if executor_hook:
         executor_hook(executor)
@@ -183,9 +196,12 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         interrupted = True
         envelopes = executor.results
         notice("interrupted: stopped running analyzers; the report holds what finished")
+    if ctx.cache is not None and ctx.cache.hits:
+        notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
+               f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
     tm = time.monotonic()
     timings = Timings(probe_s=round(probe_s, 4), extract_s=round(extract_s, 4),
-                      analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts})
+                      analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
                   input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
@@ -198,8 +214,21 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     write_html(report, wd.root / "report.html")
     if req.out is not None:
         path = write_report(report, req.out.resolve())
+        if req.html:
+            write_html(report, path.with_suffix(".html"))
     _cleanup_tmp(wd)
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
+
+
+def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list[FrameSetSpec],
+              models_dir: Path | None, read: bool) -> RunCache | None:
+    """The result cache for this run, or None when the backend cannot name what it runs."""
+    identity = getattr(backend, "identity", None)
+    if identity is None:
+        return None
+    return RunCache(store=ResultCache(settings.cache_dir), input_sha256=media.sha256,
+                    frame_specs={s.name: s.model_dump(mode="json") for s in sets},
+                    identity=identity, models_dir=models_dir, read=read)
 
 
 def _cleanup_tmp(wd: Workdir) -> None:

@@ -7,6 +7,7 @@ host both depend on it.
 from shared_schema.envelope import (
     SCHEMA_VERSION,
     Attempt,
+    CacheInfo,
     Envelope,
     ErrorInfo,
     ModelUse,
@@ -20,7 +21,7 @@ from shared_schema.paths import Workdir, FRAME_SETS, FrameSetSpec
 from shared_schema.report import Report, RunInfo
 
 __all__ = [
-    "SCHEMA_VERSION", "Attempt", "Envelope", "ErrorInfo", "ModelUse", "Status", "SkipReason",
+    "SCHEMA_VERSION", "Attempt", "CacheInfo", "Envelope", "ErrorInfo", "ModelUse", "Status", "SkipReason",
     "JobSpec", "Manifest", "ManifestError", "load_manifest", "MediaInfo", "FrameIndex",
     "FrameEntry", "Workdir", "FRAME_SETS", "FrameSetSpec", "Report", "RunInfo",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: Envelope.cache
 
 
 class Status(str, Enum):
@@ -59,6 +59,15 @@ class Attempt(BaseModel):
     error: ErrorInfo | None = None
 
 
+class CacheInfo(BaseModel):
+    """Set by the runner when a result was reused from the result cache instead of executed."""
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="sha256 of what determines the result (input, analyzer, image/env, params, models, upstream)")
+    run_id: str = Field(description="the run that executed it")
+    created_at: datetime
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -78,6 +87,7 @@ class Envelope(BaseModel):
     error: ErrorInfo | None = None
     exit_code: int | None = None
     log_tail: str | None = None
+    cache: CacheInfo | None = Field(default=None, description="set when this result came from the result cache")
 
     @property
     def ok(self) -> bool:

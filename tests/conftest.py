@@ -20,6 +20,23 @@ def pytest_report_header(config):
     return [f"assets: {media.ASSETS} ({'present' if media.ASSETS.is_dir() else 'MISSING'})"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_result_cache(tmp_path_factory):
+    """Never the user's result cache; servers started by module fixtures get this one."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RUNNER_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _result_cache(tmp_path, monkeypatch) -> Path:
+    """A result cache per test, so one test's results are never another's cache hits."""
+    path = tmp_path / "result-cache"
+    monkeypatch.setenv("RUNNER_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def assets() -> Path:
     if not media.ASSETS.is_dir():

@@ -52,6 +52,7 @@ class AnalyzeBody(BaseModel):
     options: dict[Annotated[str, Field(max_length=160)], OptionValue] | None = Field(
         None, max_length=256, description='analyzer params as {"name.key": value}; also name.timeout_s, '
                                           'name.memory, name.cpus')
+    no_cache: bool = Field(False, description="run every analyzer even when the result cache holds its result")
 
     @model_validator(mode="after")
     def _one_source(self) -> "AnalyzeBody":

@@ -118,7 +118,7 @@ class DockerBackend(Backend):
         self.pid_start = _start_ticks(self.pid)
         self._running: dict[str, object] = {}   # container id -> container
         self._lock = threading.Lock()
-        self._images: dict[str, bool] = {}
+        self._images: dict[str, str | None] = {}   # tag -> image id (None: not built)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -147,15 +147,22 @@ class DockerBackend(Backend):
         return backend
 
     # -- Backend interface ----------------------------------------------------
-    def _has_image(self, entry: Entry) -> bool:
+    def _image_id(self, entry: Entry) -> str | None:
         tag = image_name(self.prefix, entry)
         if tag not in self._images:
             try:
-                _retry(self.client.images.get)(tag)
-                self._images[tag] = True
+                self._images[tag] = _retry(self.client.images.get)(tag).id
             except docker.errors.ImageNotFound:
-                self._images[tag] = False
+                self._images[tag] = None
         return self._images[tag]
+
+    def _has_image(self, entry: Entry) -> bool:
+        return self._image_id(entry) is not None
+
+    def identity(self, entry: Entry) -> str | None:
+        """What runs this analyzer, for the result cache: its image id (a rebuild changes it)."""
+        image_id = self._image_id(entry)
+        return f"image:{image_id}" if image_id else None
 
     def unavailable(self, entry: Entry):
         if not self._has_image(entry):

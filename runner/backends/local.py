@@ -33,6 +33,7 @@ class LocalBackend(Backend):
         self.envs_dir = envs_dir
         self.repo_root = repo_root
         self._procs: dict[int, subprocess.Popen] = {}
+        self._identities: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def python_for(self, entry: Entry) -> Path:
@@ -40,6 +41,22 @@ class LocalBackend(Backend):
         if group == "core":
             return Path(sys.executable)
         return self.envs_dir / group / "bin" / "python"
+
+    def identity(self, entry: Entry) -> str | None:
+        """What runs this analyzer, for the result cache: its sources (code, requirements, SDK,
+        schema) and its environment's Python."""
+        if entry.name not in self._identities:
+            from runner.sources import source_digest
+
+            py = self.python_for(entry)
+            cfg = py.parent.parent / "pyvenv.cfg"
+            if entry.manifest.env == "core" or not cfg.is_file():
+                version = sys.version.split()[0]
+            else:
+                version = next((ln.split("=", 1)[1].strip() for ln in cfg.read_text().splitlines()
+                                if ln.replace(" ", "").startswith("version")), "?")
+            self._identities[entry.name] = f"local:{source_digest(entry)}:py{version}"
+        return self._identities[entry.name]
 
     def unavailable(self, entry: Entry):
         py = self.python_for(entry)

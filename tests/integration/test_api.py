@@ -51,6 +51,7 @@ class ApiServer:
                     "RUNNER_ANALYZERS_DIR": os.pathsep.join(map(str, analyzers_dirs)),
                     "RUNNER_API_DATA_DIR": str(root / "data"), "RUNNER_API_ROOTS": str(self.videos),
                     "RUNNER_WORK_ROOT": str(root / "runs"), "RUNNER_DOWNLOAD_CACHE": str(root / "cache"),
+                    "RUNNER_CACHE_DIR": str(root / "results"),
                     **(extra_env or {})}
         self.env.pop("RUNNER_API_TOKEN", None)
         if token:

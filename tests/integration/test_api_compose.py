@@ -38,7 +38,7 @@ def test_compose_service_shape(tmp_path):
     assert "/var/run/docker.sock:/var/run/docker.sock" in joined
     # the daemon resolves analyzer bind mounts on the host: run folders keep their host path
     assert f"{home}:{home}" in joined and "/srv/models:/srv/models" in joined
-    for key in ("RUNNER_WORK_ROOT", "RUNNER_API_DATA_DIR", "RUNNER_API_ROOTS", "RUNNER_DOWNLOAD_CACHE"):
+    for key in ("RUNNER_WORK_ROOT", "RUNNER_API_DATA_DIR", "RUNNER_API_ROOTS", "RUNNER_DOWNLOAD_CACHE", "RUNNER_CACHE_DIR"):
         assert env[key].startswith(home + "/"), key
     assert "/health" in " ".join(api["healthcheck"]["test"])
     assert api["logging"]["options"]["max-size"] and api["logging"]["options"]["max-file"]
