@@ -92,6 +92,8 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, htm
     outcome = run_analysis(req, settings, progress)
     r = outcome.report
     counts = ", ".join(f"{n} {s.value}" for s, n in r.counts.items() if n)
+    n_cached = sum(1 for e in r.analyzers.values() if e.cache is not None)
+    counts += f"; {n_cached} from the cache" if n_cached else ""
     click.echo(f"report: {outcome.report_path}  ({counts}; {r.run.timings.total_s:.1f}s, backend {r.run.backend})",
                err=True)
     if outcome.exit_code != 0:
