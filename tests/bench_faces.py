@@ -13,17 +13,16 @@ These figures set the manifests' ``memory`` and ``timeout_s``.
 """
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from runner.config import REPO_ROOT, Settings
+from runner.config import Settings
 from runner.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
+from tests.bench_harness import run_alone
 from tests.media import MEDIA, MODELS, ffmpeg
 
 ANALYZERS = ("age_estimation", "eye_tracking", "background_segmentation")
@@ -49,20 +48,10 @@ def make_clip(folder: Path, seconds: float) -> Path:
 
 def _alone(settings: Settings, workdir: Path, name: str, out: Path) -> dict:
     """Peak RSS (MiB), wall (s), status, analyzer time and frames of one harness run."""
-    out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": str(THREADS)}
-    argv = [str(settings.envs_dir / GROUP / "bin" / "python"), "-m", "analyzers.harness",
-            "--analyzer-dir", str(REPO_ROOT / "analyzers" / name), "--input", str(workdir),
-            "--job", f"jobs/{name}.json", "--out", str(out), "--models", str(settings.models_dir)]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0  # reaped by wait4
-    wall = time.monotonic() - t0
-    envelope = json.loads((out / "result.json").read_text())
-    result = envelope.get("result") or {}
-    return {"rss": usage.ru_maxrss / 1024, "wall": wall, "status": envelope["status"],
-            "analyzer_s": envelope["duration_s"], "frames": result.get("frames_analyzed", 0)}
+    a = run_alone(settings.envs_dir / GROUP / "bin" / "python", workdir, name, out, settings.models_dir, THREADS)
+    result = a.envelope.get("result") or {}
+    return {"rss": a.rss_mib, "wall": a.wall_s, "status": a.envelope["status"],
+            "analyzer_s": a.envelope["duration_s"], "frames": result.get("frames_analyzed", 0)}
 
 
 def _pipeline(settings: Settings, registry, clip: Path, work: Path):

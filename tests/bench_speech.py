@@ -24,6 +24,7 @@ from pathlib import Path
 from runner.config import REPO_ROOT, Settings
 from runner.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
+from tests.bench_harness import run_alone
 from tests.media import MEDIA, MODELS, ffmpeg
 
 ANALYZERS = ("speech_transcription", "speech_flow", "audio_environment", "speech_emotion")
@@ -86,18 +87,8 @@ def _rtf_lines(settings: Settings, wav: Path) -> list[str]:
 
 def _peak_rss(settings: Settings, workdir: Path, name: str, out: Path) -> tuple[float, float, float, str]:
     """(peak RSS MiB, wall s, CPU s, status) of one harness run on an existing workdir."""
-    out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": str(THREADS)}
-    argv = [str(settings.envs_dir / "audio" / "bin" / "python"), "-m", "analyzers.harness",
-            "--analyzer-dir", str(REPO_ROOT / "analyzers" / name), "--input", str(workdir),
-            "--job", f"jobs/{name}.json", "--out", str(out), "--models", str(settings.models_dir)]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0  # reaped by wait4
-    wall = time.monotonic() - t0
-    status = json.loads((out / "result.json").read_text())["status"]
-    return usage.ru_maxrss / 1024, wall, usage.ru_utime + usage.ru_stime, status
+    a = run_alone(settings.envs_dir / "audio" / "bin" / "python", workdir, name, out, settings.models_dir, THREADS)
+    return a.rss_mib, a.wall_s, a.cpu_s, a.envelope["status"]
 
 
 def bench() -> list[str]:

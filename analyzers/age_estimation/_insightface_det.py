@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from analyzers.common.face_detect import FaceBox
+from analyzers.common.onnx_session import onnx_session
 
 # outputs -> (strides, anchors per position, has keypoints)
 _LAYOUTS = {6: ((8, 16, 32), 2, False), 9: ((8, 16, 32), 2, True),
@@ -38,13 +39,7 @@ def _nms(dets: np.ndarray, thresh: float) -> list[int]:
 class SCRFD:
     def __init__(self, model_path: Path, threads: int = 1, det_size: int = 640,
                  score_threshold: float = 0.5, nms_threshold: float = 0.4):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model_path), sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = onnx_session(model_path, threads)
         inp = self.session.get_inputs()[0]
         outputs = self.session.get_outputs()
         if len(outputs) not in _LAYOUTS:

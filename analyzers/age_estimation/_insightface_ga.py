@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from analyzers.common.onnx_session import onnx_session
+
 
 @dataclass(frozen=True)
 class GenderAge:
@@ -47,14 +49,8 @@ def _gender_probabilities(scores: np.ndarray) -> np.ndarray:
 
 class InsightFaceGenderAge:
     def __init__(self, model_path: Path, threads: int = 1):
-        import onnxruntime as ort
-
         self.mean, self.std = input_normalization(model_path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model_path), sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = onnx_session(model_path, threads)
         inp = self.session.get_inputs()[0]
         out = self.session.get_outputs()[0]
         if len(inp.shape) != 4 or not all(isinstance(v, int) for v in inp.shape[2:4]):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from analyzers.common.onnx_session import onnx_session
+
 
 class ModelContractError(ValueError):
     """The ONNX file does not follow the contract above."""
@@ -22,15 +24,7 @@ class ModelContractError(ValueError):
 
 class OnnxAudioClassifier:
     def __init__(self, path: Path, threads: int = 1, device: str = "cpu"):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        providers = ["CPUExecutionProvider"]
-        if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(path), opts, providers=providers)
+        self.session = onnx_session(path, threads, device)
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].type != "tensor(float)":
             got = [(i.name, i.type, i.shape) for i in inputs]

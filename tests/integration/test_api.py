@@ -236,6 +236,15 @@ def test_a_real_classical_analyzer_through_the_api(tmp_path, settings):
 
 
 # -- durability, cancel, retry -------------------------------------------------------------------------
+def hang_then_queue(api, video) -> tuple[str, str]:
+    """A job that hangs (running) and one queued behind it (one worker on this machine)."""
+    slow = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_hang"],
+                                      "options": {"toy_hang.timeout_s": 120}}).json()["id"]
+    queued = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_good"]}).json()["id"]
+    wait_running(api, slow, "toy_hang")
+    return slow, queued
+
+
 @pytest.mark.slow
 def test_restart_mid_queue_loses_no_job(tmp_path):
     """Graceful restart: the running job ends interrupted (retryable), the queued one runs afterwards."""
@@ -243,10 +252,7 @@ def test_restart_mid_queue_loses_no_job(tmp_path):
     try:
         video = srv.video()
         with srv.client() as api:
-            slow = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_hang"],
-                                              "options": {"toy_hang.timeout_s": 120}}).json()["id"]
-            queued = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_good"]}).json()["id"]
-            wait_running(api, slow, "toy_hang")
+            slow, queued = hang_then_queue(api, video)
             assert api.get(f"/jobs/{queued}").json()["state"] == "queued"  # one worker on this machine
         srv.stop(signal.SIGTERM)
         assert procs_mentioning(str(tmp_path / "runs")) == []          # shutdown stopped the analyzer
@@ -284,10 +290,7 @@ def test_a_crashed_server_marks_its_running_job_interrupted(tmp_path):
     try:
         video = srv.video()
         with srv.client() as api:
-            slow = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_hang"],
-                                              "options": {"toy_hang.timeout_s": 120}}).json()["id"]
-            queued = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_good"]}).json()["id"]
-            wait_running(api, slow, "toy_hang")
+            slow, queued = hang_then_queue(api, video)
         srv.stop(signal.SIGKILL)
         srv.cleanup()  # the orphaned analyzer process (a real crash would leave it too)
         srv.start()

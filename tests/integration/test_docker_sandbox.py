@@ -208,3 +208,18 @@ def test_container_config_is_locked_down(tmp_path, toy_registry):
     gpu = DockerBackend(client=None, image_prefix="p").container_config(
         LaunchSpec(**{**spec.__dict__, "device": "cuda:1"}))
     assert gpu["device_requests"][0].device_ids == ["1"]
+
+
+def test_docker_results_are_cached_by_image_id(drun, sample_video, docker_settings, toy_registry):
+    first = drun(sample_video, ["toy_good"])
+    assert_good_intact(first)
+    assert first.report.analyzers["toy_good"].cache is None and (first.workdir / "jobs" / "toy_good.json").exists()
+    second = drun(sample_video, ["toy_good"])
+    env = second.report.analyzers["toy_good"]
+    assert env.cache is not None and env.cache.run_id == first.report.run.run_id
+    assert not (second.workdir / "jobs").exists()  # nothing was launched
+    assert_good_intact(second)
+    # the local backend runs other code: an entry made in the image is not its result
+    local = analyze(AnalyzeRequest(source=str(sample_video), only=["toy_good"], backend="local"),
+                    docker_settings.with_(backend="local"), registry=toy_registry)
+    assert local.report.analyzers["toy_good"].cache is None
