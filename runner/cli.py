@@ -254,7 +254,7 @@ def doctor(ctx):
 
 
 # Commands owned by other modules, added when present.
-for _mod, _attr in (("runner.images", "images"), ("runner.api.cli", "serve"), ("runner.report_cli", "report"),
+for _mod, _attr in (("runner.images_cli", "images"), ("runner.api.cli", "serve"), ("runner.report_cli", "report"),
                     ("runner.cache_cli", "cache"), ("runner.batch_cli", "batch")):
     try:
         cli.add_command(getattr(importlib.import_module(_mod), _attr))
