@@ -20,6 +20,10 @@ system-deps:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg; \
 	  else echo "ffmpeg is missing: sudo apt-get install ffmpeg" >&2; exit 2; fi; }
+	@# the HTML report tests open the page in a real headless Chromium
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else echo "chromium is missing (HTML report tests skip): sudo apt-get install chromium" >&2; fi; }
 
 setup: system-deps $(VENV)/.installed
 
@@ -43,8 +47,8 @@ $(DEMO_VIDEO):
 
 demo: envs $(if $(VIDEO),,$(DEMO_VIDEO))
 	mkdir -p $(WORK)
-	RUNNER_WORK_ROOT=$(WORK)/runs $(BIN)/runner analyze "$(or $(VIDEO),$(DEMO_VIDEO))" --out $(WORK)/report.json; \
-	  rc=$$?; echo "report: $(WORK)/report.json (exit $$rc: 0 all ok, 1 some analyzer not ok)"; [ $$rc -le 1 ]
+	RUNNER_WORK_ROOT=$(WORK)/runs $(BIN)/runner analyze "$(or $(VIDEO),$(DEMO_VIDEO))" --out $(WORK)/report.json --html; \
+	  rc=$$?; echo "report: $(WORK)/report.json and report.html (exit $$rc: 0 all ok, 1 some analyzer not ok)"; [ $$rc -le 1 ]
 
 test: envs
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

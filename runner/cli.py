@@ -72,7 +72,7 @@ def _sigterm_as_interrupt(*_):
 @click.option("--set", "sets", multiple=True, metavar="NAME.KEY=VALUE",
               help="analyzer param, or its timeout_s / memory / cpus")
 @click.option("--sample-fps", type=float, help="rate of the 'sampled' frame set (default 2)")
-@click.option("--html", "html", is_flag=True, help="also write report.html beside the --out report")
+@click.option("--html", "html", is_flag=True, help="also write the HTML page: report.html in the workdir and beside the --out report")
 @click.option("--no-cache", is_flag=True, help="run every analyzer even when the result cache holds its result")
 @click.option("-q", "--quiet", is_flag=True, help="no progress lines")
 @click.pass_context

@@ -38,7 +38,7 @@ class AnalyzeRequest:
     workdir: Path | None = None
     out: Path | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    html: bool = False                           # also write report.html beside ``out``
+    html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
 
 
@@ -211,11 +211,12 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     report.run.timings.merge_s = round(merge_s, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = write_report(report, wd.report)
-    write_html(report, wd.root / "report.html")
+    if req.html:
+        write_html(report, wd.root / "report.html")
     if req.out is not None:
         path = write_report(report, req.out.resolve())
         if req.html:
-            write_html(report, path.with_suffix(".html"))
+            write_html(report, path.with_suffix(".html"))  # links its own JSON
     _cleanup_tmp(wd)
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
 

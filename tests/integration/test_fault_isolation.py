@@ -55,8 +55,10 @@ def test_no_process_left_behind(outcome):
     assert str(outcome.workdir) not in ps
 
 
-def test_html_summary_names_every_analyzer_and_its_status(outcome):
-    page = (outcome.workdir / "report.html").read_text()
+def test_html_summary_names_every_analyzer_and_its_status(outcome, tmp_path):
+    from runner.html import write_html
+
+    page = write_html(outcome.report, tmp_path / "report.html").read_text()
     for name in TOYS:
         assert f"<td>{name}</td>" in page
     assert "<b>oom</b>" in page and "<b>timeout</b>" in page and "SIGABRT" in page
