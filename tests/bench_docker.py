@@ -36,7 +36,7 @@ def _selection(settings: Settings, registry) -> list[str]:
 
 def _run(settings: Settings, registry, clip: Path, names: list[str], backend: str):
     with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as wr:
-        out = analyze(AnalyzeRequest(source=str(clip), only=names, backend=backend),
+        out = analyze(AnalyzeRequest(source=str(clip), only=names, backend=backend, use_cache=False),
                       settings.with_(work_root=Path(wr)), registry=registry)
     overheads = {n: e.attempts[-1].duration_s - e.duration_s
                  for n, e in out.report.analyzers.items() if len(e.attempts) == 1}

@@ -57,7 +57,7 @@ def _alone(settings: Settings, workdir: Path, name: str, out: Path) -> dict:
 def _pipeline(settings: Settings, registry, clip: Path, work: Path):
     s = settings.with_(work_root=work)
     t0 = time.monotonic()
-    outcome = analyze(AnalyzeRequest(source=str(clip), only=list(ANALYZERS), backend="local"), s,
+    outcome = analyze(AnalyzeRequest(source=str(clip), only=list(ANALYZERS), backend="local", use_cache=False), s,
                       registry=registry)
     return outcome, time.monotonic() - t0
 

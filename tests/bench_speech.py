@@ -105,7 +105,7 @@ def bench() -> list[str]:
         registry = load_registry(settings.analyzers_dirs)
         s = settings.with_(work_root=tmp / "runs")
         t0 = time.monotonic()
-        outcome = analyze(AnalyzeRequest(source=str(video), only=list(ANALYZERS), backend="local"), s, registry=registry)
+        outcome = analyze(AnalyzeRequest(source=str(video), only=list(ANALYZERS), backend="local", use_cache=False), s, registry=registry)
         total = time.monotonic() - t0
         statuses = {n: outcome.report.analyzers[n].status.value for n in ANALYZERS}
         lines.append(f"pipeline, all four on {REPEATS * 11} s: {total:.1f} s wall ({statuses})")
