@@ -263,7 +263,7 @@ class _Batch:
         return VideoJob(index=index, source=source, name=out_name(source), shape=shape, request=request)
 
     def record(self, job: VideoJob, res: VideoResult | BaseException | None,
-               error: dict[str, Any] | None = None) -> dict[str, Any]:
+               error: dict[str, Any] | None = None, status: str | None = None) -> dict[str, Any]:
         report = path = None
         if isinstance(res, BaseException):
             error, res = {"type": type(res).__name__, "message": str(res).strip() or repr(res), "fix": None}, None
@@ -273,6 +273,8 @@ class _Batch:
                 report = Report.model_validate_json(res.report_json)
                 path = self._write_report(job, report)
         row = _row(job, self.submitted.get(job.index, 0.0), res, report, path, error)
+        if status is not None:
+            row["status"] = status
         self.rows.append(row)
         self._summary.write(json.dumps(row) + "\n")
         self._summary.flush()
@@ -332,9 +334,9 @@ def run_batch(req: BatchRequest, settings: Settings, registry: Registry | None =
             batch.close()
     wall = time.monotonic() - t0
     out = BatchOutcome(rows=batch.rows, wall_s=wall, interrupted=interrupted, summary_path=batch.summary_path)
-    by = {s: sum(r["status"] == s for r in out.rows) for s in ("ok", "partial", "error", "interrupted")}
-    counts = ", ".join(f"{v} {s}" for s, v in by.items() if v or s != "interrupted")
-    batch.say(f"batch: {len(sources)} videos, {len(out.rows)} done ({counts}); {wall:.1f}s wall, "
+    by = {s: sum(r["status"] == s for r in out.rows) for s in ("ok", "partial", "error", "interrupted", "not_started")}
+    counts = ", ".join(f"{v} {s.replace('_', ' ')}" for s, v in by.items() if v or s in ("ok", "partial", "error"))
+    batch.say(f"batch: {len(sources)} videos ({counts}); {wall:.1f}s wall, "
               f"{out.videos_per_hour:.0f} videos/hour; summary {out.summary_path}")
     return out
 
@@ -383,6 +385,12 @@ def _drive(batch: _Batch, engine) -> bool:
             batch.say("interrupted: cancelling queued videos, stopping running ones (Ctrl-C again: do not wait)")
             for job, res in engine.cancel():
                 batch.record(job, res)
+        done = {r["index"] for r in batch.rows}
+        for i, src in enumerate(batch.sources):   # one row per video, also for those never started
+            if i not in done:
+                batch.record(batch.job(i, src, Shape(0, 0)), None, {
+                    "type": "NotStarted", "message": "the batch was interrupted before this video started",
+                    "fix": "rerun the same command"}, status="not_started")
         batch.say("interrupted: rerun the same command to continue (finished analyzers come from the cache)")
         return True
 
