@@ -18,7 +18,8 @@ from runner.batch import BatchRequest, executed, run_batch
 from runner.config import REPO_ROOT
 from shared_schema.report import Report
 from tests import media
-from tests.conftest import require_env
+from tests.conftest import TOYS as TOYS_DIR, require_env
+from tests.integration.test_docker_sandbox import docker_client, toy_images, toy_registry  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -212,3 +213,22 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+@pytest.mark.docker
+def test_ray_tasks_run_their_analyzers_in_containers(local_ray, toy_images, toy_registry, videos, tmp_path):
+    """Isolation stays the same under Ray: each task launches containers on the node's daemon."""
+    from runner.config import Settings
+
+    settings = Settings.from_env().with_(analyzers_dirs=(TOYS_DIR,), include_test_only=True, backend="docker",
+                                         work_root=tmp_path / "runs", models_dir=tmp_path / "models", cpu_budget=2)
+    (tmp_path / "models").mkdir()
+    req = BatchRequest(inputs=[str(videos / "pattern.mp4"), str(videos / "shots.mp4")], out=tmp_path / "out",
+                       only=["toy_good"], backend="docker")
+    first = run_batch(req, settings, registry=toy_registry, quiet=True)
+    assert [r["status"] for r in first.rows] == ["ok", "ok"] and first.exit_code == 0
+    for rep in _reports(first).values():
+        assert rep.run.backend == "docker" and executed(rep) == ["toy_good"]
+        assert rep.analyzers["toy_good"].result["frames_seen"] > 0
+    again = run_batch(req, settings, registry=toy_registry, quiet=True)
+    assert all(executed(rep) == [] for rep in _reports(again).values())
