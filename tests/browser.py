@@ -163,7 +163,7 @@ class Browser:
                                f"{res['exceptionDetails'].get('exception', {}).get('description')}")
         return res.get("result", {}).get("value")
 
-    def load(self, url: str, ready: str = "true", settle_s: float = 0.8) -> PageLoad:
+    def load(self, url: str, ready: str = "true", settle_s: float = 0.8, headers: dict | None = None) -> PageLoad:
         """Open ``url`` in a new tab; wait for the load event, then until the JS ``ready`` is true, then settle."""
         if self._target:
             self.send("Target.closeTarget", {"targetId": self._target}, session=False)
@@ -173,6 +173,8 @@ class Browser:
         self._events.clear()
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.send(f"{domain}.enable")
+        if headers:
+            self.send("Network.setExtraHTTPHeaders", {"headers": headers})
         self.send("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": self.height,
                                                          "deviceScaleFactor": 1, "mobile": False})
         t0 = time.monotonic()

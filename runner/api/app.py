@@ -9,12 +9,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import pathlib
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, Union
 
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -341,20 +342,47 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
         """State, per-analyzer progress and errors of one job."""
         return _view(_get(job_id))
 
-    @app.get("/jobs/{job_id}/report", dependencies=auth, responses=errors, tags=["jobs"],
-             response_model=dict[str, Any])
-    def get_report(job_id: JobId) -> JSONResponse:
-        """The job's report.json (also for cancelled or interrupted jobs: it holds what finished)."""
+    def _report_text(job_id: str) -> tuple[Job, str]:
         job = _get(job_id)
         if not job.report_path or job.state not in FINISHED:
             raise Refused("no_report", f"job {job_id} is {job.state} and has no report yet", status=409,
                           fix=f"poll GET /jobs/{job_id} until its state is completed")
         try:
-            data = json.loads(open(job.report_path, encoding="utf-8").read())
-        except (OSError, ValueError):
+            return job, open(job.report_path, encoding="utf-8").read()
+        except OSError:
             raise Refused("report_missing", f"the report of job {job_id} is gone from the data directory",
                           status=409, fix=f"POST /jobs/{job_id}/retry") from None
-        return JSONResponse(data)
+
+    @app.get("/jobs/{job_id}/report", dependencies=auth, responses=errors, tags=["jobs"],
+             response_model=dict[str, Any])
+    def get_report(job_id: JobId) -> JSONResponse:
+        """The job's report.json (also for cancelled or interrupted jobs: it holds what finished)."""
+        _, text = _report_text(job_id)
+        try:
+            return JSONResponse(json.loads(text))
+        except ValueError:
+            raise Refused("report_missing", f"the report of job {job_id} is unreadable",
+                          status=409, fix=f"POST /jobs/{job_id}/retry") from None
+
+    @app.get("/jobs/{job_id}/report.html", dependencies=auth, responses=errors, tags=["jobs"],
+             response_class=HTMLResponse)
+    def get_report_html(job_id: JobId) -> HTMLResponse:
+        """The report as one self-contained HTML page (timelines, keyframes); made once, then kept."""
+        from runner.html import write_html
+        from shared_schema.report import Report
+
+        job, text = _report_text(job_id)
+        page = pathlib.Path(job.report_path).with_suffix(".html")
+        if not page.is_file() or page.stat().st_mtime < pathlib.Path(job.report_path).stat().st_mtime:
+            try:
+                write_html(Report.model_validate_json(text), page)
+            except ValueError:
+                raise Refused("report_missing", f"the report of job {job_id} is unreadable",
+                              status=409, fix=f"POST /jobs/{job_id}/retry") from None
+        # the page needs nothing from the network: say so to the browser too
+        return HTMLResponse(page.read_text(encoding="utf-8"), headers={
+            "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+                                       "style-src 'unsafe-inline'; img-src data:; font-src data:"})
 
     @app.delete("/jobs/{job_id}", status_code=202, response_model=JobView, dependencies=auth, responses=errors,
                 tags=["jobs"])

@@ -224,15 +224,37 @@ def test_a_real_classical_analyzer_through_the_api(tmp_path, settings):
                 pytest.skip("color_analysis is not in this checkout")
             video = srv.videos / "red_blue.mp4"
             media.solid_cuts(video, ["red", "blue"], seconds_each=1.5)
-            r = api.post("/analyze", json={"video_path": str(video), "analyzers": ["color_analysis"]})
+            r = api.post("/analyze", json={"video_path": str(video), "analyzers": ["color_analysis", "cut_analysis"]})
             assert r.status_code == 202, r.text
             job = wait_state(api, r.json()["id"], {"completed", "failed"}, timeout=180)
             assert job["state"] == "completed", job
             env = api.get(job["report_url"]).json()["analyzers"]["color_analysis"]
             assert env["status"] == "ok", env
             assert env["result"]  # the analyzer's own tests check its content; here: it came back whole
+
+            # the same report as a page: self-contained, and the server's CSP forbids any fetch
+            page = api.get(f"/jobs/{job['id']}/report.html")
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert "default-src 'none'" in page.headers["content-security-policy"]
+            assert "color_analysis" in page.text and "Cuts and scenes" in page.text
+            assert api.get(f"/jobs/{job['id']}/report.html", headers={"Authorization": ""}).status_code == 401
+        _page_obeys_its_csp(srv, f"{srv.base}/jobs/{job['id']}/report.html")
     finally:
         srv.cleanup()
+
+
+def _page_obeys_its_csp(srv, url: str) -> None:
+    """Chromium loads the served page under its CSP with no violation, error or request but the page."""
+    from tests.browser import Browser, find_chromium
+
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing in CI: .ci/run installs it")
+        return
+    with Browser() as browser:
+        page = browser.load(url, ready="document.querySelector('#timeline .main-svg') !== null",
+                            headers={"Authorization": f"Bearer {srv.token}"})
+    assert page.errors == [] and page.requests == [url]
 
 
 # -- durability, cancel, retry -------------------------------------------------------------------------

@@ -32,7 +32,8 @@ def operations(server):
 
 
 OPERATIONS = ["GET /health", "GET /analyzers", "POST /analyze", "GET /jobs", "GET /jobs/{job_id}",
-              "GET /jobs/{job_id}/report", "DELETE /jobs/{job_id}", "POST /jobs/{job_id}/retry"]
+              "GET /jobs/{job_id}/report", "GET /jobs/{job_id}/report.html", "DELETE /jobs/{job_id}",
+              "POST /jobs/{job_id}/retry"]
 
 
 def test_the_spec_lists_every_operation(operations):
