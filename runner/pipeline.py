@@ -17,7 +17,6 @@ from runner.cache_keys import RunCache
 from runner.errors import UsageError
 from runner.execute import Budget, ExecContext, Executor
 from runner.extract import extract
-from runner.html import write_html
 from runner.merge import build_report, write_report
 from runner.models import missing_models
 from runner.planner import Facts, Plan, plan
@@ -212,6 +211,8 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = write_report(report, wd.report)
     if req.html:
+        from runner.html import write_html  # plotly is imported only when a page is asked for
+
         write_html(report, wd.root / "report.html")
     if req.out is not None:
         path = write_report(report, req.out.resolve())

@@ -54,8 +54,16 @@ def _e(x) -> str:
     return html.escape(str(x))
 
 
+VENDOR = Path(__file__).parent / "vendor"
+
+
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
+    """plotly.js's basic bundle (scatter, bar: all the timelines use) when it matches the installed
+    plotly's version, else the full bundle plotly ships (4x larger)."""
+    basic = VENDOR / f"plotly-basic-{plotly.offline.get_plotlyjs_version()}.min.js"
+    if basic.is_file():
+        return basic.read_text(encoding="utf-8")
     return plotly.offline.get_plotlyjs()
 
 

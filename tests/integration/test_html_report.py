@@ -101,7 +101,7 @@ def test_real_run_page_in_chromium(real_run, browser, tmp_path):
     render_s = time.perf_counter() - t0
     size = path.stat().st_size
     print(f"\nhtml report: render {render_s:.2f}s, {size / 1e6:.2f} MB, {len(report.analyzers)} analyzers")
-    assert render_s < 10 and size < 6_500_000        # plotly.js alone is ~4.8 MB
+    assert size < 2_000_000        # the basic plotly.js bundle (1.2 MB), not the full one (4.8 MB)
 
     page = browser.load(path.as_uri(), ready=TIMELINE_DRAWN)
     print(f"html report: load event after {page.load_s:.2f}s in chromium")

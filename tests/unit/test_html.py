@@ -370,3 +370,15 @@ def test_runner_report_rejects_a_missing_or_invalid_report(tmp_path, content, ex
     first = res.stderr.splitlines()[0]
     assert first.startswith(f"error: {src}: {expect}") and "Traceback" not in res.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_page_inlines_the_basic_plotly_bundle_of_the_installed_version():
+    import plotly.offline
+
+    from runner.report_html.page import VENDOR
+
+    version = plotly.offline.get_plotlyjs_version()
+    assert (VENDOR / f"plotly-basic-{version}.min.js").is_file(), (
+        f"no basic bundle for plotly.js {version}: see {VENDOR / 'README.md'}")
+    js = _plotly_js()
+    assert f"plotly.js (basic - minified) v{version}" in js[:200] and len(js) < 1_500_000
