@@ -31,5 +31,16 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
     except ImportError:
         good, detail = False, "docker backend not installed"
     out.append(("(optional) docker daemon", good, detail))
+    from runner.cache import ResultCache
+
+    entries = ResultCache(settings.cache_dir).entries()
+    out.append(("result cache", True, f"{settings.cache_dir} ({len(entries)} entries, "
+                                      f"{sum(e.size for e in entries) / 2**20:.1f} MiB; runner cache prune)"))
+    try:
+        import importlib.metadata as md
+
+        out.append(("(optional) ray for batch", True, f"ray {md.version('ray')}"))
+    except md.PackageNotFoundError:
+        out.append(("(optional) ray for batch", False, "pip install -e '.[batch]' (or: runner batch --serial)"))
     out.append(("(optional) GPUs", bool(settings.gpus), ",".join(settings.gpus) or "none (RUNNER_GPUS=all to use them)"))
     return out
