@@ -102,3 +102,14 @@ def test_video_without_audio_skips_audio_analyzers(tmp_path, silent_video):
     assert p.returncode == 1
     assert env["status"] == "skipped" and env["skip_reason"] == "no_audio"
     assert "no audio stream" in env["error"]["message"]
+
+
+def test_doctor_reports_the_cache_and_batch_engine(tmp_path, sample_video):
+    cache = tmp_path / "cache"
+    run = cli("analyze", str(sample_video), "--only", "toy_good", "-q",
+              env_extra={"RUNNER_WORK_ROOT": str(tmp_path / "w"), "RUNNER_CACHE_DIR": str(cache)})
+    assert run.returncode == 0, run.stderr
+    lines = cli("doctor", env_extra={"RUNNER_CACHE_DIR": str(cache)}).stdout.splitlines()
+    line = next(ln for ln in lines if "result cache" in ln)
+    assert line.strip().startswith("ok") and f"{cache} (1 entries" in line
+    assert any("ray for batch" in ln and ln.strip().startswith("ok") for ln in lines), lines
