@@ -8,7 +8,7 @@ from __future__ import annotations
 from shared_schema.report import Report
 
 from runner.report_html.model import (Lane, Mark, Missing, Series, Span, clip, dicts, esc, num, result_of,
-                                      span_of, text, why_missing, wrap)
+                                      span_of, text, why_missing, wrap, xy)
 
 __all__ = ["speech_lane", "loudness_lane", "regions_lane", "pacing_lane", "key_moments"]
 
@@ -58,13 +58,7 @@ def speech_lane(report: Report) -> Lane | Missing:
 
 
 def _series(points: list[dict], value: str) -> tuple[list[float], list[float]]:
-    xs, ys = [], []
-    for p in points:
-        t, v = num(p.get("t")), num(p.get(value))
-        if t is not None and v is not None:
-            xs.append(t)
-            ys.append(v)
-    return xs, ys
+    return xy(points, lambda p: num(p.get(value)))
 
 
 def loudness_lane(report: Report) -> Lane | Missing:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from shared_schema.report import Report
 
 from runner.report_html.model import (Lane, Mark, Missing, Series, Span, clip, dicts, esc, num, result_of,
-                                      span_of, text, why_missing, wrap)
+                                      span_of, text, why_missing, wrap, xy)
 
 __all__ = ["cuts_lane", "camera_lane", "persons_lane", "text_lane", "vlm_lane", "shot_spans", "pack_rows"]
 
@@ -118,15 +118,12 @@ def camera_lane(report: Report) -> Lane | Missing:
 
 def _counts(res: dict | None, key: str, value_key: str | None) -> tuple[list[float], list[float]]:
     """(t, count) points: ``res[key]`` items with ``t`` and ``value_key`` (or the length of ``persons``)."""
-    xs, ys = [], []
-    for p in dicts(res, key):
-        t = num(p.get("t"))
-        v = num(p.get(value_key)) if value_key else (
-            float(len(p["persons"])) if isinstance(p.get("persons"), list) else None)
-        if t is not None and v is not None:
-            xs.append(t)
-            ys.append(v)
-    return xs, ys
+    def count(p: dict) -> float | None:
+        if value_key:
+            return num(p.get(value_key))
+        return float(len(p["persons"])) if isinstance(p.get("persons"), list) else None
+
+    return xy(dicts(res, key), count)
 
 
 def persons_lane(report: Report) -> Lane | Missing:

@@ -9,7 +9,7 @@ import html
 import math
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from shared_schema.envelope import Envelope, Status
 from shared_schema.report import Report
@@ -91,6 +91,17 @@ def dicts(d: Any, key: str) -> list[dict]:
     """``d[key]`` when it is a list, keeping only its dict items; else []."""
     v = d.get(key) if isinstance(d, dict) else None
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
+
+
+def xy(points: list[dict], value: Callable[[dict], float | None]) -> tuple[list[float], list[float]]:
+    """(times, values) of the points whose ``t`` and ``value(point)`` are both numbers."""
+    xs, ys = [], []
+    for p in points:
+        t, v = num(p.get("t")), value(p)
+        if t is not None and v is not None:
+            xs.append(t)
+            ys.append(v)
+    return xs, ys
 
 
 def span_of(d: dict) -> tuple[float, float] | None:
