@@ -48,6 +48,7 @@ class BatchRequest:
     backend: str | None = None
     use_cache: bool = True
     html: bool = False                     # also write <name>.html beside each <name>.json
+    keep_media: bool = False               # keep each workdir's frames and audio (tens of MB a video)
     ray: str | None = None                 # None / "local": start a local Ray; "auto", "ray://host:port": join
     serial: bool = False                   # no Ray: one video after another in this process
     cpus_per_video: float | None = None    # default: the largest job's cpus
@@ -258,7 +259,7 @@ class _Batch:
 
     def job(self, index: int, source: str, shape: Shape) -> VideoJob:
         r = self.req
-        request = AnalyzeRequest(source=source, only=r.only, skip=r.skip, backend=r.backend,
+        request = AnalyzeRequest(source=source, only=r.only, skip=r.skip, backend=r.backend, keep_media=r.keep_media,
                                  params=r.params, use_cache=r.use_cache)
         return VideoJob(index=index, source=source, name=out_name(source), shape=shape, request=request)
 

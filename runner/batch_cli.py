@@ -23,10 +23,12 @@ import click
 @click.option("--cpus-per-video", type=click.FloatRange(min=0.1), default=None,
               help="CPUs each video reserves (default: its largest analyzer's)")
 @click.option("--html", is_flag=True, help="also write <name>.html beside each report")
+@click.option("--keep-media", is_flag=True, help="keep each run's extracted frames and audio (default: removed when done)")
 @click.option("--serial", is_flag=True, help="no Ray: one video after another in this process (debugging)")
 @click.option("-q", "--quiet", is_flag=True, help="no progress lines")
 @click.pass_context
-def batch(ctx, inputs, ray_address, out, only, skip, sets, backend, no_cache, cpus_per_video, html, serial, quiet):
+def batch(ctx, inputs, ray_address, out, only, skip, sets, backend, no_cache, cpus_per_video, html, keep_media, serial,
+          quiet):
     """Analyze many videos: INPUTS are files, folders, .txt lists of paths/URLs, or URLs.
 
     One Ray task per video, sized by its plan. Writes OUT/<name>.json per video and
@@ -38,7 +40,8 @@ def batch(ctx, inputs, ray_address, out, only, skip, sets, backend, no_cache, cp
 
     settings = ctx.find_root().obj["settings"]
     req = BatchRequest(inputs=list(inputs), out=out, only=list(only), skip=list(skip), params=parse_sets(sets),
-                       backend=backend, use_cache=not no_cache, html=html, ray=ray_address, serial=serial,
+                       backend=backend, use_cache=not no_cache, html=html, keep_media=keep_media, ray=ray_address,
+                       serial=serial,
                        cpus_per_video=cpus_per_video)
     outcome = run_batch(req, settings, quiet=quiet)
     click.echo(str(outcome.summary_path))

@@ -74,9 +74,10 @@ def _sigterm_as_interrupt(*_):
 @click.option("--sample-fps", type=float, help="rate of the 'sampled' frame set (default 2)")
 @click.option("--html", "html", is_flag=True, help="also write the HTML page: report.html in the workdir and beside the --out report")
 @click.option("--no-cache", is_flag=True, help="run every analyzer even when the result cache holds its result")
+@click.option("--drop-media", is_flag=True, help="remove the extracted frames and audio from the workdir when done")
 @click.option("-q", "--quiet", is_flag=True, help="no progress lines")
 @click.pass_context
-def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, quiet):
+def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, drop_media, quiet):
     """Analyze VIDEO (a file or an http(s) URL) and write report.json."""
     from runner.pipeline import AnalyzeRequest, analyze as run_analysis, parse_sets
     from runner.progress import LineProgress
@@ -86,7 +87,7 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, htm
         settings = settings.with_(sample_fps=sample_fps)
     req = AnalyzeRequest(source=video, only=list(only), skip=list(skip), backend=backend,
                          workdir=workdir, out=out, params=parse_sets(sets),
-                          html=html, use_cache=not no_cache)
+                          html=html, use_cache=not no_cache, keep_media=not drop_media)
     progress = LineProgress(quiet=quiet)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     outcome = run_analysis(req, settings, progress)

@@ -39,6 +39,7 @@ class AnalyzeRequest:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
+    keep_media: bool = True                      # False: remove extracted frames/audio when done
 
 
 @dataclass
@@ -218,7 +219,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         path = write_report(report, req.out.resolve())
         if req.html:
             write_html(report, path.with_suffix(".html"))  # links its own JSON
-    _cleanup_tmp(wd)
+    _cleanup(wd, req.keep_media)
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
 
 
@@ -233,7 +234,12 @@ def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list
                     identity=identity, models_dir=models_dir, read=read)
 
 
-def _cleanup_tmp(wd: Workdir) -> None:
+def _cleanup(wd: Workdir, keep_media: bool) -> None:
+    """Remove scratch space; without ``keep_media`` also the frames and audio (tens of MB a video):
+    the report, results, job specs and logs stay."""
     import shutil
 
     shutil.rmtree(wd.root / "tmp", ignore_errors=True)
+    if not keep_media:
+        shutil.rmtree(wd.root / "frames", ignore_errors=True)
+        shutil.rmtree(wd.audio().parent, ignore_errors=True)

@@ -83,6 +83,9 @@ def test_batch_records_the_corrupt_video_and_a_rerun_executes_nothing(local_ray,
         assert set(executed(rep)) == set(ONLY) == _jobs_launched(rep)
         assert rows[name]["executed"] == len(ONLY) and rows[name]["cached"] == 0
         assert rows[name]["resources"] == {"cpus": 1.0, "memory": 512 * 1024**2, "gpus": 0}
+        wd = Path(rep.run.workdir)   # frames and audio are removed when a video is done; results stay
+        assert not (wd / "frames").exists() and not (wd / "audio").exists()
+        assert (wd / "out" / "cut_analysis" / "result.json").is_file() and (wd / "report.json").is_file()
     summary = [json.loads(line) for line in (tmp_path / "out" / "summary.jsonl").read_text().splitlines()]
     assert summary == first.rows
 

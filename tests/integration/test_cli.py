@@ -113,3 +113,13 @@ def test_doctor_reports_the_cache_and_batch_engine(tmp_path, sample_video):
     line = next(ln for ln in lines if "result cache" in ln)
     assert line.strip().startswith("ok") and f"{cache} (1 entries" in line
     assert any("ray for batch" in ln and ln.strip().startswith("ok") for ln in lines), lines
+
+
+def test_drop_media_removes_frames_and_audio_but_keeps_results(tmp_path, sample_video):
+    p = cli("analyze", str(sample_video), "--only", "toy_good", "-q", "--drop-media",
+            env_extra={"RUNNER_WORK_ROOT": str(tmp_path / "w")})
+    assert p.returncode == 0, p.stderr
+    (wd,) = (tmp_path / "w").iterdir()
+    assert not (wd / "frames").exists() and not (wd / "audio").exists()
+    assert json.loads((wd / "out" / "toy_good" / "result.json").read_text())["status"] == "ok"
+    assert (wd / "report.json").is_file() and (wd / "out" / "toy_good" / "log.txt").is_file()
