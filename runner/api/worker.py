@@ -252,7 +252,7 @@ class WorkerPool:
                 source = req["tiktok_url"]
             outcome = analyze(AnalyzeRequest(source=source, only=req.get("analyzers") or None,
                                              params=options_to_params(req.get("options")), out=report_path,
-                                             use_cache=not req.get("no_cache", False)),
+                                             use_cache=not req.get("no_cache", False), keep_media=False),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))

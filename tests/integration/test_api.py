@@ -228,9 +228,12 @@ def test_a_real_classical_analyzer_through_the_api(tmp_path, settings):
             assert r.status_code == 202, r.text
             job = wait_state(api, r.json()["id"], {"completed", "failed"}, timeout=180)
             assert job["state"] == "completed", job
-            env = api.get(job["report_url"]).json()["analyzers"]["color_analysis"]
+            report = api.get(job["report_url"]).json()
+            env = report["analyzers"]["color_analysis"]
             assert env["status"] == "ok", env
             assert env["result"]  # the analyzer's own tests check its content; here: it came back whole
+            wd = Path(report["run"]["workdir"])  # a server keeps results and logs, not the frames
+            assert (wd / "out" / "color_analysis" / "log.txt").is_file() and not (wd / "frames").exists()
 
             # the same report as a page: self-contained, and the server's CSP forbids any fetch
             page = api.get(f"/jobs/{job['id']}/report.html")
