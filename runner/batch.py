@@ -24,12 +24,11 @@ from typing import Any, TextIO
 from runner.batch_inputs import expand_inputs, out_name
 from runner.config import Settings
 from runner.errors import RunnerError, UsageError
-from runner.models import missing_models
-from runner.pipeline import AnalyzeRequest, analyze, is_url, make_plan
-from runner.planner import Facts, Plan, plan as make_plan_from_facts, select
+from runner.execute import job_resources
+from runner.pipeline import AnalyzeRequest, analyze, is_url, plan_for
+from runner.planner import Plan, select
 from runner.probe import probe
 from runner.registry import Registry, registry_for
-from shared_schema.manifest import parse_memory
 from shared_schema.report import Report
 
 __all__ = ["BatchOutcome", "BatchRequest", "Shape", "VideoJob", "VideoResult", "run_batch", "run_video",
@@ -103,10 +102,7 @@ class BatchOutcome:
 
 # --------------------------------------------------------------------------- planning
 def _job_needs(registry: Registry, name: str, params: dict[str, dict[str, Any]]) -> tuple[float, int]:
-    r = registry[name].manifest.resources
-    user = params.get(name, {})
-    cpus = float(user.get("cpus", r.cpus))
-    mem = parse_memory(str(user["memory"])) if "memory" in user else r.memory_bytes
+    cpus, mem, _ = job_resources(registry[name].manifest, params.get(name, {}))
     return cpus, mem
 
 
@@ -140,25 +136,15 @@ class _Planner:
         self.settings, self.registry, self.req = settings, registry, req
         self._plans: dict[bool, Plan] = {}
 
-    def plan(self, has_audio: bool, probe_media=None) -> Plan:
+    def plan(self, has_audio: bool) -> Plan:
         if has_audio not in self._plans:
-            if probe_media is not None:
-                self._plans[has_audio] = make_plan(self.settings, self.registry, probe_media,
-                                                   self.req.only, self.req.skip)
-            else:  # a URL: downloaded in its task; plan as if it had audio (the larger shape)
-                facts = Facts(has_audio=True, gpus=self.settings.gpus,
-                              missing_models=missing_models(self.registry, list(self.registry),
-                                                            self.settings.models_dir))
-                self._plans[has_audio] = make_plan_from_facts(self.registry, facts, self.req.only, self.req.skip)
+            self._plans[has_audio] = plan_for(self.settings, self.registry, has_audio, self.req.only, self.req.skip)
         return self._plans[has_audio]
 
     def shape(self, source: str) -> Shape:
-        if is_url(source):
-            p = self.plan(True)
-        else:
-            media = probe(Path(source))
-            p = self.plan(media.has_audio, media)
-        return shape_for(p, self.registry, self.req.params, self.req.cpus_per_video)
+        # a URL is downloaded in its task: plan it as if it had audio (the larger shape)
+        has_audio = True if is_url(source) else probe(Path(source)).has_audio
+        return shape_for(self.plan(has_audio), self.registry, self.req.params, self.req.cpus_per_video)
 
 
 # --------------------------------------------------------------------------- the task
@@ -201,11 +187,11 @@ def _task_settings(job: VideoJob, base: Settings, where: str) -> Settings:
 # --------------------------------------------------------------------------- rows
 def executed(report: Report) -> list[str]:
     """Analyzers launched in this run (not reused from the result cache)."""
-    return sorted(n for n, e in report.analyzers.items() if getattr(e, "cache", None) is None and e.attempts)
+    return sorted(n for n, e in report.analyzers.items() if e.cache is None and e.attempts)
 
 
 def cached(report: Report) -> list[str]:
-    return sorted(n for n, e in report.analyzers.items() if getattr(e, "cache", None) is not None)
+    return sorted(n for n, e in report.analyzers.items() if e.cache is not None)
 
 
 def _row(job: VideoJob, submitted: float, res: VideoResult | None, report: Report | None, report_path: Path | None,

@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
 
 
+def job_resources(manifest, user: dict[str, Any]) -> tuple[float, int, float]:
+    """(cpus, memory bytes, timeout s) of an analyzer, with ``--set name.cpus/memory/timeout_s`` applied."""
+    r = manifest.resources
+    mem = parse_memory(str(user["memory"])) if "memory" in user else r.memory_bytes
+    return float(user.get("cpus", r.cpus)), mem, float(user.get("timeout_s", r.timeout_s))
+
+
 class Progress(Protocol):
     def started(self, name: str, attempt: int) -> None: ...
     def finished(self, name: str, env: Envelope) -> None: ...
@@ -273,10 +280,7 @@ class Executor:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
-        user = ctx.params.get(m.name, {})
-        mem = parse_memory(str(user["memory"])) if "memory" in user else m.resources.memory_bytes
-        timeout = float(user.get("timeout_s", m.resources.timeout_s))
-        cpus = float(user.get("cpus", m.resources.cpus))
+        cpus, mem, timeout = job_resources(m, ctx.params.get(m.name, {}))
         out_dir = ctx.workdir.out_dir(m.name)
         out_dir.mkdir(parents=True, exist_ok=True)
         out_dir.chmod(0o777)  # the container's unprivileged user writes here

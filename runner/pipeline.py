@@ -85,10 +85,15 @@ def frame_set_specs(settings: Settings, names: list[str]) -> list[FrameSetSpec]:
     return specs
 
 
-def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=None, skip=None) -> Plan:
-    facts = Facts(has_audio=media.has_audio, gpus=settings.gpus,
+def plan_for(settings: Settings, registry: Registry, has_audio: bool, only=None, skip=None) -> Plan:
+    """The plan for a video; it depends on the media only through whether it has audio."""
+    facts = Facts(has_audio=has_audio, gpus=settings.gpus,
                   missing_models=missing_models(registry, list(registry), settings.models_dir))
     return plan(registry, facts, only=only, skip=skip)
+
+
+def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=None, skip=None) -> Plan:
+    return plan_for(settings, registry, media.has_audio, only, skip)
 
 
 def choose_backend(settings: Settings, requested: str, registry: Registry, names: list[str],
@@ -196,7 +201,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         interrupted = True
         envelopes = executor.results
         notice("interrupted: stopped running analyzers; the report holds what finished")
-    if ctx.cache is not None and ctx.cache.hits:
+    if ctx.cache.hits:
         notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
                f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
     tm = time.monotonic()
@@ -224,14 +229,11 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
 
 
 def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list[FrameSetSpec],
-              models_dir: Path | None, read: bool) -> RunCache | None:
-    """The result cache for this run, or None when the backend cannot name what it runs."""
-    identity = getattr(backend, "identity", None)
-    if identity is None:
-        return None
+              models_dir: Path | None, read: bool) -> RunCache:
+    """The result cache for this run (a backend that cannot name what it runs caches nothing)."""
     return RunCache(store=ResultCache(settings.cache_dir), input_sha256=media.sha256,
                     frame_specs={s.name: s.model_dump(mode="json") for s in sets},
-                    identity=identity, models_dir=models_dir, read=read)
+                    identity=backend.identity, models_dir=models_dir, read=read)
 
 
 def _cleanup(wd: Workdir, keep_media: bool) -> None:

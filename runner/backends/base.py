@@ -1,7 +1,7 @@
 """The small interface every backend implements.
 
 Required: ``name``, ``unavailable(entry)``, ``launch(spec, cancel)``.
-Optional: ``cleanup_stale()``, ``stop_all()``, ``describe()``.
+Optional: ``identity(entry)``, ``cleanup_stale()``, ``stop_all()``, ``describe()``.
 """
 from __future__ import annotations
 
@@ -57,6 +57,10 @@ class Backend:
 
     def launch(self, spec: LaunchSpec, cancel: threading.Event) -> RawOutcome:
         raise NotImplementedError
+
+    def identity(self, entry: Entry) -> str | None:
+        """What runs this analyzer (image id, source digest), for the result cache; None: never cache."""
+        return None
 
     def cleanup_stale(self) -> int:
         """Remove what a killed earlier run left behind; returns how many."""
