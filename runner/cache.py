@@ -6,7 +6,9 @@ image id (docker) or source digest and environment (local), its params, its
 models' sha256, the frame sets it reads, its device and the results of the
 analyzers it reads. A rerun reuses every entry whose key matches.
 
-Layout: ``<cache_dir>/v1/<key[:2]>/<key>/{meta.json, envelope.json, out/}``.
+Layout: ``<cache_dir>/v2/<key[:2]>/<key>/{meta.json, envelope.json, out/}``.
+Only what :mod:`runner.outbox` keeps of ``out/<name>/`` is stored (regular single-link
+files under the caps, copied from the fd that was checked; never a link's target).
 Entries are written into a temporary folder and renamed into place, so
 concurrent runs (batch workers on one node) never see half an entry. The last
 use of an entry is the mtime of its ``meta.json`` (``prune`` evicts by it).
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from runner.outbox import Limits, copy_tree
 from shared_schema.envelope import CacheInfo, Envelope
 
-LAYOUT = "v1"
+LAYOUT = "v2"  # v2: only regular single-link files read through outbox (issue 14); v1 entries are never read
 #: files of out/<name>/ the envelope replaces (result.json) or the runner rewrites
 _SKIP_FILES = frozenset({"result.json"})
 
@@ -63,29 +66,34 @@ class ResultCache:
             env = Envelope.model_validate_json((d / "envelope.json").read_text())
         except (OSError, ValueError):
             return None  # absent, or half-deleted by a concurrent prune: run it
-        out_dir.mkdir(parents=True, exist_ok=True)
-        src = d / "out"
-        if src.is_dir():
-            shutil.copytree(src, out_dir, dirs_exist_ok=True)
+        fresh = out_dir.with_name(f".{out_dir.name}.restore.{uuid.uuid4().hex[:8]}")
+        try:
+            src = d / "out"
+            if src.is_dir():
+                shutil.copytree(src, fresh, symlinks=True)
+            else:
+                fresh.mkdir(parents=True)
+        except OSError:
+            shutil.rmtree(fresh, ignore_errors=True)
+            return None
+        shutil.rmtree(out_dir, ignore_errors=True)  # whatever was there (rmtree follows no link)
+        fresh.rename(out_dir)
         os.utime(d / "meta.json")
         return env.model_copy(update={"cache": CacheInfo(
             key=key, run_id=meta.get("run_id", "?"), created_at=datetime.fromisoformat(meta["created_at"]))})
 
-    def put(self, key: str, env: Envelope, out_dir: Path, meta: dict) -> bool:
-        """Store ``env`` and the files of ``out_dir``; False when it was already there."""
+    def put(self, key: str, env: Envelope, out_dir: Path, meta: dict, limits: Limits | None = None) -> bool:
+        """Store ``env`` and the files of ``out_dir`` that :func:`runner.outbox.copy_tree` keeps
+        (no link, no hardlink, nothing but regular files under ``limits``); False when it was there."""
         final = self._dir(key)
         if final.exists():
             os.utime(final / "meta.json")
             return False
         tmp = self.base / "tmp" / f"{key}.{uuid.uuid4().hex[:8]}"
-        (tmp / "out").mkdir(parents=True)
+        tmp.mkdir(parents=True)
         try:
-            if out_dir.is_dir():
-                for p in out_dir.rglob("*"):
-                    rel = p.relative_to(out_dir)
-                    if p.is_file() and str(rel) not in _SKIP_FILES and not p.name.startswith("."):
-                        (tmp / "out" / rel).parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copy2(p, tmp / "out" / rel)
+            copy_tree(out_dir, tmp / "out", limits or Limits(),
+                      skip=lambda rel: rel in _SKIP_FILES or rel.rsplit("/", 1)[-1].startswith("."))
             (tmp / "envelope.json").write_text(env.model_copy(update={"cache": None}).model_dump_json(indent=2))
             meta = {**meta, "key": key, "created_at": datetime.now(timezone.utc).isoformat()}
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))

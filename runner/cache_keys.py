@@ -102,14 +102,14 @@ class RunCache:
             self.hits.append(env.analyzer)
         return env
 
-    def save(self, key: str, env: Envelope, out_dir: Path, run_id: str, source: str) -> None:
+    def save(self, key: str, env: Envelope, out_dir: Path, run_id: str, source: str, limits=None) -> None:
         """Store an ok result that ran with its own params (not one degraded by retry overrides)."""
         if env.status is not Status.ok or any(a.overrides for a in env.attempts):
             return
         try:
             if self.store.put(key, env, out_dir, {"analyzer": env.analyzer, "version": env.analyzer_version,
                                                   "input_sha256": self.input_sha256, "run_id": run_id,
-                                                  "source": source}):
+                                                  "source": source}, limits):
                 self.stored.append(env.analyzer)
         except OSError as exc:  # a full disk costs the cache entry, not the result
             log.warning("could not store %s in the result cache: %s", env.analyzer, exc)

@@ -14,11 +14,53 @@ from pydantic import ValidationError
 
 from analyzers.harness import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
+from runner.outbox import Limits, OutboxError, read_file
 from runner.registry import Entry
 from shared_schema.envelope import Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.results import resolve_result_model
 
 LOG_TAIL_LINES = 25
+#: nesting of result.json past which it is refused (json.loads itself stops near 1000)
+MAX_JSON_DEPTH = 128
+
+
+def json_size_error(value, max_nodes: int, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why ``value`` (parsed JSON) is too big to accept, or None; stops counting at the caps."""
+    n = 0
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        n += 1
+        if n > max_nodes:
+            return f"more than {max_nodes} JSON values (the cap, RUNNER_MAX_JSON_NODES)"
+        if depth > max_depth:
+            return f"nested deeper than {max_depth} levels"
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
+    return None
+
+
+def read_result(result_path: Path, limits: Limits) -> tuple[object | None, str | None]:
+    """``(parsed envelope or None when there is none, why it is invalid or None)``: read as data
+    (no link followed, regular single-link file, at most ``limits.max_result_bytes``)."""
+    try:
+        data = read_file(result_path, limits.max_result_bytes)
+    except OutboxError as exc:
+        if exc.why == "missing":
+            return None, None
+        return None, f"result.json was not read: {exc.why}"
+    try:
+        raw = json.loads(data)
+    except RecursionError:
+        return None, "result.json is nested too deeply to parse"
+    except ValueError as exc:
+        return None, f"result.json is not JSON: {exc}"
+    why = json_size_error(raw, limits.max_json_nodes)
+    if why is not None:
+        return None, f"result.json is too large: {why}"
+    return raw, None
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str | None:
@@ -53,8 +95,9 @@ def skipped(entry: Entry, reason: SkipReason, message: str, fix: str | None = No
 
 
 def classify(entry: Entry, outcome: RawOutcome, result_path: Path, log_path: Path,
-             memory_limit: int, timeout_s: float, device: str) -> Envelope:
-    """The envelope for one finished attempt."""
+             memory_limit: int, timeout_s: float, device: str, limits: Limits | None = None) -> Envelope:
+    """The envelope for one finished attempt (``result_path``: what the sandbox wrote, read as data)."""
+    limits = limits or Limits()
     tail = log_tail(log_path)
     common = dict(duration_s=outcome.duration_s, exit_code=outcome.exit_code, device=device, log=tail)
     if outcome.cancelled:
@@ -68,13 +111,10 @@ def classify(entry: Entry, outcome: RawOutcome, result_path: Path, log_path: Pat
         return runner_envelope(entry, Status.oom, error=ErrorInfo(
             type="OutOfMemory", message=f"exceeded its memory limit of {memory_limit / 2**20:.0f} MiB",
             fix="raise resources.memory in its analyzer.toml or lower its params"), **common)
-    raw = None
-    if result_path.is_file():
-        try:
-            raw = json.loads(result_path.read_text())
-        except (OSError, ValueError) as exc:
-            return runner_envelope(entry, Status.invalid_output, error=ErrorInfo(
-                type="InvalidEnvelope", message=f"result.json is not JSON: {exc}"), **common)
+    raw, bad = read_result(result_path, limits)
+    if bad is not None:
+        return runner_envelope(entry, Status.invalid_output, error=ErrorInfo(
+            type="InvalidEnvelope", message=bad[:4000]), **common)
     if raw is None:
         if outcome.signal:
             why = f"killed by {_signame(outcome.signal)}"
@@ -104,4 +144,6 @@ def classify(entry: Entry, outcome: RawOutcome, result_path: Path, log_path: Pat
         # only the runner may claim these
         return runner_envelope(entry, Status.invalid_output, error=ErrorInfo(
             type="InvalidEnvelope", message=f"analyzer claimed runner-only status {env.status.value}"), **common)
-    return env.model_copy(update={"exit_code": outcome.exit_code, "log_tail": tail if not env.ok else None})
+    # ``dropped`` is the runner's to fill (Executor): what an analyzer claims there is discarded
+    return env.model_copy(update={"exit_code": outcome.exit_code, "log_tail": tail if not env.ok else None,
+                                  "dropped": []})

@@ -8,6 +8,8 @@ declares it (``[retry]``); every attempt is recorded in the envelope.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,11 +17,13 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from runner.backends.base import Backend, LaunchSpec
+from runner.backends.sandbox_user import prepare_writable
 from runner.cache_keys import RunCache
 from runner.collect import classify, runner_envelope, skipped
+from runner.outbox import Limits, walk
 from runner.planner import Plan
 from runner.registry import Entry, Registry
-from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
+from shared_schema.envelope import Attempt, DroppedOutput, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import parse_memory
 from shared_schema.paths import Workdir
@@ -72,6 +76,41 @@ class ExecContext:
     prepare: Callable[[], None] | None = None
     cache: RunCache | None = None
     source: str = ""
+    #: caps on what a sandbox wrote and on its log (``Settings.outbox_limits()``)
+    limits: Limits = field(default_factory=Limits)
+
+
+def fresh_out_dir(path: Path) -> Path:
+    """An empty sandbox-writable ``out/<name>/`` (0700, the sandbox user's): whatever an earlier
+    attempt left there is removed first (``rmtree`` follows no link)."""
+    def force(func, p, _exc):  # a folder the sandbox made unwritable (non-root host): reopen it
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            func(p)
+        except OSError:
+            pass
+
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path, onerror=force)
+    return prepare_writable(path)
+
+
+def dropped_outputs(out_dir: Path, limits: Limits) -> list[DroppedOutput]:
+    """What the runner does not keep of ``out_dir`` (links, FIFOs, over a cap, ...)."""
+    return [DroppedOutput(path=d.path, why=d.why) for d in walk(out_dir, limits).report()]
+
+
+def append_log(path: Path, text: str) -> None:
+    """Append a line of the runner's own to a runner-owned log."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
 class _PrepareFailed(Exception):
@@ -177,13 +216,14 @@ class Executor:
         return self.results
 
     def _record(self, ctx: ExecContext, name: str, env: Envelope) -> None:
-        """Keep the final envelope, and write it to ``out/<name>/result.json`` so later stages
-        see the runner's verdict (oom, timeout, skipped...) and every attempt, not a stale file."""
+        """Keep the final envelope, and write it to ``results/<name>.json`` (runner-owned, outside
+        every sandbox mount) so later stages see the runner's verdict (oom, timeout, skipped...)
+        and every attempt, not a stale file."""
         with self._lock:
             self.results[name] = env
         out = ctx.workdir.result(name)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.runner.tmp")
+        tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(env.model_dump_json(indent=2))
         tmp.replace(out)
         self.progress.finished(name, env)
@@ -264,11 +304,17 @@ class Executor:
             if key is not None:
                 hit = ctx.cache.lookup(key, ctx.workdir.out_dir(entry.name))
                 if hit is not None:
+                    append_log(ctx.workdir.log(entry.name), f"--- reused from the result cache: key {key}, "
+                               f"run {hit.cache.run_id if hit.cache else '?'}\n")
                     self._record(ctx, entry.name, hit)
                     return
+            bad_model = self._models_mismatch(ctx, entry)
+            if bad_model is not None:
+                self._record(ctx, entry.name, bad_model)
+                return
             env = self._attempts(ctx, entry, sched)
             if key is not None:
-                ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source)
+                ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source, ctx.limits)
         except _PrepareFailed:
             return  # run() raises the original error
         except Exception as exc:  # a backend error costs this analyzer's entry, never the report
@@ -276,14 +322,27 @@ class Executor:
             self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
                 type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
 
+    @staticmethod
+    def _models_mismatch(ctx: ExecContext, entry: Entry) -> Envelope | None:
+        """A ``failed`` envelope when a store model it loads differs from its declared sha256
+        (checked here, on the host, before launch; remembered by file identity: see runner.model_verify)."""
+        from runner.model_verify import CACHE_NAME, describe, verify
+
+        cache_file = ctx.cache.store.root / CACHE_NAME if ctx.cache is not None else None
+        bad = verify(entry.manifest.models, ctx.models_dir, cache_file)
+        if not bad:
+            return None
+        message, fix = describe(bad)
+        return runner_envelope(entry, Status.failed, error=ErrorInfo(type="ModelChecksumMismatch", message=message,
+                                                                     fix=fix))
+
     def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> Envelope:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
         cpus, mem, timeout = job_resources(m, ctx.params.get(m.name, {}))
         out_dir = ctx.workdir.out_dir(m.name)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out_dir.chmod(0o777)  # the container's unprivileged user writes here
+        ctx.workdir.log(m.name).parent.mkdir(parents=True, exist_ok=True)
         attempts: list[Attempt] = []
         overrides: dict[str, Any] = {}
         env: Envelope | None = None
@@ -296,15 +355,16 @@ class Executor:
             try:
                 self.progress.started(m.name, n)
                 job_path = self._write_job(ctx, entry, n, overrides)
-                ctx.workdir.result(m.name).unlink(missing_ok=True)
+                fresh_out_dir(out_dir)  # every attempt starts from an empty, non-world-writable /out
                 spec = LaunchSpec(run_id=ctx.run_id, entry=entry, workdir=ctx.workdir.root, job_path=job_path,
                                   out_dir=out_dir, models_dir=ctx.models_dir, memory_bytes=mem, cpus=cpus,
-                                  timeout_s=timeout, pids=m.resources.pids, device=planned.device, attempt=n)
+                                  timeout_s=timeout, pids=m.resources.pids, device=planned.device, attempt=n,
+                                  log_path=ctx.workdir.log(m.name), log_cap=ctx.limits.max_log_bytes)
                 outcome = self.backend.launch(spec, self.cancel)
             finally:
                 sched.release(cpus, mem, gpu, planned.gpu_heavy)
-            env = classify(entry, outcome, ctx.workdir.result(m.name), ctx.workdir.log(m.name),
-                           mem, timeout, planned.device)
+            env = classify(entry, outcome, ctx.workdir.sandbox_result(m.name), ctx.workdir.log(m.name),
+                           mem, timeout, planned.device, ctx.limits)
             attempts.append(Attempt(n=n, status=env.status, overrides=dict(overrides),
                                     duration_s=outcome.duration_s, exit_code=outcome.exit_code, error=env.error))
             retryable = env.status.value in m.retry.on and not self.cancel.is_set()
@@ -317,7 +377,8 @@ class Executor:
         if attempts and attempts[-1].overrides and env.status is Status.ok:
             degraded.append(f"attempt {attempts[-1].n} ran with overrides {attempts[-1].overrides} "
                             f"after {attempts[-2].status.value}")
-        env = env.model_copy(update={"attempts": attempts, "degraded": bool(degraded),
+        dropped = dropped_outputs(out_dir, ctx.limits) if attempts else []
+        env = env.model_copy(update={"attempts": attempts, "degraded": bool(degraded), "dropped": dropped,
                                      "degraded_reasons": degraded,
                                      "duration_s": round(time.monotonic() - t_start, 4)
                                      if len(attempts) > 1 else env.duration_s})

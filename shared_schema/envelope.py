@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"  # 1.1: Envelope.cache
+SCHEMA_VERSION = "1.2"  # 1.1: Envelope.cache; 1.2: Envelope.dropped
 
 
 class Status(str, Enum):
@@ -68,6 +68,14 @@ class CacheInfo(BaseModel):
     created_at: datetime
 
 
+class DroppedOutput(BaseModel):
+    """A file of the sandbox's output the runner did not keep (a link, a FIFO, over a cap, ...)."""
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="relative to the analyzer's output folder")
+    why: str
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +96,8 @@ class Envelope(BaseModel):
     exit_code: int | None = None
     log_tail: str | None = None
     cache: CacheInfo | None = Field(default=None, description="set when this result came from the result cache")
+    dropped: list[DroppedOutput] = Field(default_factory=list, description=(
+        "set by the runner: output files it did not keep (links, FIFOs, devices, over a size/count/depth cap)"))
 
     @property
     def ok(self) -> bool:

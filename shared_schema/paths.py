@@ -47,6 +47,14 @@ class Workdir:
     def media_json(self) -> Path:
         return self.root / "media.json"
 
+    @property
+    def input_dir(self) -> Path:
+        """The admitted copy of the input lives here (``input/video.<ext>``); decoders read only it."""
+        return self.root / "input"
+
+    def input_video(self, ext: str = "mp4") -> Path:
+        return self.input_dir / f"video.{ext}"
+
     def frames_dir(self, frame_set: str) -> Path:
         return self.root / "frames" / frame_set
 
@@ -62,11 +70,18 @@ class Workdir:
     def out_dir(self, analyzer: str) -> Path:
         return self.root / "out" / analyzer
 
-    def result(self, analyzer: str) -> Path:
+    def sandbox_result(self, analyzer: str) -> Path:
+        """The envelope as the sandbox wrote it: untrusted data, read through :mod:`runner.outbox`."""
         return self.out_dir(analyzer) / "result.json"
 
+    def result(self, analyzer: str) -> Path:
+        """The runner's validated final envelope (outside any folder a sandbox can write);
+        job specs' ``upstream`` paths point here, so later stages read the runner's verdict."""
+        return self.root / "results" / f"{analyzer}.json"
+
     def log(self, analyzer: str) -> Path:
-        return self.out_dir(analyzer) / "log.txt"
+        """The runner's log of one analyzer (outside any folder a sandbox can write)."""
+        return self.root / "logs" / f"{analyzer}.txt"
 
     @property
     def report(self) -> Path:

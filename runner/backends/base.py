@@ -29,10 +29,17 @@ class LaunchSpec:
     pids: int
     device: str         # "cpu" | "cuda:<id>"
     attempt: int
+    log_path: Path | None = None    # the runner's own log (default ``<workdir>/logs/<name>.txt``)
+    log_cap: int = 8 * 2**20        # bytes of the sandbox's stdout/stderr kept per attempt
 
     @property
     def name(self) -> str:
         return self.entry.name
+
+    @property
+    def log_file(self) -> Path:
+        """Where the backend writes this attempt's log: runner-owned, outside every sandbox mount."""
+        return self.log_path or self.workdir / "logs" / f"{self.name}.txt"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ an unprivileged user, no capabilities, and memory (= memory + swap), CPU and
 pids limits. The workdir is mounted read-only at ``/input``, the analyzer's own
 ``out/<name>/`` read-write at ``/out``, the model store read-only at ``/models``.
 
-The runner keeps its own clock (the SDK's wait timeout is only an HTTP
-timeout), kills on expiry or cancel, reads ``State.OOMKilled`` and the logs,
-then removes the container. Every container carries labels (project, run id,
+The container is created and started (never ``containers.run``, which pulls a
+missing image). The runner keeps its own clock (the SDK's wait timeout is only
+an HTTP timeout), kills on expiry or cancel, reads ``State.OOMKilled``, streams
+the logs into its own ``logs/<name>.txt`` (outside ``/out``, capped; the
+daemon's copy is capped by ``log_config``), then removes the container. Every container carries labels (project, run id,
 analyzer, runner pid and host) so an interrupted run's leftovers can be found:
 ``stop_all()`` removes this run's, ``cleanup_stale()`` those of dead runners.
 """
@@ -23,6 +25,8 @@ from pathlib import Path
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
+from runner.backends.logcap import CappedLog
+from runner.backends.sandbox_user import container_user
 from runner.backends.sandbox_env import analyzer_environment
 from runner.errors import BackendUnavailable
 from runner.registry import Entry, Registry
@@ -127,16 +131,29 @@ class DockerBackend(Backend):
 
     @classmethod
     def auto(cls, settings, registry: Registry, names: list[str], notice) -> "DockerBackend | None":
-        """Docker when a daemon answers and every selected analyzer has its image; else None."""
+        """Docker when a daemon answers and every selected analyzer has its image; else None,
+        after ONE warning that names the missing daemon or images, the fix, and that the local
+        backend is not a sandbox."""
+        from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX, daemon_reason
+
+        def fallback(why: str, fix: str) -> None:
+            fix = fix.removesuffix(", or use --backend local")
+            notice(f"WARNING: --backend auto fell back to the local backend: {why}. "
+                   f"{LOCAL_IS_NOT_A_SANDBOX[0].upper()}{LOCAL_IS_NOT_A_SANDBOX[1:]}. Fix: {fix}. "
+                   "(--backend local chooses it knowingly; --backend docker refuses to run without containers.)")
+
         try:
             backend = cls.from_settings(settings, registry)
         except BackendUnavailable as exc:
-            notice(f"using the local backend: {exc.reason}")
+            why = exc.reason if docker is None else daemon_reason()
+            fallback(why, exc.fix or START_FIX)
             return None
-        missing = [n for n in names if n in registry and not backend._has_image(registry[n])]
+        missing = sorted(n for n in names if n in registry and not backend._has_image(registry[n]))
         if missing:
-            notice(f"using the local backend: no image for {', '.join(sorted(missing))} "
-                   f"(build with: runner images build {' '.join(sorted(missing))})")
+            shown = ", ".join(image_name(backend.prefix, registry[n]) for n in missing[:6])
+            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+            fallback(f"no image {shown}{more} on the daemon (images are never pulled)",
+                     f"runner images build {' '.join(missing)} (or: make images)")
             return None
         from runner.images import image_status  # images imports this module
 
@@ -172,7 +189,7 @@ class DockerBackend(Backend):
         return None
 
     def container_config(self, spec: LaunchSpec) -> dict:
-        """The keyword arguments of ``containers.run`` for one attempt (no I/O)."""
+        """The keyword arguments of ``containers.create`` for one attempt (no I/O)."""
         job_rel = spec.job_path.relative_to(spec.workdir).as_posix()
         threads = max(1, int(round(spec.cpus)))
         env = analyzer_environment(threads, TMP)
@@ -189,9 +206,14 @@ class DockerBackend(Backend):
         tmp_size = max(64 * 2**20, spec.memory_bytes // 2)
         kw = dict(
             image=image_name(self.prefix, spec.entry), command=command, environment=env,
-            detach=True, network_mode="none", read_only=True,
+            network_mode="none", read_only=True,
             tmpfs={TMP: f"rw,exec,nosuid,nodev,size={tmp_size},mode=1777"},
-            user="65534:65534", cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            user=container_user(), cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            # the daemon's own copy of the output is bounded too: one json-file, rotated at twice the
+            # runner's cap (so a flood still reaches the runner's cap and is marked truncated, unless
+            # the rotation just happened: then the log holds only the tail)
+            log_config={"type": "json-file", "config": {"max-size": str(2 * spec.log_cap + 2**20),
+                                                        "max-file": "1"}},
             pids_limit=spec.pids, mem_limit=spec.memory_bytes, memswap_limit=spec.memory_bytes,
             nano_cpus=int(spec.cpus * 1e9), init=True, volumes=volumes, working_dir=TMP,
             name=self._container_name(spec),
@@ -210,18 +232,18 @@ class DockerBackend(Backend):
         return f"trr-{safe}-{spec.name}-{spec.attempt}"
 
     def launch(self, spec: LaunchSpec, cancel: threading.Event) -> RawOutcome:
-        log_path = spec.out_dir / "log.txt"
+        log_path = spec.log_file
         kw = self.container_config(spec)
-        with open(log_path, "ab") as log:
-            log.write(f"--- attempt {spec.attempt}: {kw['image']} {' '.join(kw['command'])}\n".encode())
+        with CappedLog(log_path, spec.log_cap) as log:
+            log.note(f"--- attempt {spec.attempt}: {kw['image']} {' '.join(kw['command'])}\n")
         t0 = time.monotonic()
         try:
             self._remove_by_name(kw["name"])  # a leftover from a crashed attempt with the same name
-            container = _retry(self.client.containers.run)(**kw)
+            container = self._create_and_start(kw)
         except docker.errors.DockerException as exc:
             # e.g. the image vanished or the daemon went away: this analyzer fails, the run goes on
-            with open(log_path, "ab") as log:
-                log.write(f"docker could not start the container: {exc}\n".encode())
+            with CappedLog(log_path, spec.log_cap) as log:
+                log.note(f"docker could not start the container: {exc}\n")
             return RawOutcome(exit_code=None, duration_s=round(time.monotonic() - t0, 4),
                               detail=f"docker error: {exc}")
         with self._lock:
@@ -243,13 +265,13 @@ class DockerBackend(Backend):
             if timed_out or cancelled:
                 self._kill(container)
             state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
-            self._save_logs(container, log_path)
+            self._save_logs(container, log_path, spec.log_cap)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             # the daemon went away mid-run (or stop_all() removed it): no exit code to trust
             duration = time.monotonic() - t0
             cancelled = cancel.is_set()
-            with open(log_path, "ab") as log:
-                log.write(f"lost the container to a docker error: {exc}\n".encode())
+            with CappedLog(log_path, spec.log_cap) as log:
+                log.note(f"lost the container to a docker error: {exc}\n")
         finally:
             with self._lock:
                 self._running.pop(container.id, None)
@@ -283,14 +305,36 @@ class DockerBackend(Backend):
         except Exception:
             pass
 
-    @staticmethod
-    def _save_logs(container, log_path: Path) -> None:
+    def _create_and_start(self, kw: dict):
+        """``containers.create`` + ``start``: a missing image is an error, never an implicit pull."""
+        container = _retry(self.client.containers.create)(**kw)
         try:
-            data = _retry(container.logs)(stdout=True, stderr=True)
-        except docker.errors.APIError as exc:
-            data = f"(could not read the container's logs: {exc})\n".encode()
-        with open(log_path, "ab") as log:
-            log.write(data)
+            _retry(container.start)()
+        except BaseException:
+            try:
+                self._remove(container)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                pass
+            raise
+        return container
+
+    @staticmethod
+    def _save_logs(container, log_path: Path, cap: int) -> None:
+        """Stream the container's output into the runner's log; stop reading at the cap."""
+        with CappedLog(log_path, cap) as log:
+            try:
+                chunks = _retry(container.logs)(stdout=True, stderr=True, stream=True, follow=False)
+                try:
+                    for chunk in chunks:
+                        log.write(chunk)
+                        if log.truncated:
+                            break
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
+            except docker.errors.APIError as exc:
+                log.note(f"(could not read the container's logs: {exc})\n")
 
     @staticmethod
     def _remove(container) -> None:

@@ -4,8 +4,9 @@ Each analyzer runs in its group's environment (``<envs_dir>/<group>/bin/python``
 the ``core`` group is the runner's own interpreter), in its own process group,
 with a memory limit (RLIMIT_DATA, set by the harness before anything loads)
 and a wall-clock timeout kept here that kills the whole group. stdout and
-stderr go to ``out/<name>/log.txt``. It does not isolate the network or the
-filesystem: the docker backend does.
+stderr are piped into the runner's own ``logs/<name>.txt`` (capped; the rest is
+drained and discarded). It does not isolate the network or the filesystem: the
+docker backend does.
 """
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ import time
 from pathlib import Path
 
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
+from runner.backends.logcap import CappedLog, pump
 from runner.backends.sandbox_env import analyzer_environment
 from runner.registry import Entry
 from shared_schema.envelope import SkipReason
 
 TERM_GRACE_S = 2.0
+PUMP_JOIN_S = 5.0  # after the child is gone: a grandchild outside its group may hold the pipe
 
 
 class LocalBackend(Backend):
@@ -78,13 +81,20 @@ class LocalBackend(Backend):
                 "--memory-limit", str(spec.memory_bytes)]
         if spec.models_dir is not None:
             argv += ["--models", str(spec.models_dir)]
-        log_path = spec.out_dir / "log.txt"
+        log = CappedLog(spec.log_file, spec.log_cap)
+        log.note(f"--- attempt {spec.attempt}: {' '.join(argv)}\n")
         t0 = time.monotonic()
-        with open(log_path, "ab") as log:
-            log.write(f"--- attempt {spec.attempt}: {' '.join(argv)}\n".encode())
-            log.flush()
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        r, w = os.pipe()
+        try:
+            proc = subprocess.Popen(argv, stdout=w, stderr=w, stdin=subprocess.DEVNULL,
                                     env=env, cwd=str(tmp), start_new_session=True)
+        except BaseException:
+            os.close(r)
+            log.close()
+            raise
+        finally:
+            os.close(w)
+        pumper = pump(r, log)
         with self._lock:
             self._procs[proc.pid] = proc
         timed_out = cancelled = False
@@ -107,6 +117,7 @@ class LocalBackend(Backend):
         finally:
             with self._lock:
                 self._procs.pop(proc.pid, None)
+            pumper.join(PUMP_JOIN_S)
             shutil.rmtree(tmp, ignore_errors=True)
         if cancel.is_set() and not timed_out:
             cancelled = True  # killed by Executor.interrupt(), not by its own fault

@@ -19,9 +19,14 @@ class FakeContainer:
     def __init__(self, client, kw, exit_code=0, oom=False, runs_s=0.0):
         self.client, self.kw, self.id = client, kw, f"{len(client.made):064d}"
         self.labels = kw["labels"]
-        self.exit_code, self.oom, self.ends = exit_code, oom, time.monotonic() + runs_s
-        self.killed = self.removed = False
+        self.exit_code, self.oom, self.runs_s = exit_code, oom, runs_s
+        self.ends = float("inf")  # created, not started
+        self.killed = self.removed = self.started = False
         self.attrs = {}
+        self.output = client.output
+
+    def start(self):
+        self.started, self.ends = True, time.monotonic() + self.runs_s
 
     def wait(self, timeout=None):
         if self.killed or time.monotonic() >= self.ends:
@@ -37,8 +42,9 @@ class FakeContainer:
     def reload(self):
         self.attrs = {"State": {"ExitCode": self.exit_code, "OOMKilled": self.oom and not self.killed}}
 
-    def logs(self, stdout=True, stderr=True):
-        return b"analyzer output\n"
+    def logs(self, stdout=True, stderr=True, stream=False, follow=True):
+        assert stream and not follow, "logs are streamed, never read whole"
+        return iter(self.output)
 
     def remove(self, force=False):
         self.removed = True
@@ -47,11 +53,16 @@ class FakeContainer:
 class FakeClient:
     def __init__(self, **outcome):
         self.outcome, self.made, self.run_failures = outcome, [], 0
+        self.output = [b"analyzer output\n"]
         self.containers = self
         self.images = self
 
     # containers.*
     def run(self, **kw):
+        raise AssertionError("containers.run pulls a missing image: the backend must create + start")
+
+    def create(self, **kw):
+        assert "detach" not in kw
         if self.run_failures:
             self.run_failures -= 1
             raise docker.errors.APIError("500 Server Error", response=type("R", (), {"status_code": 500, "url": "fake", "reason": "boom"})())
@@ -95,7 +106,7 @@ def test_state_becomes_outcome_and_container_is_removed(spec, outcome, expect):
         assert getattr(raw, k) == v, k
     (c,) = client.made
     assert c.removed and c.killed == raw.timed_out
-    assert "analyzer output" in (spec.out_dir / "log.txt").read_text()
+    assert "analyzer output" in spec.log_file.read_text()
     if raw.timed_out:
         assert raw.duration_s < 5
 
@@ -120,4 +131,32 @@ def test_daemon_error_at_start_fails_only_this_analyzer(spec):
     client.run_failures = 99
     raw, _ = _launch(client, spec)
     assert raw.exit_code is None and "docker error" in raw.detail
-    assert "could not start the container" in (spec.out_dir / "log.txt").read_text()
+    assert "could not start the container" in spec.log_file.read_text()
+
+
+def test_log_flood_is_cut_at_the_cap_into_the_runners_own_log(spec):
+    client = FakeClient(exit_code=0)
+    client.output = (b"x" * 65536 for _ in range(10_000))  # 640 MiB if it were read whole
+    capped = spec.__class__(**{**spec.__dict__, "log_cap": 100_000})
+    raw, _ = _launch(client, capped)
+    assert raw.exit_code == 0
+    text = capped.log_file.read_text()
+    assert capped.log_file == capped.workdir / "logs" / "toy_good.txt"
+    assert "log truncated at 100000 bytes" in text and len(text) < 100_000 + 1000
+    assert not (spec.out_dir / "log.txt").exists()
+
+
+def test_container_config_bounds_the_daemons_log_and_never_runs(spec):
+    kw = DockerBackend(FakeClient(), "p").container_config(spec)
+    assert kw["log_config"]["type"] == "json-file" and kw["log_config"]["config"]["max-file"] == "1"
+    assert "detach" not in kw
+
+
+def test_missing_image_is_an_error_not_a_pull(spec):
+    client = FakeClient(exit_code=0)
+
+    def create(**kw):
+        raise docker.errors.ImageNotFound("no such image")
+    client.create = create
+    raw, _ = _launch(client, spec)
+    assert raw.exit_code is None and "docker error" in raw.detail

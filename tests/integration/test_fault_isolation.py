@@ -44,7 +44,7 @@ def test_report_counts_and_logs(outcome):
     r = outcome.report
     assert r.counts[Status.ok] == 2 and sum(r.counts.values()) == len(TOYS)
     assert outcome.exit_code == 1
-    log = (outcome.workdir / "out" / "toy_abort" / "log.txt").read_text()
+    log = (outcome.workdir / "logs" / "toy_abort.txt").read_text()
     assert "attempt 1" in log
     assert r.analyzers["toy_memhog"].log_tail is not None
 
@@ -68,6 +68,6 @@ def test_runner_verdicts_are_written_where_later_stages_read_them(outcome):
     import json
     for name, status in (("toy_hang", "timeout"), ("toy_memhog", "oom"), ("toy_abort", "crashed"),
                          ("toy_dependent", "skipped")):
-        on_disk = json.loads((outcome.workdir / "out" / name / "result.json").read_text())
+        on_disk = json.loads((outcome.workdir / "results" / f"{name}.json").read_text())
         assert on_disk["status"] == status and on_disk["attempts"] == [
             a.model_dump(mode="json") for a in outcome.report.analyzers[name].attempts]

@@ -51,9 +51,10 @@ def test_rerun_reuses_every_ok_result_and_skips_extraction(settings, sample_vide
     # nothing needed the frames, so nothing was extracted
     assert not (second.workdir / "frames").exists() and second.report.run.timings.extract_s == 0
     assert any("reused from the result cache" in n for n in second.report.run.notices)
-    # the restored files are there for readers of the workdir (log of the original run)
-    assert (second.workdir / "out" / "toy_good" / "log.txt").is_file()
-    assert json.loads((second.workdir / "out" / "toy_good" / "result.json").read_text())["cache"] is not None
+    # the restored out/ is there for readers of the workdir; the log says where the result came from
+    assert (second.workdir / "out" / "toy_good").is_dir()
+    assert "reused from the result cache" in (second.workdir / "logs" / "toy_good.txt").read_text()
+    assert json.loads((second.workdir / "results" / "toy_good.json").read_text())["cache"] is not None
 
 
 def test_no_cache_runs_everything_again(settings, sample_video):

@@ -172,3 +172,22 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_rejects_garbage():
     with pytest.raises(UsageError):
         parse_duration("soon")
+
+
+def test_put_stores_no_link_no_hardlink_no_fifo_and_no_outside_bytes(tmp_path):
+    outside = tmp_path / "secret"
+    outside.write_text("SECRET")
+    out = _out(tmp_path, {"keep.txt": "ok", "sub/keep2.txt": "ok2"})
+    (out / "loot").symlink_to(outside)
+    (out / "loot_dir").symlink_to(tmp_path)
+    os.link(outside, out / "hard")
+    os.mkfifo(out / "pipe")
+    store = ResultCache(tmp_path / "c")
+    assert store.put("ef" * 32, _env(), out, {"analyzer": "a"})
+    stored = list((tmp_path / "c").rglob("*"))
+    assert not any(p.is_symlink() for p in stored)
+    assert all(b"SECRET" not in p.read_bytes() for p in stored if p.is_file())
+    dest = tmp_path / "d"
+    (dest / "stale").mkdir(parents=True)  # restored into a fresh folder: nothing of before survives
+    store.get("ef" * 32, dest)
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == ["keep.txt", "sub", "sub/keep2.txt"]

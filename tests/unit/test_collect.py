@@ -97,3 +97,60 @@ def test_backend_exception_costs_only_that_entry(tmp_path):
     out = Executor(Flaky(), Budget(2, 2**30)).run(ExecContext("r", wd, reg, p, None))
     assert out["toy_aa"].status is Status.crashed and "daemon went away" in out["toy_aa"].error.message
     assert out["toy_bb"].status is Status.ok
+
+
+# ---- result.json is read as data: no link, no FIFO, capped -------------------------------
+def _bad(entry, tmp_path, make, **limits):
+    from runner.outbox import Limits
+
+    res = tmp_path / "result.json"
+    make(res)
+    return classify(entry, RawOutcome(0, 0.1), res, tmp_path / "log.txt", 2**28, 5, "cpu", Limits(**limits))
+
+
+def test_symlinked_result_is_invalid_and_not_followed(entry, tmp_path):
+    target = write(tmp_path, status=Status.ok, result={"message": "m", "frames_seen": 1})
+    target.rename(tmp_path / "real.json")
+    env = _bad(entry, tmp_path, lambda p: p.symlink_to(tmp_path / "real.json"))
+    assert env.status is Status.invalid_output and "symlink" in env.error.message
+
+
+def test_fifo_result_is_invalid_without_blocking(entry, tmp_path):
+    import os
+    env = _bad(entry, tmp_path, lambda p: os.mkfifo(p))
+    assert env.status is Status.invalid_output and "FIFO" in env.error.message
+
+
+def test_hardlinked_result_is_invalid(entry, tmp_path):
+    import os
+    (tmp_path / "elsewhere").write_text("{}")
+    env = _bad(entry, tmp_path, lambda p: os.link(tmp_path / "elsewhere", p))
+    assert env.status is Status.invalid_output and "hard link" in env.error.message
+
+
+def test_oversized_result_is_invalid_without_reading_it(entry, tmp_path):
+    def huge(p):
+        with open(p, "wb") as fh:
+            fh.truncate(2 * 2**30)  # sparse 2 GB
+    env = _bad(entry, tmp_path, huge, max_result_bytes=32 * 2**20)
+    assert env.status is Status.invalid_output and "over the 33554432-byte cap" in env.error.message
+
+
+def test_deeply_nested_result_is_invalid(entry, tmp_path):
+    env = _bad(entry, tmp_path, lambda p: p.write_text("[" * 100_000 + "]" * 100_000))
+    assert env.status is Status.invalid_output and "nested too deeply" in env.error.message
+    (tmp_path / "x").mkdir()
+    env = _bad(entry, tmp_path / "x", lambda p: p.write_text("[" * 500 + "]" * 500))
+    assert env.status is Status.invalid_output and "deeper than" in env.error.message
+
+
+def test_result_with_too_many_values_is_invalid_naming_the_cap(entry, tmp_path):
+    env = _bad(entry, tmp_path, lambda p: p.write_text("[" + ",".join(["0"] * 1000) + "]"), max_json_nodes=500)
+    assert env.status is Status.invalid_output and "more than 500 JSON values" in env.error.message
+
+
+def test_an_analyzer_cannot_fill_dropped_itself(entry, tmp_path):
+    res = write(tmp_path, status=Status.ok, result={"message": "m", "frames_seen": 1},
+                dropped=[{"path": "x", "why": "made up"}])
+    env = go(entry, tmp_path, RawOutcome(0, 0.1), res)
+    assert env.status is Status.ok and env.dropped == []
