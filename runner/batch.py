@@ -27,7 +27,6 @@ from runner.errors import RunnerError, UsageError
 from runner.execute import job_resources
 from runner.pipeline import AnalyzeRequest, analyze, is_url, plan_for
 from runner.planner import Plan, select
-from runner.probe import probe
 from runner.registry import Registry, registry_for
 from shared_schema.report import Report
 
@@ -142,9 +141,10 @@ class _Planner:
         return self._plans[has_audio]
 
     def shape(self, source: str) -> Shape:
-        # a URL is downloaded in its task: plan it as if it had audio (the larger shape)
-        has_audio = True if is_url(source) else probe(Path(source)).has_audio
-        return shape_for(self.plan(has_audio), self.registry, self.req.params, self.req.cpus_per_video)
+        # Sized as if it had audio (the larger shape): the driver decodes nothing; each video is
+        # admitted and probed in its own task, where a refusal is that video's error row.
+        del source
+        return shape_for(self.plan(True), self.registry, self.req.params, self.req.cpus_per_video)
 
 
 # --------------------------------------------------------------------------- the task

@@ -69,3 +69,13 @@ class DownloadError(RunnerError):
         self.url = url
         self.kind = kind
         super().__init__(f"{url}: {kind}: {message}", fix=fix)
+
+
+class AdmissionError(InputError):
+    """The input was refused before any decoder saw it (or by a cap on what the probe found);
+    ``code`` is machine-readable: not_found, not_regular_file, outside_roots, empty, too_large,
+    playlist_refused, not_a_video, too_long, too_many_pixels, frame_rate_too_high, too_many_streams."""
+
+    def __init__(self, path: str, code: str, problem: str, *, fix: str | None = None):
+        self.code = code
+        super().__init__(path, problem, fix=fix)

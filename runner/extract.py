@@ -7,14 +7,16 @@ rotation metadata itself (autorotate), so frames come out upright.
 """
 from __future__ import annotations
 
+import os
 import re
-import subprocess
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.admit import Admitted
 from runner.errors import ExtractionError, InputError
-from runner.probe import require_tool
+from runner.media_exec import HostMediaExec, MediaCall, MediaExec, input_args
 from shared_schema.media import FrameEntry, FrameIndex, MediaInfo
 from shared_schema.paths import FrameSetSpec, Workdir
 
@@ -41,11 +43,14 @@ def target_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return _even(width * scale), _even(height * scale)
 
 
-def build_command(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
-                  with_audio: bool) -> tuple[list[str], dict[str, tuple[float, int, int]]]:
-    """The ffmpeg argv, and per set its effective (fps, width, height)."""
-    cmd = [require_tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "warning", "-y", "-i", str(src)]
+def build_command(admitted: Admitted, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
+                  with_audio: bool, timeout_s: float = 1800) -> tuple[MediaCall, dict[str, tuple[float, int, int]]]:
+    """The ffmpeg call (workdir-relative paths, forced demuxer, whitelists), and per set its
+    effective (fps, width, height). Creates the output folders it names as writable."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "warning", "-y",
+           *input_args(admitted.rel, admitted.demuxer)]
     geometry: dict[str, tuple[float, int, int]] = {}
+    writable: list[str] = []
     if sets:
         branches = [f"[0:v:0]split={len(sets)}" + "".join(f"[v{i}]" for i in range(len(sets)))
                     if len(sets) > 1 else "[0:v:0]null[v0]"]
@@ -60,39 +65,48 @@ def build_command(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetS
         for i, spec in enumerate(sets):
             out = wd.frames_dir(spec.name)
             out.mkdir(parents=True, exist_ok=True)
+            writable.append(wd.rel(out))
             cmd += ["-map", f"[o{i}]", "-q:v", str(spec.quality), "-start_number", "1",
-                    str(out / "%06d.jpg")]
+                    f"file:{wd.rel(out)}/%06d.jpg"]
     if with_audio:
         wd.audio().parent.mkdir(parents=True, exist_ok=True)
+        writable.append(wd.rel(wd.audio().parent))
         cmd += ["-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(AUDIO_RATE), "-c:a", "pcm_s16le",
-                str(wd.audio())]
-    return cmd, geometry
+                f"file:{wd.rel(wd.audio())}"]
+    return MediaCall(argv=tuple(cmd), writable=tuple(writable), timeout_s=timeout_s), geometry
 
 
-def extract(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
-            with_audio: bool, timeout_s: float = 1800) -> ExtractResult:
+def _frame_files(folder: Path) -> list[str]:
+    """The JPEGs ffmpeg wrote, read without following links: regular files only."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(e.name for e in it if e.name.endswith(".jpg") and e.is_file(follow_symlinks=False))
+    except FileNotFoundError:
+        return []
+
+
+def extract(wd: Workdir, admitted: Admitted, media: MediaInfo, sets: list[FrameSetSpec],
+            with_audio: bool, media_exec: MediaExec | None = None, timeout_s: float = 1800) -> ExtractResult:
     t0 = time.monotonic()
     with_audio = with_audio and media.has_audio
     if not sets and not with_audio:
         return ExtractResult({}, None, 0.0, [])
-    cmd, geometry = build_command(src, media, wd, sets, with_audio)
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise ExtractionError(f"ffmpeg took longer than {timeout_s:.0f}s to decode {media.path}") from None
-    errors = [ln for ln in proc.stderr.splitlines() if _DECODE_ERRORS.search(ln)]
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+    call, geometry = build_command(admitted, media, wd, sets, with_audio, timeout_s)
+    res = (media_exec or HostMediaExec()).run(wd.root, call)
+    if res.timed_out:
+        raise ExtractionError(f"ffmpeg took longer than {timeout_s:.0f}s to decode {media.path}")
+    errors = [ln for ln in res.stderr.splitlines() if _DECODE_ERRORS.search(ln)]
+    if res.returncode != 0:
+        tail = (res.stderr.strip().splitlines() or ["?"])[-1]
         raise InputError(media.path, f"ffmpeg could not decode it ({tail})")
     indexes: dict[str, FrameIndex] = {}
     for spec in sets:
         fps, w, h = geometry[spec.name]
-        folder = wd.frames_dir(spec.name)
-        files = sorted(p.name for p in folder.glob("*.jpg"))
+        files = _frame_files(wd.frames_dir(spec.name))
         entries = [FrameEntry(i=i, t=round(min(i / fps, media.duration_s), 4), file=name)
                    for i, name in enumerate(files)]
         index = FrameIndex(name=spec.name, fps=fps, width=w, height=h, gray=spec.gray, frames=entries)
-        wd.frame_index(spec.name).write_text(index.model_dump_json())
+        _write_new(wd.frame_index(spec.name), index.model_dump_json())
         indexes[spec.name] = index
         covered = len(files) / fps
         if errors and covered < 0.9 * media.duration_s:
@@ -100,11 +114,32 @@ def extract(src: Path, media: MediaInfo, wd: Workdir, sets: list[FrameSetSpec],
                                          f"{media.duration_s:.1f}s ({errors[0].strip()})")
         if not files:
             raise InputError(media.path, "no frame could be decoded")
-    audio = wd.audio() if with_audio and wd.audio().is_file() else None
+    audio = wd.audio() if with_audio and _regular(wd.audio()) else None
     if audio is not None and errors and not sets:
-        heard = (audio.stat().st_size - 44) / (2 * AUDIO_RATE)
+        heard = (os.lstat(audio).st_size - 44) / (2 * AUDIO_RATE)
         if heard < 0.9 * media.duration_s:
             raise InputError(media.path, f"truncated or corrupt: decoded {heard:.1f}s of audio of "
                                          f"{media.duration_s:.1f}s ({errors[0].strip()})")
     warnings = [f"ffmpeg reported {len(errors)} decode error(s), e.g. {errors[0].strip()}"] if errors else []
     return ExtractResult(indexes, audio, round(time.monotonic() - t0, 4), warnings)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a runner file into a folder the decoder could write: whatever it left under that
+    name (a symlink, a FIFO) is removed, never followed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        raise ExtractionError(f"the decoder left a folder named {path.name} in {path.parent}") from None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -41,6 +41,9 @@ class RunInfo(BaseModel):
     timings: Timings
     interrupted: bool = False
     notices: list[str] = Field(default_factory=list)
+    #: where ffprobe/ffmpeg decoded the input: "docker" (the media sandbox) or "host" (limits only)
+    media_exec: str | None = None
+    media_sandboxed: bool | None = None
 
 
 class Report(BaseModel):

@@ -15,6 +15,7 @@ Times are the best of ``REPEAT`` runs (the machine is shared).
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from runner.config import REPO_ROOT, Settings
 from runner.extract import extract
-from runner.probe import probe
+from runner.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
 from tests.analyzers import media_cuts
 from tests.conftest import ANALYZERS, run_analyzers
@@ -142,13 +143,15 @@ def _decode_floor(tmp: Path) -> list[str]:
     for label, video in (("720x1280 10 s testsrc2", clip), ("vtest.avi 768x576 79.5 s", MEDIA / "vtest.avi")):
         if not video.exists():
             continue
-        media = probe(video)
+        admitted, media = probe_file(video, Path(tempfile.mkdtemp(dir=tmp)))
         floor = _best(lambda: subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(video),
                                               "-f", "null", "-"], check=True))
         for sets, audio in ((["dense"], False), (list(FRAME_SETS), media.has_audio)):
             def once() -> None:
                 wd = Workdir(Path(tempfile.mkdtemp(dir=tmp)))
-                extract(video, media, wd, [FRAME_SETS[s] for s in sets], audio)
+                wd.input_dir.mkdir()
+                os.link(admitted.path, wd.root / admitted.rel)   # the admitted copy, as the pipeline has it
+                extract(wd, admitted, media, [FRAME_SETS[s] for s in sets], audio)
                 shutil.rmtree(wd.root)
             t = _best(once)
             lines.append(f"extract {'+'.join(sets)}{' +audio' if audio else ''} on {label}: "

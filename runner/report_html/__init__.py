@@ -17,10 +17,15 @@ from runner.report_html.page import build_lanes, render
 __all__ = ["render", "write_html", "build_lanes"]
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Render ``report`` to ``path`` atomically (temp file + rename); returns ``path``."""
+def write_html(report: Report, path: Path, media_exec=None) -> Path:
+    """Render ``report`` to ``path`` atomically (temp file + rename); returns ``path``. Thumbnails
+    are taken through ``media_exec`` (see :func:`runner.media_select.media_exec_for`)."""
     path = Path(path)
-    page = render(report, json_name=path.with_suffix(".json").name)
+    if media_exec is None:  # decode where the run did: the media sandbox for a docker run, never the host
+        from runner.media_select import media_exec_for_report
+
+        media_exec = media_exec_for_report(report)
+    page = render(report, json_name=path.with_suffix(".json").name, media_exec=media_exec)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -239,14 +239,15 @@ def _counts(report: Report) -> str:
                                         for s, n in report.counts.items() if n) + "</p>"
 
 
-def render(report: Report, json_name: str = "report.json") -> str:
-    """The whole page as one string: no external scripts, styles, fonts or images."""
+def render(report: Report, json_name: str = "report.json", media_exec=None) -> str:
+    """The whole page as one string: no external scripts, styles, fonts or images. Thumbnails are
+    taken through ``media_exec`` (the run's media sandbox on the docker backend; None: the host)."""
     m = report.media
     sections = [("sec-analyzers", "Analyzers", _table(report))]
     timelines, needs_js = _timelines(report)
     sections.append(("sec-timelines", "Timelines", timelines))
     try:
-        sections.append(("sec-keyframes", "Keyframes", _strip(strip(report))))
+        sections.append(("sec-keyframes", "Keyframes", _strip(strip(report, media_exec=media_exec))))
     except Exception as exc:  # thumbnails are a nicety: never cost the page
         sections.append(("sec-keyframes", "Keyframes", "<ul class=missing><li>thumbnails left out: "
                                                        f"{_e(type(exc).__name__)}: {_e(exc)}</li></ul>"))

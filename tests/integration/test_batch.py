@@ -74,7 +74,7 @@ def test_batch_records_the_corrupt_video_and_a_rerun_executes_nothing(local_ray,
     rows = {Path(r["source"]).name: r for r in first.rows}
     assert set(rows) == {"pattern.mp4", "shots.mp4", "corrupt.mp4"}
     assert rows["corrupt.mp4"]["status"] == "error" and rows["corrupt.mp4"]["report"] is None
-    assert rows["corrupt.mp4"]["error"]["type"] == "InputError"
+    assert rows["corrupt.mp4"]["error"]["type"] == "AdmissionError"   # refused before any decoder
     assert first.exit_code == 1 and not first.interrupted
     reports = _reports(first)
     assert set(reports) == {"pattern.mp4", "shots.mp4"}
@@ -85,7 +85,7 @@ def test_batch_records_the_corrupt_video_and_a_rerun_executes_nothing(local_ray,
         assert rows[name]["resources"] == {"cpus": 1.0, "memory": 512 * 1024**2, "gpus": 0}
         wd = Path(rep.run.workdir)   # frames and audio are removed when a video is done; results stay
         assert not (wd / "frames").exists() and not (wd / "audio").exists()
-        assert (wd / "out" / "cut_analysis" / "result.json").is_file() and (wd / "report.json").is_file()
+        assert (wd / "results" / "cut_analysis.json").is_file() and (wd / "report.json").is_file()
     summary = [json.loads(line) for line in (tmp_path / "out" / "summary.jsonl").read_text().splitlines()]
     assert summary == first.rows
 
@@ -158,7 +158,7 @@ def _wait_for(pred, timeout: float) -> bool:
 
 def _hanging_with_good_done(runs: Path) -> bool:
     for wd in runs.glob("*"):
-        good = wd / "out" / "toy_good" / "result.json"
+        good = wd / "results" / "toy_good.json"
         if (wd / "jobs" / "toy_hang.json").exists() and good.exists() and '"ok"' in good.read_text():
             return True
     return False

@@ -36,7 +36,7 @@ def bad_inputs(tmp_path):
     tail_cut = tmp_path / "no_moov.mp4"
     tail_cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     return {"missing": (tmp_path / "nope.mp4", "no such file"),
-            "text": (text, "not a video ffmpeg can read"),
+            "text": (text, "not a recognised video container"),
             "empty": (empty, "empty"),
             "audio_only": (audio_only, "no video stream"),
             "truncated": (truncated, "truncated or corrupt"),
@@ -121,5 +121,5 @@ def test_drop_media_removes_frames_and_audio_but_keeps_results(tmp_path, sample_
     assert p.returncode == 0, p.stderr
     (wd,) = (tmp_path / "w").iterdir()
     assert not (wd / "frames").exists() and not (wd / "audio").exists()
-    assert json.loads((wd / "out" / "toy_good" / "result.json").read_text())["status"] == "ok"
-    assert (wd / "report.json").is_file() and (wd / "out" / "toy_good" / "log.txt").is_file()
+    assert json.loads((wd / "results" / "toy_good.json").read_text())["status"] == "ok"
+    assert (wd / "report.json").is_file() and (wd / "logs" / "toy_good.txt").is_file()

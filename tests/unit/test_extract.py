@@ -6,9 +6,16 @@ import pytest
 
 from runner.errors import InputError
 from runner.extract import build_command, extract, target_size
-from runner.probe import probe
+from runner.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
 from tests import media
+
+
+def probe(src, wd=None):
+    """Admit ``src`` into a workdir (its ``input/`` copy) and probe that copy: (workdir, admitted, media)."""
+    wd = Workdir(wd or src.parent / f"wd-{src.stem}-{id(src)}")
+    admitted, m = probe_file(src, wd.root)
+    return wd, admitted, m
 
 
 def test_target_size_never_upscales_and_is_even():
@@ -17,8 +24,9 @@ def test_target_size_never_upscales_and_is_even():
     assert target_size(721, 1281, 192) == (108, 192)
 
 
-def test_probe_reads_display_geometry_and_audio(sample_video):
-    m = probe(sample_video)
+def test_probe_reads_display_geometry_and_audio(tmp_path, sample_video):
+    wd, adm, m = probe(sample_video, tmp_path / "wd")
+    assert adm.rel == "input/video.mp4" and adm.demuxer == "mov" and wd.input_video("mp4").is_file()
     assert (m.video.width, m.video.height) == (360, 640)
     assert m.video.fps == pytest.approx(30)
     assert m.duration_s == pytest.approx(4, abs=0.1)
@@ -27,12 +35,18 @@ def test_probe_reads_display_geometry_and_audio(sample_video):
 
 
 def test_one_decode_pass_writes_every_set_and_audio(tmp_path, sample_video):
-    m = probe(sample_video)
-    wd = Workdir(tmp_path)
+    wd, adm, m = probe(sample_video, tmp_path)
     sets = [FRAME_SETS["sampled"], FRAME_SETS["dense"], FRAME_SETS["hires"]]
-    cmd, _ = build_command(sample_video, m, wd, sets, with_audio=True)
+    call, _ = build_command(adm, m, wd, sets, with_audio=True)
+    cmd = call.argv
     assert cmd.count("-i") == 1 and "split=3" in " ".join(cmd)  # decoded once, split in the graph
-    res = extract(sample_video, m, wd, sets, with_audio=True)
+    # the input is named as a workdir-relative file: input under both whitelists and a forced demuxer
+    i = cmd.index("-i")
+    assert cmd[i + 1] == "file:input/video.mp4" and cmd[i - 2:i] == ("-f", "mov")
+    assert cmd[cmd.index("-protocol_whitelist") + 1] == "file" and "-format_whitelist" in cmd
+    assert set(call.writable) == {"frames/sampled", "frames/dense", "frames/hires", "audio"}
+    assert not any(a.startswith("/") for a in cmd[1:])               # nothing absolute
+    res = extract(wd, adm, m, sets, with_audio=True)
     sampled, dense, hires = (res.frame_sets[s] for s in ("sampled", "dense", "hires"))
     assert len(sampled.frames) == 8          # 2 fps x 4 s
     assert len(dense.frames) == 120          # every frame at 30 fps
@@ -52,10 +66,10 @@ def test_rotation_metadata_is_honoured(tmp_path):
     src = media.testsrc(tmp_path / "land.mp4", seconds=1, size="320x180", audio=False)
     rot = tmp_path / "rot.mp4"
     media.ffmpeg("-i", str(src), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rot))
-    m = probe(rot)
+    wd, adm, m = probe(rot, tmp_path / "wd")
     assert m.video.rotation in (90, 270)
     assert (m.video.width, m.video.height) == (180, 320)   # displayed upright: portrait
-    res = extract(rot, m, Workdir(tmp_path / "wd"), [FRAME_SETS["sampled"]], with_audio=False)
+    res = extract(wd, adm, m, [FRAME_SETS["sampled"]], with_audio=False)
     import struct
     jpg = (tmp_path / "wd" / "frames" / "sampled" / res.frame_sets["sampled"].frames[0].file).read_bytes()
     i = 2  # walk JPEG markers to the SOF0 header and read the real pixel size
@@ -69,9 +83,9 @@ def test_rotation_metadata_is_honoured(tmp_path):
 
 
 def test_video_without_audio_extracts_no_audio(tmp_path, silent_video):
-    m = probe(silent_video)
+    wd, adm, m = probe(silent_video, tmp_path)
     assert m.audio is None
-    res = extract(silent_video, m, Workdir(tmp_path), [FRAME_SETS["sampled"]], with_audio=True)
+    res = extract(wd, adm, m, [FRAME_SETS["sampled"]], with_audio=True)
     assert res.audio is None and not (tmp_path / "audio" / "main.wav").exists()
 
 
@@ -81,6 +95,28 @@ def test_truncated_video_is_refused_with_one_line(tmp_path):
     media.ffmpeg("-i", str(src), "-c", "copy", "-movflags", "+faststart", str(fast))
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(fast.read_bytes()[: fast.stat().st_size // 3])
-    m = probe(cut)  # the header is intact: only decoding finds the damage
+    wd, adm, m = probe(cut, tmp_path / "wd")  # the header is intact: only decoding finds the damage
     with pytest.raises(InputError, match="truncated or corrupt"):
-        extract(cut, m, Workdir(tmp_path / "wd"), [FRAME_SETS["dense"]], with_audio=False)
+        extract(wd, adm, m, [FRAME_SETS["dense"]], with_audio=False)
+
+
+def test_the_frame_index_never_follows_what_the_decoder_left(tmp_path, silent_video):
+    """A (compromised) decoder that plants frames/<set>/index.json -> a host file: the runner replaces
+    the link, the target keeps its content."""
+    from runner.media_exec import HostMediaExec
+
+    canary = tmp_path / "canary.txt"
+    canary.write_text("keep me")
+    wd, adm, m = probe(silent_video, tmp_path / "wd")
+
+    class Planting(HostMediaExec):
+        def run(self, workdir, call):
+            res = super().run(workdir, call)
+            (wd.frames_dir("sampled") / "index.json").symlink_to(canary)
+            (wd.frames_dir("sampled") / "999999.jpg").symlink_to(canary)   # not a regular file: not indexed
+            return res
+
+    res = extract(wd, adm, m, [FRAME_SETS["sampled"]], with_audio=False, media_exec=Planting())
+    assert canary.read_text() == "keep me"
+    assert not wd.frame_index("sampled").is_symlink() and json.loads(wd.frame_index("sampled").read_text())
+    assert "999999.jpg" not in {f.file for f in res.frame_sets["sampled"].frames}

@@ -321,7 +321,8 @@ def test_one_keyframe_per_shot_at_most_max(tmp_path):
 
 
 def test_thumbnails_from_the_input_video(tmp_path):
-    video = media.testsrc(tmp_path / "ten.mp4", seconds=DUR, audio=False)
+    (tmp_path / "input").mkdir()
+    video = media.testsrc(tmp_path / "input" / "video.mp4", seconds=DUR, audio=False)  # the admitted copy
     report = make_report({"cut_analysis": ok("cut_analysis", _results()["cut_analysis"])}, tmp_path, video)
     s = strip(report)
     assert s.source.startswith("the input video") and not s.notes
@@ -346,6 +347,18 @@ def test_thumbnails_fall_back_to_the_runs_frames_then_to_a_note(tmp_path, sample
     s = strip(report)
     assert s.source.startswith("the run's sampled frames") and all(t.data_uri for t in s.thumbs)
     assert all(w <= BOX[0] and h <= BOX[1] for w, h in (_jpeg_size(t.data_uri) for t in s.thumbs))
+
+
+def test_thumbnails_never_reopen_the_users_path(tmp_path):
+    """Only the run's workdir is read: a video at the report's input path (e.g. swapped in after
+    the run, or outside the API's roots) never reaches the page."""
+    outside = media.testsrc(tmp_path / "outside.mp4", seconds=DUR, audio=False)
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    report = make_report({}, wd, outside)
+    s = strip(report)
+    assert all(t.data_uri is None for t in s.thumbs) and "thumbnails left out" in s.notes[-1]
+    assert not (wd / "tmp").exists() or not any((wd / "tmp").iterdir())
 
 
 # ---- runner report -----------------------------------------------------------------
