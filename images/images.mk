@@ -7,18 +7,22 @@ CI_TORCH_IMAGES ?= object_detection body_pose text_overlay qwen2_vl_temporal
 
 .PHONY: images image-% images-from images-bases images-smoke
 
-# Something to build the cpu base FROM: python:3.11-slim-bookworm when a registry answers,
-# else a local debootstrap (air-gapped hosts, and this project's machines).
+# Something to build the cpu base FROM, under a local name no public registry resolves: made here
+# with debootstrap + docker import (`runner images bootstrap-base`), never pulled by accident.
+# PULL=1 pulls python:3.11-slim-bookworm instead and tags it with the local name.
+LOCAL_BASE ?= localhost/tiktok-runner/debian-python:bookworm
+PULL ?=
 images-from: setup
-	@docker image inspect python:3.11-slim-bookworm >/dev/null 2>&1 \
-	  || docker image inspect local/debian-python:bookworm >/dev/null 2>&1 \
-	  || docker pull python:3.11-slim-bookworm \
-	  || $(RUNNER) images bootstrap-base
+	@docker image inspect $(LOCAL_BASE) >/dev/null 2>&1 \
+	  || { [ "$(PULL)" = 1 ] && docker pull python:3.11-slim-bookworm \
+	       && docker tag python:3.11-slim-bookworm $(LOCAL_BASE); } \
+	  || $(RUNNER) images bootstrap-base --tag $(LOCAL_BASE)
 
 images-bases: images-from
 	$(RUNNER) images build --bases-only $(IMAGE_ARGS)
 
 images: images-from
+	$(RUNNER) images build media fetch $(IMAGE_ARGS)
 	$(RUNNER) images build $(IMAGE_ARGS)
 
 image-%: images-from
@@ -27,7 +31,7 @@ image-%: images-from
 images-smoke:
 	$(RUNNER) images smoke $(NAMES)
 
-# CI: the cpu base and every cpu analyzer, the torch base and $(CI_TORCH_IMAGES); the toys'
+# CI: the cpu base, the media sandbox image (ffprobe/ffmpeg) and the download sandbox image (yt-dlp; both part of --bases-only) and every cpu analyzer, the torch base and $(CI_TORCH_IMAGES); the toys'
 # images are built by the docker tests themselves (seconds each on the cpu base). A base that
 # fails stops CI; an analyzer image that fails does not: tests/integration/test_docker_images.py
 # then fails for it, next to every other test's result.

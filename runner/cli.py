@@ -95,8 +95,9 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, htm
     counts = ", ".join(f"{n} {s.value}" for s, n in r.counts.items() if n)
     n_cached = sum(1 for e in r.analyzers.values() if e.cache is not None)
     counts += f"; {n_cached} from the cache" if n_cached else ""
-    click.echo(f"report: {outcome.report_path}  ({counts}; {r.run.timings.total_s:.1f}s, backend {r.run.backend})",
-               err=True)
+    sandbox = " (NOT a sandbox: limits only, no network or filesystem isolation)" if r.run.backend == "local" else ""
+    click.echo(f"report: {outcome.report_path}  ({counts}; {r.run.timings.total_s:.1f}s, backend {r.run.backend}"
+               f"{sandbox})", err=True)
     if outcome.exit_code != 0:
         click.echo(f"workdir kept: {outcome.workdir}", err=True)
     click.echo(str(outcome.report_path))
@@ -110,13 +111,17 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, htm
 @click.pass_context
 def plan(ctx, video, only, skip, as_json):
     """Show the stages, devices and limits a run of VIDEO would use (runs nothing)."""
+    import tempfile
+
+    from runner.admit import Limits
     from runner.pipeline import make_plan
-    from runner.probe import probe
+    from runner.probe import probe_file
     from runner.registry import registry_for
 
     settings = _settings(ctx)
     registry = registry_for(settings)
-    media = probe(Path(video))
+    with tempfile.TemporaryDirectory(prefix="runner-plan-") as tmp:  # admitted copy, then gone
+        _, media = probe_file(Path(video), Path(tmp), limits=Limits.from_settings(settings), display=video)
     p = make_plan(settings, registry, media, list(only), list(skip))
     if as_json:
         click.echo(json.dumps({"stages": p.stages, "runnable": {n: {"device": r.device} for n, r in p.runnable.items()},
@@ -168,6 +173,12 @@ def list_(ctx, as_json):
     for r in rows:
         click.echo(f"{r['name']:<30} {r['version']:<8} {r['env']:<6} {'ready' if r['env_ready'] else 'missing':<10} "
                    f"{r['models']:<22} {r['image']}")
+    from runner.media_image import status_line
+
+    click.echo("media sandbox image: " + status_line(settings)[1])
+    from runner.fetch_image import status_line as fetch_status_line
+
+    click.echo("download sandbox image: " + fetch_status_line(settings)[1])
 
 
 def _image_status(settings: Settings, registry) -> dict[str, str]:
@@ -255,7 +266,8 @@ def doctor(ctx):
 
 
 # Commands owned by other modules, added when present.
-for _mod, _attr in (("runner.images_cli", "images"), ("runner.api.cli", "serve"), ("runner.report_cli", "report"),
+for _mod, _attr in (("runner.images_cli", "images"), ("runner.api.cli", "serve"), ("runner.api.cli", "worker"),
+                    ("runner.report_cli", "report"),
                     ("runner.cache_cli", "cache"), ("runner.batch_cli", "batch")):
     try:
         cli.add_command(getattr(importlib.import_module(_mod), _attr))

@@ -12,9 +12,25 @@ Variables (all optional):
 - ``RUNNER_CPU_BUDGET``     CPUs the executor may hand out at once (default: all cores)
 - ``RUNNER_MEMORY_BUDGET``  host memory it may hand out, e.g. ``16g`` (default: 75 % of RAM)
 - ``RUNNER_GPUS``           comma-separated GPU ids to use (default: none; ``all`` = every GPU nvidia-smi lists)
-- ``RUNNER_IMAGE_PREFIX``   image names are ``<prefix>/<analyzer>:<version>`` (default ``tiktok-runner``)
+- ``RUNNER_IMAGE_PREFIX``   image names are ``<prefix>/<analyzer>:<version>`` (default ``localhost/tiktok-runner``:
+                            a registry host no public registry resolves, so a missing image is never pulled)
 - ``RUNNER_SAMPLE_FPS``     rate of the ``sampled`` frame set (default 2)
 - ``RUNNER_TEST_ANALYZERS`` ``1`` also loads analyzers marked ``test_only`` (the test suite's toys)
+
+What a sandbox wrote (``out/<name>/``) is read as data through :mod:`runner.outbox`; anything over
+these caps is dropped and listed in the envelope's ``dropped`` (sizes take ``k``/``m``/``g``):
+
+- ``RUNNER_MAX_RESULT_BYTES``  largest ``result.json`` read (default ``32m``); larger is ``invalid_output``
+- ``RUNNER_MAX_JSON_NODES``    values in one ``result.json`` (default 500000); more is ``invalid_output``
+- ``RUNNER_MAX_OUTPUT_BYTES``  kept output files of one analyzer, together and each (default ``1g``)
+- ``RUNNER_MAX_OUTPUT_FILES``  kept output files of one analyzer (default 10000)
+- ``RUNNER_MAX_OUTPUT_DEPTH``  folder depth below ``out/<name>/`` (default 32)
+- ``RUNNER_MAX_LOG_BYTES``     bytes of an analyzer's stdout/stderr kept in ``logs/<name>.txt`` (default ``8m``)
+- ``RUNNER_MAX_INPUT_BYTES`` admission cap on the input file's size, e.g. ``2g`` (default 2 GiB)
+- ``RUNNER_MAX_DURATION_S`` cap on the probed duration in seconds (default 1200)
+- ``RUNNER_MAX_PIXELS``     cap on coded width x height of one frame (default 4096*4096)
+- ``RUNNER_MAX_FPS``        cap on the probed frame rate (default 240)
+- ``RUNNER_MAX_STREAMS``    cap on the number of streams in the container (default 16)
 """
 from __future__ import annotations
 
@@ -66,9 +82,20 @@ class Settings:
     cpu_budget: float = float(os.cpu_count() or 1)
     memory_budget: int = field(default_factory=lambda: int(_mem_total() * 0.75))
     gpus: tuple[str, ...] = ()
-    image_prefix: str = "tiktok-runner"
+    image_prefix: str = "localhost/tiktok-runner"
     sample_fps: float | None = None
     include_test_only: bool = False
+    max_result_bytes: int = 32 * 2**20
+    max_json_nodes: int = 500_000
+    max_output_bytes: int = 2**30
+    max_output_files: int = 10_000
+    max_output_depth: int = 32
+    max_log_bytes: int = 8 * 2**20
+    max_input_bytes: int = 2 * 1024**3
+    max_duration_s: float = 20 * 60.0
+    max_pixels: int = 4096 * 4096
+    max_fps: float = 240.0
+    max_streams: int = 16
     repo_root: Path = REPO_ROOT
 
     @classmethod
@@ -94,7 +121,30 @@ class Settings:
         if env.get("RUNNER_SAMPLE_FPS"):
             kw["sample_fps"] = float(env["RUNNER_SAMPLE_FPS"])
         kw["include_test_only"] = env.get("RUNNER_TEST_ANALYZERS", "") == "1"
+        for var, key in (("RUNNER_MAX_RESULT_BYTES", "max_result_bytes"), ("RUNNER_MAX_OUTPUT_BYTES", "max_output_bytes"),
+                         ("RUNNER_MAX_LOG_BYTES", "max_log_bytes")):
+            if env.get(var):
+                kw[key] = parse_memory(env[var])
+        for var, key in (("RUNNER_MAX_JSON_NODES", "max_json_nodes"), ("RUNNER_MAX_OUTPUT_FILES", "max_output_files"),
+                         ("RUNNER_MAX_OUTPUT_DEPTH", "max_output_depth")):
+            if env.get(var):
+                kw[key] = int(env[var])
+        if env.get("RUNNER_MAX_INPUT_BYTES"):
+            kw["max_input_bytes"] = parse_memory(env["RUNNER_MAX_INPUT_BYTES"])
+        for var, key, conv in (("RUNNER_MAX_DURATION_S", "max_duration_s", float), ("RUNNER_MAX_PIXELS", "max_pixels", int),
+                               ("RUNNER_MAX_FPS", "max_fps", float), ("RUNNER_MAX_STREAMS", "max_streams", int)):
+            if env.get(var):
+                kw[key] = conv(env[var])
         return replace(s, **kw)
+
+    def outbox_limits(self):
+        """The caps on what one sandbox wrote, for :mod:`runner.outbox`."""
+        from runner.outbox import Limits
+
+        return Limits(max_file_bytes=self.max_output_bytes, max_total_bytes=self.max_output_bytes,
+                      max_files=self.max_output_files, max_depth=self.max_output_depth,
+                      max_result_bytes=self.max_result_bytes, max_json_nodes=self.max_json_nodes,
+                      max_log_bytes=self.max_log_bytes)
 
     def with_(self, **kw) -> "Settings":
         return replace(self, **kw)

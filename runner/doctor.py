@@ -31,6 +31,13 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
     except ImportError:
         good, detail = False, "docker backend not installed"
     out.append(("(optional) docker daemon", good, detail))
+    if good:  # ffprobe/ffmpeg on user media run in this image on the docker backend
+        from runner.media_image import status_line
+
+        out.append(("(optional) media sandbox image", *status_line(settings)))
+        from runner.fetch_image import status_line as fetch_status_line  # URL downloads run in it
+
+        out.append(("(optional) download sandbox image", *fetch_status_line(settings)))
     from runner.cache import ResultCache
 
     entries = ResultCache(settings.cache_dir).entries()

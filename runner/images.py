@@ -36,8 +36,11 @@ from runner.sources import IMAGES, SDK_DIRS, SDK_FILES, _files, _rel, source_dig
 CACHE = IMAGES / ".cache"
 TORCH_VERSIONS = ("2.14.1", "0.29.1")
 PYDANTIC_VERSION = "2.14.3"
-BASE_CANDIDATES = ("python:3.11-slim-bookworm", "local/debian-python:bookworm")
-BOOTSTRAP_TAG = "local/debian-python:bookworm"
+#: the cpu base is built FROM a local image: made by `runner images bootstrap-base` (or, with
+#: `make images-from PULL=1`, a pulled python:3.11-slim-bookworm tagged with this name). Its registry
+#: host ``localhost`` is one no public registry resolves, so nothing is ever pulled by accident.
+BOOTSTRAP_TAG = "localhost/tiktok-runner/debian-python:bookworm"
+BASE_CANDIDATES = (BOOTSTRAP_TAG,)
 #: image commits and prunes of gigabytes outlast the SDK's default 60 s
 CLIENT_TIMEOUT_S = 900
 
@@ -134,7 +137,7 @@ def _build(client, ctx: _Context, tag: str, buildargs: dict, labels: dict, opts:
     echo(f"build {tag} ({fileobj.seek(0, 2) / 2**20:.0f} MiB context)")
     fileobj.seek(0)
     stream = client.api.build(fileobj=fileobj, custom_context=True, tag=tag, buildargs=buildargs,
-                              labels=labels, network_mode="host", rm=True, forcerm=True,
+                              labels=labels, network_mode="host", rm=True, forcerm=True, pull=False,
                               nocache=opts.no_cache, decode=True)
     tail: list[str] = []
     for chunk in stream:
@@ -168,11 +171,16 @@ def build_base(client, settings: Settings, opts: BuildOptions, echo, force: bool
     tag = base_tag(settings, "cpu")
     if _has(client, tag) and not force:
         return tag
+    if opts.base_image and not _has(client, opts.base_image):
+        # a missing FROM would be pulled by the daemon: only what is already here is used
+        raise RunnerError(f"--base-image {opts.base_image} is not a local image (images are never pulled implicitly)",
+                          fix=f"pull it yourself if you trust it (docker pull {opts.base_image}), "
+                              "or: runner images bootstrap-base")
     base = opts.base_image or next((b for b in BASE_CANDIDATES if _has(client, b)), None)
     if base is None:
         raise RunnerError(f"no image to build {tag} FROM: none of {', '.join(BASE_CANDIDATES)} is present",
-                          fix="docker pull python:3.11-slim-bookworm, or without a registry: "
-                              "runner images bootstrap-base")
+                          fix="runner images bootstrap-base (no registry needed), or explicitly: "
+                              f"make images-from PULL=1 (docker pull python:3.11-slim-bookworm, tagged {BOOTSTRAP_TAG})")
     ctx = _Context()
     _prepare(ctx, opts, "Dockerfile.base",
              _pip_download([f"pydantic=={PYDANTIC_VERSION}"], CACHE / "wheels-base", opts, echo))
@@ -345,7 +353,7 @@ def compose_file(settings: Settings, registry: Registry) -> str:
              'version: "2.4"', "services:",
              "  base-cpu:", f"    image: {q(cpu)}", "    build:", "      context: ..",
              "      dockerfile: images/Dockerfile.base", "      network: host", "      args:",
-             '        BASE_IMAGE: "${BASE_IMAGE:-python:3.11-slim-bookworm}"  # compose reads it from the shell',
+             '        BASE_IMAGE: "${BASE_IMAGE:-' + BOOTSTRAP_TAG + '}"  # compose reads it from the shell',
              f'        PYDANTIC_VERSION: "{PYDANTIC_VERSION}"',
              "  base-torch:", f"    image: {q(torch)}", "    build:", "      context: ..",
              "      dockerfile: images/Dockerfile.torch", "      network: host", "      args:",

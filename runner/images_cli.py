@@ -12,6 +12,8 @@ from runner.errors import RunnerError, UsageError
 from runner.images import (BASE_CANDIDATES, BOOTSTRAP_TAG, CLIENT_TIMEOUT_S, HONEST_SKIPS, BuildOptions,
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
                            image_status, smoke)
+from runner.fetch_image import FETCH_NAME, build_fetch, fetch_status, fetch_tag
+from runner.media_image import MEDIA_NAME, build_media, media_status, media_tag
 from runner.registry import Registry, registry_for
 
 
@@ -52,7 +54,7 @@ def images():
 @click.argument("names", nargs=-1)
 @click.option("--base", "only_base", type=click.Choice(["cpu", "torch"]), default=None,
               help="only analyzers on this base")
-@click.option("--bases-only", is_flag=True, help="only the cpu and torch bases")
+@click.option("--bases-only", is_flag=True, help="only the cpu and torch bases (and the media and fetch sandboxes)")
 @click.option("--force", is_flag=True, help="rebuild images that are already up to date")
 @_with_build_options
 @click.pass_context
@@ -64,9 +66,25 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
     client = connect(timeout=CLIENT_TIMEOUT_S)
     if bases_only:
         build_base(client, settings, opts, echo, force=force or no_cache)
+        build_media(client, settings, opts, echo, force=force or no_cache)  # the media sandbox's
+        build_fetch(client, settings, opts, echo, force=force or no_cache)  # the download sandbox's
         if only_base != "cpu":
             build_torch_base(client, settings, opts, echo, force=force or no_cache)
         return
+    if MEDIA_NAME in names and MEDIA_NAME not in registry:  # the media sandbox (ffprobe/ffmpeg)
+        names = tuple(n for n in names if n != MEDIA_NAME)
+        fresh = force or no_cache or media_status(settings) != "built"
+        tag = build_media(client, settings, opts, echo, force=force or no_cache)
+        click.echo(f"{MEDIA_NAME:<30} {'built       ' if fresh else 'up to date  '} {tag}")
+        if not names:
+            return
+    if FETCH_NAME in names and FETCH_NAME not in registry:  # the download sandbox (yt-dlp)
+        names = tuple(n for n in names if n != FETCH_NAME)
+        fresh = force or no_cache or fetch_status(settings) != "built"
+        tag = build_fetch(client, settings, opts, echo, force=force or no_cache)
+        click.echo(f"{FETCH_NAME:<30} {'built       ' if fresh else 'up to date  '} {tag}")
+        if not names:
+            return
     names = list(names) or sorted(n for n, e in registry.items()
                                   if only_base in (None, e.manifest.image.base))
     unknown = [n for n in names if n not in registry]
@@ -100,13 +118,15 @@ def status_cmd(ctx):
     settings, registry = _settings_registry(ctx)
     for name, state in sorted(image_status(settings, registry).items()):
         click.echo(f"{name:<30} {state:<8} {image_name(settings.image_prefix, registry[name])}")
+    click.echo(f"{'(media sandbox)':<30} {media_status(settings):<8} {media_tag(settings)}")
+    click.echo(f"{'(download sandbox)':<30} {fetch_status(settings):<8} {fetch_tag(settings)}")
 
 
 @images.command("bootstrap-base")
 @click.option("--mirror", default=None, help="Debian mirror (default: the one apt uses)")
 @click.option("--tag", default=BOOTSTRAP_TAG, show_default=True)
 def bootstrap_cmd(mirror, tag):
-    """Make local/debian-python:bookworm without a registry (debootstrap + docker import)."""
+    """Make the local base (localhost/tiktok-runner/debian-python:bookworm) without a registry."""
     t0 = time.monotonic()
     bootstrap_base(lambda s: click.echo(s, err=True), mirror, tag)
     click.echo(f"{tag} in {time.monotonic() - t0:.0f}s")

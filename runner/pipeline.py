@@ -20,6 +20,9 @@ from runner.extract import extract
 from runner.merge import build_report, write_report
 from runner.models import missing_models
 from runner.planner import Facts, Plan, plan
+from runner.admit import Admitted, Limits, admit
+from runner.media_exec import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
+from runner.media_select import fetcher_for, media_exec_for
 from runner.probe import probe
 from runner.progress import LineProgress
 from runner.registry import Registry, registry_for
@@ -40,6 +43,8 @@ class AnalyzeRequest:
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
     keep_media: bool = True                      # False: remove extracted frames/audio when done
+    roots: tuple[Path, ...] | None = None        # API: the file must be under these, reached without symlinks
+    media_exec: Any = None                       # a MediaExec for probe/extraction (None: the backend's default)
 
 
 @dataclass
@@ -98,10 +103,12 @@ def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=Non
 
 def choose_backend(settings: Settings, requested: str, registry: Registry, names: list[str],
                    notice) -> Backend:
+    from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX
     from runner.backends.local import LocalBackend
 
     local = LocalBackend(settings.envs_dir, settings.repo_root)
     if requested == "local":
+        notice(f"{LOCAL_IS_NOT_A_SANDBOX} (chosen with --backend local / RUNNER_BACKEND=local)")
         return local
     try:
         from runner.backends.docker import DockerBackend
@@ -109,7 +116,9 @@ def choose_backend(settings: Settings, requested: str, registry: Registry, names
         if requested == "docker":
             from runner.errors import BackendUnavailable
             raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
-        notice(f"using the local backend: docker backend not installed ({exc})")
+        notice(f"WARNING: --backend auto fell back to the local backend: the docker backend is not installed "
+               f"({exc}). {LOCAL_IS_NOT_A_SANDBOX[0].upper()}{LOCAL_IS_NOT_A_SANDBOX[1:]}. "
+               "Fix: pip install 'docker>=7.1,<8'. (--backend local chooses it knowingly.)")
         return local
     if requested == "docker":
         return DockerBackend.from_settings(settings, registry)
@@ -145,19 +154,27 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     source_url = None
     src = req.source
     if is_url(src):
-        from runner.download import download  # the API issue's downloader; same path for the CLI
+        from runner.download import download_via  # the API issue's downloader; same path for the CLI
 
         source_url = src
-        src = str(download(src, settings, progress=notice))
+        # where yt-dlp parses and fetches: the download sandbox on docker, this process on local
+        fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
+        src = str(download_via(fetch, src, settings, progress=notice))
+    # where ffprobe/ffmpeg decode the input: the media sandbox on docker, the host on local (before
+    # the workdir exists, so a missing media image costs nothing)
+    media_exec = req.media_exec or media_exec_for(req.backend or settings.backend, settings, notice=notice)
+    wd = Workdir(_new_workdir(settings, src, req.workdir))
+    if hasattr(media_exec, "run_id"):
+        media_exec.run_id = wd.root.name  # its containers carry the run's label
     tp = time.monotonic()
-    media = probe(Path(src), display_path=req.source if not source_url else src)
+    admitted, media = _admit_and_probe(wd, src, req.source if not source_url else src, settings, req,
+                                       media_exec, progress)
     if source_url:
         media = media.model_copy(update={"source_url": source_url})
     probe_s = time.monotonic() - tp
     progress.phase("probe", probe_s, f"{media.video.width}x{media.video.height} {media.duration_s:.1f}s "
                    f"{'with' if media.has_audio else 'no'} audio")
     the_plan = make_plan(settings, registry, media, req.only, req.skip)
-    wd = Workdir(_new_workdir(settings, src, req.workdir))
     run_id = wd.root.name
     wd.media_json.write_text(media.model_dump_json(indent=2))
     backend_name = req.backend or settings.backend
@@ -170,7 +187,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     sets = frame_set_specs(settings, the_plan.frame_sets(registry))
     models_dir = settings.models_dir if settings.models_dir.is_dir() else None
     ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
-                      params=req.params, source=req.source,
+                      params=req.params, source=req.source, limits=settings.outbox_limits(),
                       cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
     extract_s = 0.0
 
@@ -178,7 +195,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         """Extract once, when the first analyzer that is not cached is about to run."""
         nonlocal extract_s
         te = time.monotonic()
-        ex = extract(Path(src), media, wd, sets, with_audio=the_plan.needs_audio(registry))
+        ex = extract(wd, admitted, media, sets, with_audio=the_plan.needs_audio(registry), media_exec=media_exec)
         extract_s = time.monotonic() - te
         for w in ex.warnings:
             notice(w)
@@ -210,7 +227,8 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
                   input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
-                  timings=timings, interrupted=interrupted, notices=notices)
+                  timings=timings, interrupted=interrupted, notices=notices,
+                  media_exec=getattr(media_exec, "name", None), media_sandboxed=getattr(media_exec, "sandboxed", None))
     report = build_report(run, media, the_plan.stages, envelopes, the_plan.selected)
     merge_s = time.monotonic() - tm
     report.run.timings.merge_s = round(merge_s, 4)
@@ -219,13 +237,30 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     if req.html:
         from runner.html import write_html  # plotly is imported only when a page is asked for
 
-        write_html(report, wd.root / "report.html")
+        write_html(report, wd.root / "report.html", media_exec=media_exec)
     if req.out is not None:
         path = write_report(report, req.out.resolve())
         if req.html:
-            write_html(report, path.with_suffix(".html"))  # links its own JSON
+            write_html(report, path.with_suffix(".html"), media_exec=media_exec)  # links its own JSON
     _cleanup(wd, req.keep_media)
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
+
+
+def _admit_and_probe(wd: Workdir, src: str, display: str, settings: Settings, req: AnalyzeRequest,
+                     media_exec, progress) -> tuple[Admitted, MediaInfo]:
+    """Open the input once, sniff it, copy it into ``wd/input/`` while hashing it, probe the copy.
+    A refusal removes the workdir (or empties ``input/`` of a ``--workdir`` the user gave)."""
+    import shutil
+
+    limits = Limits.from_settings(settings)
+    try:
+        ta = time.monotonic()
+        admitted = admit(src, wd.input_dir, limits, display, roots=req.roots)
+        progress.phase("admit", time.monotonic() - ta, f"{admitted.family}, {admitted.size_bytes} bytes")
+        return admitted, probe(wd, admitted, media_exec, limits)
+    except BaseException:
+        shutil.rmtree(wd.root if req.workdir is None else wd.input_dir, ignore_errors=True)
+        raise
 
 
 def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list[FrameSetSpec],
@@ -243,5 +278,6 @@ def _cleanup(wd: Workdir, keep_media: bool) -> None:
 
     shutil.rmtree(wd.root / "tmp", ignore_errors=True)
     if not keep_media:
+        shutil.rmtree(wd.input_dir, ignore_errors=True)
         shutil.rmtree(wd.root / "frames", ignore_errors=True)
         shutil.rmtree(wd.audio().parent, ignore_errors=True)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runner import __version__
+from runner.api.middleware import BodyLimit, LoopbackHostOnly
 from runner.api.jobs import FINISHED, QUEUED, RETRYABLE, RUNNING, STATES, Job, JobStore
 from runner.api.security import MAX_PATH_CHARS, MAX_URL_CHARS, Refused, check_url, resolve_video_path
 from runner.api.settings import ApiSettings
@@ -180,55 +181,15 @@ def _check_resource(key: str, param: str, value: Any, settings: Settings) -> Non
         raise bad
 
 
-# -- middleware --------------------------------------------------------------------------------
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
-
-    def __init__(self, app, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._refuse(send)
-        chunks, size, more = [], 0, True
-        while more:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            chunk = msg.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                return await self._refuse(send)
-            chunks.append(chunk)
-            more = msg.get("more_body", False)
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return await self.app(scope, replay, send)
-
-    async def _refuse(self, send):
-        payload = json.dumps({"error": {"code": "body_too_large", "message": f"request body over {self.limit} bytes",
-                                        "fix": None}}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": payload})
+ROLES = ("all", "api", "worker")
 
 
 # -- the app -----------------------------------------------------------------------------------
 def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | None = None,
-               start_workers: bool = True) -> FastAPI:
+               start_workers: bool = True, role: str = "all") -> FastAPI:
+    """``role="api"``: the HTTP API only (authenticates, validates, queues; runs and renders nothing,
+    holds no Docker socket); a ``runner worker`` process on the same data dir runs the jobs."""
+    start_workers = start_workers and role != "api"
     registry = registry if registry is not None else registry_for(settings)
     store = JobStore(api.data_dir / "jobs.sqlite3")
     pool = WorkerPool(store, settings, api, registry)
@@ -260,6 +221,8 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
                               "`Authorization: Bearer <RUNNER_API_TOKEN>` on every call but /health.")
     app.state.store, app.state.pool, app.state.registry = store, pool, registry
     app.add_middleware(BodyLimit, limit=api.max_body)
+    if api.token is None:
+        app.add_middleware(LoopbackHostOnly)  # added last: runs first, before the body is read
     auth = [Depends(authorized)]
     errors = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody},
               422: {"model": ErrorBody}}
@@ -311,7 +274,9 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
     def submit(body: AnalyzeBody) -> JSONResponse:
         """Queue an analysis of a local video (under the configured roots) or a TikTok URL."""
         if body.video_path is not None:
-            resolve_video_path(body.video_path, api.video_roots)
+            from runner.admit import Limits
+
+            resolve_video_path(body.video_path, api.video_roots, Limits.from_settings(settings))
         else:
             check_url(body.tiktok_url or "", api.url_allowlist)
         validate_selection(body, registry, settings)
@@ -374,6 +339,10 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
         job, text = _report_text(job_id)
         page = pathlib.Path(job.report_path).with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < pathlib.Path(job.report_path).stat().st_mtime:
+            if role == "api":  # the worker writes the page when the job finishes; this process renders nothing
+                raise Refused("no_report_page", f"the report page of job {job_id} was not made",
+                              status=409, fix=f"GET /jobs/{job_id}/report has the data; POST /jobs/{job_id}/retry "
+                                              "makes the page again")
             try:
                 write_html(Report.model_validate_json(text), page)
             except ValueError:

@@ -5,13 +5,12 @@ Every check fails closed with a :class:`Refused` that says which rule refused an
 """
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from runner.errors import DownloadError, RunnerError
+from runner.errors import AdmissionError, RunnerError
+from runner.net_safety import check_public_host, host_of, is_public  # noqa: F401 - re-exported
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
@@ -28,9 +27,10 @@ class Refused(RunnerError):
         super().__init__(message, fix=fix)
 
 
-def resolve_video_path(raw: str, roots: tuple[Path, ...]) -> Path:
-    """The regular file ``raw`` names, if it lies under one of ``roots`` before and after
-    following symlinks; :class:`Refused` otherwise."""
+def resolve_video_path(raw: str, roots: tuple[Path, ...], limits=None) -> Path:
+    """The regular file ``raw`` names, if it lies under one of ``roots``, is reached without any
+    symlink and passes admission's sniff (an allowed container, not a playlist); :class:`Refused`
+    otherwise. The worker admits it again, through the same symlink-free walk, when the job runs."""
     fix = "put the video under one of the folders in RUNNER_API_ROOTS and give its absolute path"
     if not raw or len(raw) > MAX_PATH_CHARS or "\x00" in raw:
         raise Refused("bad_path", "video_path must be a non-empty path without NUL bytes", fix=fix)
@@ -44,13 +44,27 @@ def resolve_video_path(raw: str, roots: tuple[Path, ...]) -> Path:
     lexical = Path(os.path.normpath(raw))
     if not any(_within(lexical, r) or _within(lexical, Path(os.path.normpath(r))) for r in [*roots, *real_roots]):
         raise Refused("path_outside_roots", "video_path is not under an allowed folder", status=403, fix=fix)
-    real = Path(os.path.realpath(lexical))
-    if not any(_within(real, r) for r in real_roots):
-        raise Refused("path_outside_roots", "video_path leads outside the allowed folders (symlink)",
-                      status=403, fix=fix)
-    if not real.is_file():
-        raise Refused("not_found", "video_path is not an existing file", status=404)
-    return real
+    from runner.admit import check
+
+    try:
+        check(lexical, tuple(roots), limits, display="video_path")
+    except AdmissionError as exc:
+        raise refusal(exc) from None
+    return lexical
+
+
+#: admission's codes as the API reports them: (code, HTTP status)
+_ADMISSION_STATUS = {"not_found": ("not_found", 404), "outside_roots": ("path_outside_roots", 403),
+                     "too_large": ("too_large", 413)}
+
+
+def refusal(exc: AdmissionError) -> Refused:
+    """An :class:`AdmissionError` as the API's :class:`Refused` (same code at submit and in a failed job)."""
+    code, status = _ADMISSION_STATUS.get(exc.code, (exc.code, 400))
+    fix = exc.fix
+    if exc.code == "outside_roots":
+        fix = "put the video itself (not a symlink) under one of the folders in RUNNER_API_ROOTS"
+    return Refused(code, exc.message, status=status, fix=fix)
 
 
 def _within(path: Path, root: Path) -> bool:
@@ -78,38 +92,4 @@ def check_url(url: str, allowlist: tuple[str, ...]) -> str:
     return url
 
 
-def host_of(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return host, port
-
-
-def is_public(addr: str) -> bool:
-    ip = ipaddress.ip_address(addr.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def check_public_host(url: str, allow_private: bool) -> list[str]:
-    """Resolve ``url``'s host and refuse it unless EVERY address is public (or ``allow_private``).
-
-    Raises :class:`DownloadError` with kind ``refused`` (private address) or ``network``
-    (the name does not resolve).
-    """
-    host, port = host_of(url)
-    if not host:
-        raise DownloadError(url, "unsupported_url", "the URL has no host")
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise DownloadError(url, "network", f"cannot resolve {host}: {exc}") from None
-    addrs = sorted({info[4][0] for info in infos})
-    if not allow_private:
-        bad = [a for a in addrs if not is_public(a)]
-        if bad:
-            raise DownloadError(url, "refused", f"{host} resolves to a non-public address ({', '.join(bad)})",
-                                fix="only public hosts are fetched; RUNNER_ALLOW_PRIVATE_URLS=1 lifts this "
-                                    "(for tests only)")
-    return addrs
+# the host checks live in runner.net_safety (the download sandbox imports them too)

@@ -12,6 +12,8 @@ Variables (all optional):
 - ``RUNNER_API_WORKERS``         jobs run at once (default: one per 4 CPUs of ``RUNNER_CPU_BUDGET``, at least 1);
                                  the runner's CPU, memory and GPU budget is split between them
 - ``RUNNER_API_MAX_BODY``        largest request body in bytes (default 65536)
+- ``RUNNER_API_ALLOW_LOCAL``     ``1`` lets ``runner serve``/``runner worker`` run jobs on the local backend, which
+                                 is NOT a sandbox (tests, trusted single-user machines); default: refused
 - ``RUNNER_URL_ALLOWLIST``       hosts ``tiktok_url`` may name, comma-separated
                                  (default ``tiktok.com,www.tiktok.com,vm.tiktok.com,m.tiktok.com``)
 - ``RUNNER_ALLOW_PRIVATE_URLS``  ``1`` lets the downloader fetch loopback, link-local and private addresses
@@ -22,6 +24,9 @@ Variables (all optional):
 - ``RUNNER_DOWNLOAD_ATTEMPTS``   attempts per download on transient errors (default 4)
 - ``RUNNER_DOWNLOAD_BACKOFF_S``  first wait between attempts, doubled each time (default 2)
 - ``RUNNER_DOWNLOAD_MAX_BYTES``  largest video accepted (default 512 MiB)
+- ``RUNNER_FETCH_NETWORK``       docker network of the download sandbox (docker backend; default ``bridge``;
+                                 ``host`` only for tests against a loopback server)
+- ``RUNNER_FETCH_TIMEOUT_S``     wall-clock limit of one download attempt in the sandbox (default 600)
 """
 from __future__ import annotations
 
@@ -50,6 +55,9 @@ class ApiSettings:
     download_attempts: int = 4
     download_backoff_s: float = 2.0
     download_max_bytes: int = 512 * 1024 * 1024
+    allow_local: bool = False              # the local backend (no sandbox) may run jobs
+    fetch_network: str = "bridge"          # the download sandbox's docker network
+    fetch_timeout_s: int = 600             # one attempt in the download sandbox
 
     @property
     def video_roots(self) -> tuple[Path, ...]:
@@ -97,6 +105,7 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
     if env.get("RUNNER_URL_ALLOWLIST"):
         kw["url_allowlist"] = tuple(h.lower().rstrip(".") for h in _split(env["RUNNER_URL_ALLOWLIST"]))
     kw["allow_private_urls"] = env.get("RUNNER_ALLOW_PRIVATE_URLS", "") == "1"
+    kw["allow_local"] = env.get("RUNNER_API_ALLOW_LOCAL", "") == "1"
     if env.get("RUNNER_PROXIES"):
         kw["proxies"] = _split(env["RUNNER_PROXIES"])
     if env.get("RUNNER_COOKIES_FILE"):
@@ -110,4 +119,7 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
         except ValueError:
             raise UsageError(f"RUNNER_DOWNLOAD_BACKOFF_S={env['RUNNER_DOWNLOAD_BACKOFF_S']!r} is not a number") from None
     kw["download_max_bytes"] = _int(env, "RUNNER_DOWNLOAD_MAX_BYTES", ApiSettings.download_max_bytes)
+    if env.get("RUNNER_FETCH_NETWORK"):
+        kw["fetch_network"] = env["RUNNER_FETCH_NETWORK"].strip()
+    kw["fetch_timeout_s"] = _int(env, "RUNNER_FETCH_TIMEOUT_S", ApiSettings.fetch_timeout_s)
     return ApiSettings(**kw)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
-from runner.api.security import resolve_video_path
+from runner.api.security import refusal
 from runner.api.settings import ApiSettings
 from runner.config import Settings
-from runner.errors import DownloadError, RunnerError, UsageError
+from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
 from runner.registry import Registry
 
 log = logging.getLogger("runner.api")
@@ -163,13 +163,31 @@ class WorkerPool:
                                  daemon=True)
             t.start()
             self._threads.append(t)
+        # DELETE may come from another process (`runner serve --role api`): it only flags the row
+        self._halt = threading.Event()
+        threading.Thread(target=self._watch_cancels, name="api-cancel-watch", daemon=True).start()
         return recovered
+
+    def _watch_cancels(self, every_s: float = 0.5) -> None:
+        """Stop a running job whose row says cancel_requested (set by an API process without this pool)."""
+        while not self._halt.wait(every_s):
+            with self._active_lock:
+                active = [(job_id, a) for job_id, a in self._active.items() if not a.reason]
+            for job_id, a in active:
+                try:
+                    job = self.store.get(job_id)
+                except Exception:  # a locked database: look again next round
+                    continue
+                if job is not None and job.cancel_requested:
+                    a.stop(CANCELLED)
 
     def stop(self, grace_s: float = 30.0) -> None:
         """Stop taking jobs; interrupt running ones (they end ``interrupted`` and can be retried)."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
+        if getattr(self, "_halt", None) is not None:
+            self._halt.set()
         with self._active_lock:
             active = list(self._active.values())
         for a in active:
@@ -245,17 +263,22 @@ class WorkerPool:
         try:
             if active.reason:
                 raise _Stopped(active.reason)
-            if req.get("video_path"):
-                # checked again now: the file may have been replaced by a symlink since it was queued
-                source = str(resolve_video_path(req["video_path"], self.api.video_roots))
-            else:
-                source = req["tiktok_url"]
-            outcome = analyze(AnalyzeRequest(source=source, only=req.get("analyzers") or None,
+            # a path is admitted again when it runs, walking from a root without following any
+            # symlink: a file replaced by a symlink (or a FIFO) since it was queued is refused
+            source = req.get("video_path") or req["tiktok_url"]
+            roots = tuple(self.api.video_roots) if req.get("video_path") else None
+            outcome = analyze(AnalyzeRequest(source=source, roots=roots, only=req.get("analyzers") or None,
                                              params=options_to_params(req.get("options")), out=report_path,
-                                             use_cache=not req.get("no_cache", False), keep_media=False),
+                                             use_cache=not req.get("no_cache", False), keep_media=False,
+                                             # the page is made by the pipeline while the input copy and
+                                             # frames still exist (keyframes), in the media sandbox
+                                             html=True),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))
+        except AdmissionError as exc:
+            ref = refusal(exc)
+            self.store.finish(job.id, FAILED, error={"code": ref.code, "message": exc.message, "fix": ref.fix})
         except DownloadError as exc:
             self.store.finish(job.id, FAILED, error={"code": f"download_{exc.kind}", "message": exc.message,
                                                      "fix": exc.fix})
@@ -272,6 +295,9 @@ class WorkerPool:
                        "total_s": r.run.timings.total_s, "run_id": r.run.run_id}
             if active.reason:
                 _mark_interrupted(outcome, active.reason)
+                # the page is made by the worker, never by the API process: again, for the new marks
+                _write_page(outcome)
+            if active.reason:
                 self._finish_stopped(job.id, active.reason, summary=summary, report_path=str(outcome.report_path))
             else:
                 self.store.finish(job.id, COMPLETED, summary=summary, report_path=str(outcome.report_path))
@@ -287,6 +313,20 @@ class WorkerPool:
             err = {"code": "interrupted", "message": "the server stopped while this job ran",
                    "fix": f"POST /jobs/{job_id}/retry to run it again"}
         self.store.finish(job_id, CANCELLED if reason == CANCELLED else INTERRUPTED, error=err, **kw)
+
+
+def _write_page(outcome) -> None:
+    """report.html beside the job's report.json, for GET /jobs/{id}/report.html (a failure costs only the page)."""
+    from pathlib import Path
+
+    from runner.html import write_html
+    from shared_schema.report import Report
+
+    path = Path(outcome.report_path)
+    try:
+        write_html(Report.model_validate_json(path.read_text(encoding="utf-8")), path.with_suffix(".html"))
+    except Exception:
+        log.exception("could not write the report page %s", path.with_suffix(".html"))
 
 
 def _mark_interrupted(outcome, reason: str) -> None:

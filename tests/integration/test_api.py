@@ -41,13 +41,15 @@ class ApiServer:
     """``runner serve`` in a subprocess; ``start()``/``stop()`` can be called again on the same data dir."""
 
     def __init__(self, root: Path, *, token: str | None = TOKEN, analyzers_dirs: list[Path] = (TOYS,),
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
+        self.args = list(args)  # e.g. ("--role", "api")
         self.root = root
         self.videos = root / "videos"
         self.videos.mkdir(parents=True, exist_ok=True)
         self.token = token
         self.port = free_port()
-        self.env = {**os.environ, "RUNNER_TEST_ANALYZERS": "1", "RUNNER_BACKEND": "local",
+        # the local backend is not a sandbox: a server refuses it unless allowed (tests run toys on it)
+        self.env = {**os.environ, "RUNNER_TEST_ANALYZERS": "1", "RUNNER_BACKEND": "local", "RUNNER_API_ALLOW_LOCAL": "1",
                     "RUNNER_ANALYZERS_DIR": os.pathsep.join(map(str, analyzers_dirs)),
                     "RUNNER_API_DATA_DIR": str(root / "data"), "RUNNER_API_ROOTS": str(self.videos),
                     "RUNNER_WORK_ROOT": str(root / "runs"), "RUNNER_DOWNLOAD_CACHE": str(root / "cache"),
@@ -70,7 +72,8 @@ class ApiServer:
 
     def start(self) -> "ApiServer":
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "runner.cli", "serve", "--port", str(self.port)],
+            self.proc = subprocess.Popen([sys.executable, "-m", "runner.cli", "serve", "--port", str(self.port),
+                                          *self.args],
                                          env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -233,7 +236,7 @@ def test_a_real_classical_analyzer_through_the_api(tmp_path, settings):
             assert env["status"] == "ok", env
             assert env["result"]  # the analyzer's own tests check its content; here: it came back whole
             wd = Path(report["run"]["workdir"])  # a server keeps results and logs, not the frames
-            assert (wd / "out" / "color_analysis" / "log.txt").is_file() and not (wd / "frames").exists()
+            assert (wd / "logs" / "color_analysis.txt").is_file() and not (wd / "frames").exists()
 
             # the same report as a page: self-contained, and the server's CSP forbids any fetch
             page = api.get(f"/jobs/{job['id']}/report.html")
@@ -362,9 +365,11 @@ def test_paths_outside_the_roots_are_refused(server, api, tmp_path):
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), (path, r.text)
         assert "Traceback" not in r.text
     assert api.get("/jobs").json()["total"] == 0                      # nothing was queued
-    # a symlink that stays inside the roots is fine
-    assert api.post("/analyze", json={"video_path": str(server.videos / "ok_link.mp4"),
-                                      "analyzers": ["toy_good"]}).status_code == 202
+    # no symlink is followed under the roots, even one that stays inside them (issue 14: a link
+    # checked at submit can be re-pointed before the worker opens it)
+    r = api.post("/analyze", json={"video_path": str(server.videos / "ok_link.mp4"), "analyzers": ["toy_good"]})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "path_outside_roots"), r.text
+    assert api.post("/analyze", json={"video_path": str(inside), "analyzers": ["toy_good"]}).status_code == 202
 
 
 def test_urls_off_the_allowlist_are_refused_before_any_request(server, api):

@@ -30,20 +30,44 @@ def test_compose_service_shape(tmp_path):
     home = str(tmp_path / "home")
     proc = _config({"RUNNER_API_TOKEN": "t0ken", "RUNNER_HOME": home, "RUNNER_MODELS_DIR": "/srv/models"})
     assert proc.returncode == 0, proc.stderr
-    api = yaml.safe_load(proc.stdout)["services"]["api"]
+    services = yaml.safe_load(proc.stdout)["services"]
+    assert set(services) == {"api", "worker"}
+
+    def volumes(svc) -> list[str]:
+        return [v if isinstance(v, str) else f"{v['source']}:{v['target']}" for v in svc.get("volumes", [])]
+
+    # issue 14: the process that parses requests holds no Docker socket; only the worker does
+    for name, svc in services.items():
+        has_socket = any("docker.sock" in v for v in volumes(svc))
+        assert has_socket == (name == "worker"), name
+        assert svc["read_only"] is True and svc["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in svc["security_opt"], name
+        assert svc["image"].startswith("localhost/"), name  # a local name: never pulled
+        assert svc["logging"]["options"]["max-size"] and svc["logging"]["options"]["max-file"]
+
+    api = services["api"]
+    assert api["command"][api["command"].index("serve") + 1:api["command"].index("serve") + 3] == ["--role", "api"]
+    assert "group_add" not in api and "ports" not in services["worker"]
     env = api["environment"]
-    assert env["RUNNER_API_TOKEN"] == "t0ken" and env["RUNNER_BACKEND"] == "docker"
-    volumes = {v if isinstance(v, str) else f"{v['source']}:{v['target']}" for v in api["volumes"]}
-    joined = " ".join(volumes)
-    assert "/var/run/docker.sock:/var/run/docker.sock" in joined
-    # the daemon resolves analyzer bind mounts on the host: run folders keep their host path
-    assert f"{home}:{home}" in joined and "/srv/models:/srv/models" in joined
-    for key in ("RUNNER_WORK_ROOT", "RUNNER_API_DATA_DIR", "RUNNER_API_ROOTS", "RUNNER_DOWNLOAD_CACHE", "RUNNER_CACHE_DIR"):
-        assert env[key].startswith(home + "/"), key
+    assert env["RUNNER_API_TOKEN"] == "t0ken"
+    # it sees the job store (rw) and the drop folder (ro), nothing else of RUNNER_HOME
+    assert sorted(volumes(api)) == sorted([f"{home}/api:{home}/api:rw", f"{home}/videos:{home}/videos:ro"])
+    assert env["RUNNER_API_DATA_DIR"] == f"{home}/api" and env["RUNNER_API_ROOTS"] == f"{home}/videos"
     assert "/health" in " ".join(api["healthcheck"]["test"])
-    assert api["logging"]["options"]["max-size"] and api["logging"]["options"]["max-file"]
-    assert api["read_only"] is True and api["cap_drop"] == ["ALL"]
     assert any(p.get("host_ip", "127.0.0.1") == "127.0.0.1" if isinstance(p, dict) else p.startswith("127.0.0.1:")
                for p in api["ports"])
     assert api["build"]["dockerfile"] == "images/Dockerfile.api"
     assert (REPO_ROOT / "images" / "Dockerfile.api").is_file()
+
+    worker = services["worker"]
+    assert worker["command"][-1] == "worker" and worker["image"] == api["image"]
+    wenv = worker["environment"]
+    assert wenv["RUNNER_BACKEND"] == "docker" and "RUNNER_API_TOKEN" not in wenv
+    joined = " ".join(volumes(worker))
+    assert "/var/run/docker.sock:/var/run/docker.sock" in joined
+    # the daemon resolves analyzer bind mounts on the host: run folders keep their host path
+    assert f"{home}:{home}" in joined and "/srv/models:/srv/models" in joined
+    for key in ("RUNNER_WORK_ROOT", "RUNNER_API_DATA_DIR", "RUNNER_API_ROOTS", "RUNNER_DOWNLOAD_CACHE",
+                "RUNNER_CACHE_DIR"):
+        assert wenv[key].startswith(home + "/"), key
+    assert wenv["RUNNER_API_DATA_DIR"] == env["RUNNER_API_DATA_DIR"]  # one job store

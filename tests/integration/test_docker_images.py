@@ -45,13 +45,13 @@ def test_status_follows_the_sources(toy_images, toy_registry, tmp_path):
     (copy / "analyzer.py").write_text((copy / "analyzer.py").read_text() + "\n# changed\n")
     changed = Entry(toy_registry["toy_good"].manifest, copy)
     assert image_status(settings, {"toy_good": changed}) == {"toy_good": "stale"}
-    absent = settings.with_(image_prefix="tiktok-runner-absent")
+    absent = settings.with_(image_prefix="localhost/tiktok-runner-absent")
     assert image_status(absent, {"toy_good": toy_registry["toy_good"]}) == {"toy_good": "missing"}
 
 
 @pytest.mark.docker
 def test_image_carries_its_manifest_and_runs_unprivileged(toy_images, toy_registry, docker_client):
-    img = docker_client.images.get("tiktok-runner/toy_good:1.0.0")
+    img = docker_client.images.get("localhost/tiktok-runner/toy_good:1.0.0")
     labels = img.labels
     assert json.loads(labels["org.tiktok-runner.manifest"]) == toy_registry["toy_good"].manifest.model_dump(mode="json")
     assert labels["org.tiktok-runner.version"] == "1.0.0"

@@ -62,7 +62,7 @@ def test_cleanup_spares_a_live_runners_containers(docker_client, docker_settings
 
     live = os.getppid()
     c = docker_client.containers.create(
-        "tiktok-runner/toy_good:1.0.0", command=["sleep", "30"], network_mode="none",
+        "localhost/tiktok-runner/toy_good:1.0.0", command=["sleep", "30"], network_mode="none",
         labels={PROJECT_LABEL: PROJECT, f"{LABEL}.run": "other-live-run", f"{LABEL}.runner-pid": str(live),
                 f"{LABEL}.runner-start": _start_ticks(live), f"{LABEL}.runner-host": os.uname().nodename})
     try:
@@ -71,7 +71,7 @@ def test_cleanup_spares_a_live_runners_containers(docker_client, docker_settings
         c.reload()  # raises NotFound if cleanup removed it
         # the same pid with another start time is a reused pid: that runner is dead
         c2 = docker_client.containers.create(
-            "tiktok-runner/toy_good:1.0.0", command=["sleep", "30"], network_mode="none",
+            "localhost/tiktok-runner/toy_good:1.0.0", command=["sleep", "30"], network_mode="none",
             labels={**c.labels, f"{LABEL}.runner-start": "1"})
         assert backend.cleanup_stale() == 1
         left = docker_client.containers.list(all=True, filters=PROJECT_FILTER, ignore_removed=True)

@@ -62,6 +62,9 @@ def toy_images(docker_client, toy_registry):
     todo = [n for n, s in status.items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
+    from runner.media_image import build_media  # probe and extraction run in it on the docker backend
+
+    build_media(docker_client, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return TOY_IMAGES
 
 
@@ -147,7 +150,7 @@ def test_fault_costs_only_its_own_entry(drun, sample_video, docker_client, toy):
     assert_good_intact(outcome)
     # every container of the run is gone, the killed and the crashed ones included
     assert run_containers(docker_client, outcome.workdir.name) == []
-    log = (outcome.workdir / "out" / toy / "log.txt").read_text()
+    log = (outcome.workdir / "logs" / f"{toy}.txt").read_text()
     assert "--- attempt 1:" in log
 
 
@@ -173,7 +176,7 @@ def test_oom_retry_with_override_succeeds_degraded(drun, sample_video):
 
 @pytest.mark.docker
 def test_missing_image_is_skipped_with_the_build_command(docker_settings, toy_registry, sample_video):
-    settings = docker_settings.with_(image_prefix="tiktok-runner-absent")
+    settings = docker_settings.with_(image_prefix="localhost/tiktok-runner-absent")
     outcome = analyze(AnalyzeRequest(source=str(sample_video), only=["toy_good"], backend="docker"),
                       settings, registry=toy_registry)
     env = outcome.report.analyzers["toy_good"]
@@ -185,6 +188,7 @@ def test_container_config_is_locked_down(tmp_path, toy_registry):
     """The exact sandbox the daemon is asked for (no daemon needed: a stand-in client)."""
     from runner.backends.base import LaunchSpec
     from runner.backends.docker import DockerBackend
+    from runner.backends.sandbox_user import container_user
 
     wd = tmp_path / "wd"
     spec = LaunchSpec(run_id="r1", entry=toy_registry["toy_good"], workdir=wd, job_path=wd / "jobs" / "toy_good.json",
@@ -193,7 +197,7 @@ def test_container_config_is_locked_down(tmp_path, toy_registry):
     kw = DockerBackend(client=None, image_prefix="p").container_config(spec)
     assert kw["image"] == "p/toy_good:1.0.0"
     assert kw["network_mode"] == "none" and kw["read_only"] is True and kw["init"] is True
-    assert kw["user"] == "65534:65534" and kw["cap_drop"] == ["ALL"]
+    assert kw["user"] == container_user() and kw["cap_drop"] == ["ALL"]
     assert kw["security_opt"] == ["no-new-privileges"]
     assert kw["mem_limit"] == kw["memswap_limit"] == 512 * 2**20
     assert kw["nano_cpus"] == 1_500_000_000 and kw["pids_limit"] == 64
