@@ -156,10 +156,7 @@ def admit(path: Path | str, workdir_input_dir: Path, limits: Limits | None = Non
     shown = display or str(path)
     fd = open_input(path, roots, shown)
     try:
-        size = os.fstat(fd).st_size
-        if size > limits.max_bytes:
-            raise _too_large(shown, size, limits)
-        family = sniff(os.pread(fd, HEAD, 0), shown)
+        family = _sized_family(fd, shown, limits)
         demuxer, ext = FAMILIES[family]
         workdir_input_dir.mkdir(parents=True, exist_ok=True)
         dest = workdir_input_dir / f"video.{ext}"
@@ -177,12 +174,17 @@ def check(path: Path | str, roots: tuple[Path, ...] | None = None, limits: Limit
     shown = display or str(path)
     fd = open_input(path, roots, shown)
     try:
-        size = os.fstat(fd).st_size
-        if size > limits.max_bytes:
-            raise _too_large(shown, size, limits)
-        return sniff(os.pread(fd, HEAD, 0), shown)
+        return _sized_family(fd, shown, limits)
     finally:
         os.close(fd)
+
+
+def _sized_family(fd: int, shown: str, limits: Limits) -> str:
+    """The container family of an open input under the size cap (refusals as :class:`AdmissionError`)."""
+    size = os.fstat(fd).st_size
+    if size > limits.max_bytes:
+        raise _too_large(shown, size, limits)
+    return sniff(os.pread(fd, HEAD, 0), shown)
 
 
 def _copy(fd: int, dest: Path, shown: str, limits: Limits) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from runner.config import REPO_ROOT, Settings
+from runner.sandbox_image import image_state, status_line as sandbox_status_line
 from runner.sources import IMAGES
 
 FETCH_NAME = "fetch"
@@ -36,32 +37,19 @@ def fetch_digest() -> str:
 
 def fetch_status_with(client, settings: Settings) -> str:
     """``"built" | "stale" | "missing"`` of the fetch image, asking ``client``."""
-    import docker.errors
-
-    from runner.backends.docker import LABEL
-
-    try:
-        img = client.images.get(fetch_tag(settings))
-    except docker.errors.ImageNotFound:
-        return "missing"
-    return "built" if (img.labels or {}).get(f"{LABEL}.source-digest") == fetch_digest() else "stale"
+    return image_state(client, fetch_tag(settings), fetch_digest())
 
 
 def fetch_status(settings: Settings) -> str:
+    """Like :func:`fetch_status_with`; raises BackendUnavailable without a daemon."""
     from runner.backends.docker import connect
 
     return fetch_status_with(connect(timeout=5), settings)
 
 
 def status_line(settings: Settings) -> tuple[bool, str]:
-    """``(built?, "built localhost/tiktok-runner/fetch:1")`` for ``runner list`` and ``runner doctor``."""
-    from runner.errors import RunnerError
-
-    try:
-        state = fetch_status(settings)
-    except (ImportError, RunnerError) as exc:
-        return False, f"unknown ({getattr(exc, 'message', exc)})"
-    return state == "built", f"{state} {fetch_tag(settings)}" + ("" if state == "built" else f" ({FIX})")
+    """``(built?, "built <prefix>/fetch:1")`` for ``runner list`` and ``runner doctor``."""
+    return sandbox_status_line(lambda client: fetch_status_with(client, settings), fetch_tag(settings), FIX)
 
 
 def build_fetch(client, settings: Settings, opts, echo, force: bool = False) -> str:

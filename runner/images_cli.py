@@ -71,20 +71,15 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
         if only_base != "cpu":
             build_torch_base(client, settings, opts, echo, force=force or no_cache)
         return
-    if MEDIA_NAME in names and MEDIA_NAME not in registry:  # the media sandbox (ffprobe/ffmpeg)
-        names = tuple(n for n in names if n != MEDIA_NAME)
-        fresh = force or no_cache or media_status(settings) != "built"
-        tag = build_media(client, settings, opts, echo, force=force or no_cache)
-        click.echo(f"{MEDIA_NAME:<30} {'built       ' if fresh else 'up to date  '} {tag}")
-        if not names:
-            return
-    if FETCH_NAME in names and FETCH_NAME not in registry:  # the download sandbox (yt-dlp)
-        names = tuple(n for n in names if n != FETCH_NAME)
-        fresh = force or no_cache or fetch_status(settings) != "built"
-        tag = build_fetch(client, settings, opts, echo, force=force or no_cache)
-        click.echo(f"{FETCH_NAME:<30} {'built       ' if fresh else 'up to date  '} {tag}")
-        if not names:
-            return
+    for sandbox, status, build in ((MEDIA_NAME, media_status, build_media),   # ffprobe/ffmpeg
+                                   (FETCH_NAME, fetch_status, build_fetch)):  # yt-dlp
+        if sandbox in names and sandbox not in registry:
+            names = tuple(n for n in names if n != sandbox)
+            fresh = force or no_cache or status(settings) != "built"
+            tag = build(client, settings, opts, echo, force=force or no_cache)
+            click.echo(f"{sandbox:<30} {'built       ' if fresh else 'up to date  '} {tag}")
+            if not names:
+                return
     names = list(names) or sorted(n for n, e in registry.items()
                                   if only_base in (None, e.manifest.image.base))
     unknown = [n for n in names if n not in registry]

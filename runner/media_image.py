@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from runner.config import Settings
+from runner.sandbox_image import image_state, status_line as sandbox_status_line
 from runner.sources import IMAGES
 
 MEDIA_NAME = "media"
@@ -28,16 +29,7 @@ def media_digest() -> str:
 
 def media_status_with(client, settings: Settings) -> str:
     """``"built" | "stale" | "missing"`` of the media image, asking ``client``."""
-    import docker.errors
-
-    from runner.backends.docker import LABEL
-
-    try:
-        img = client.images.get(media_tag(settings))
-    except docker.errors.ImageNotFound:
-        return "missing"
-    built_from = (img.labels or {}).get(f"{LABEL}.source-digest")
-    return "built" if built_from == media_digest() else "stale"
+    return image_state(client, media_tag(settings), media_digest())
 
 
 def media_status(settings: Settings) -> str:
@@ -48,14 +40,8 @@ def media_status(settings: Settings) -> str:
 
 
 def status_line(settings: Settings) -> tuple[bool, str]:
-    """``(built?, "built tiktok-runner/media:1")`` for ``runner list`` and ``runner doctor``."""
-    from runner.errors import RunnerError
-
-    try:
-        state = media_status(settings)
-    except (ImportError, RunnerError) as exc:
-        return False, f"unknown ({getattr(exc, 'message', exc)})"
-    return state == "built", f"{state} {media_tag(settings)}" + ("" if state == "built" else f" ({FIX})")
+    """``(built?, "built <prefix>/media:1")`` for ``runner list`` and ``runner doctor``."""
+    return sandbox_status_line(lambda client: media_status_with(client, settings), media_tag(settings), FIX)
 
 
 def build_media(client, settings: Settings, opts, echo, force: bool = False) -> str:

@@ -20,29 +20,19 @@ from runner.media_exec import HostMediaExec, MediaExec
 HOST_NOTE = "ffprobe/ffmpeg run on the host with limits, not in a sandbox"
 
 
-def _docker(client, settings: Settings, run_id: str):
-    from runner.backends.docker_media import DockerMediaExec
-    from runner.media_image import media_tag
-
-    ex = DockerMediaExec(client, media_tag(settings), run_id=run_id)
-    ex.check_image()
-    return ex
-
-
-def media_exec_for(backend, settings: Settings, *, run_id: str = "media", notice=None) -> MediaExec:
-    """The media executor for ``backend``: a Backend instance (its ``name``, and for docker its
-    ``client``) or a requested backend name (``"docker" | "local" | "auto"``)."""
-    say = notice or (lambda _text: None)
+def _sandbox_or_host(backend, make, host, host_note: str, say):
+    """``make(client)`` on docker (its errors raised), ``host`` on local, and on auto the sandbox
+    when the daemon answers and its image is built, else ``host`` with one warning naming the fix."""
     name = backend if isinstance(backend, str) else getattr(backend, "name", "local")
     if name == "local":
-        return HostMediaExec()
+        return host
     client = getattr(backend, "client", None)
     try:
         if client is None:
             from runner.backends.docker import connect
 
             client = connect()
-        return _docker(client, settings, run_id)
+        return make(client)
     except ImportError as exc:
         if name == "docker":
             raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
@@ -51,8 +41,22 @@ def media_exec_for(backend, settings: Settings, *, run_id: str = "media", notice
         if name == "docker":
             raise
         why, fix = exc.reason, exc.fix
-    say(f"WARNING: {HOST_NOTE}: {why}. Fix: {fix}")
-    return HostMediaExec()
+    say(f"WARNING: {host_note}: {why}. Fix: {fix}")
+    return host
+
+
+def media_exec_for(backend, settings: Settings, *, run_id: str = "media", notice=None) -> MediaExec:
+    """The media executor for ``backend``: a Backend instance (its ``name``, and for docker its
+    ``client``) or a requested backend name (``"docker" | "local" | "auto"``)."""
+    def make(client):
+        from runner.backends.docker_media import DockerMediaExec
+        from runner.media_image import media_tag
+
+        ex = DockerMediaExec(client, media_tag(settings), run_id=run_id)
+        ex.check_image()
+        return ex
+
+    return _sandbox_or_host(backend, make, HostMediaExec(), HOST_NOTE, notice or (lambda _text: None))
 
 
 class NoMediaExec:
@@ -95,29 +99,12 @@ def fetcher_for(backend, settings: Settings, *, run_id: str = "fetch", notice=No
     its image is built, else this process with one warning."""
     from runner.download import _attempt as in_process
 
-    say = notice or (lambda _text: None)
-    name = backend if isinstance(backend, str) else getattr(backend, "name", "local")
-    if name == "local":
-        return in_process
-    client = getattr(backend, "client", None)
-    try:
+    def make(client):
         from runner.backends.docker_fetch import DockerFetch
         from runner.fetch_image import fetch_tag
 
-        if client is None:
-            from runner.backends.docker import connect
-
-            client = connect()
         fetch = DockerFetch(client, fetch_tag(settings), run_id=run_id)
         fetch.check_image()
         return fetch
-    except ImportError as exc:
-        if name == "docker":
-            raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
-        why, fix = f"the docker backend is not installed ({exc})", "pip install 'docker>=7.1,<8'"
-    except BackendUnavailable as exc:
-        if name == "docker":
-            raise
-        why, fix = exc.reason, exc.fix
-    say(f"WARNING: {FETCH_HOST_NOTE}: {why}. Fix: {fix}")
-    return in_process
+
+    return _sandbox_or_host(backend, make, in_process, FETCH_HOST_NOTE, notice or (lambda _text: None))

@@ -289,21 +289,14 @@ class DockerBackend(Backend):
 
     def _exited(self, container) -> bool:
         """Wait up to one poll interval; True once the container has stopped."""
-        try:
-            container.wait(timeout=POLL_S)
-            return True
-        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
-            return False  # the SDK's way of saying "still running after timeout"
+        from runner.backends.oneshot import exited  # it builds on this module
+
+        return exited(container, POLL_S)
 
     def _kill(self, container) -> None:
-        try:
-            container.kill()
-        except docker.errors.APIError:
-            pass  # already stopped
-        try:
-            container.wait(timeout=KILL_WAIT_S)
-        except Exception:
-            pass
+        from runner.backends.oneshot import kill
+
+        kill(container)
 
     def _create_and_start(self, kw: dict):
         """``containers.create`` + ``start``: a missing image is an error, never an implicit pull."""

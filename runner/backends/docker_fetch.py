@@ -22,14 +22,13 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import time
 from pathlib import Path
 from typing import Callable
 
-from runner.backends.docker import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
-                                    docker, requests)
-from runner.backends.sandbox_user import NOBODY, container_user, prepare_writable
+from runner.backends.docker import _retry, docker, requests
+from runner.backends.oneshot import OneShot, exited, kill, lockdown, remove_quietly
+from runner.backends.sandbox_user import NOBODY, prepare_writable
 from runner.errors import BackendUnavailable, DownloadError
 from runner.fetch_core import COOKIES, FIX, KEY_RE, KINDS, REQUEST, RESULT, VIDEO_EXTS, generic_key, too_large
 from runner.outbox import OutboxError, copy_fd, open_regular, read_file
@@ -52,51 +51,35 @@ class DockerFetch:
     sandboxed = True
 
     def __init__(self, client, image: str, *, run_id: str = "fetch", pids: int = PIDS, memory: int = MEMORY):
+        self.box = OneShot(client, image, role="fetch", what="URL downloads run in it on the docker backend",
+                           fix=FIX_IMAGE, run_id=run_id)
         self.client = client
         self.image = image
-        self.run_id = run_id
         self.pids = pids
         self.memory = memory
-        self.host = socket.gethostname()
-        self.pid = os.getpid()
-        self.pid_start = _start_ticks(self.pid)
-        self._checked = False
+
+    @property
+    def run_id(self) -> str:
+        return self.box.run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self.box.run_id = value
 
     def check_image(self) -> None:
         """Raise :class:`BackendUnavailable` naming the fix when the fetch image is not built."""
-        if self._checked:
-            return
-        try:
-            _retry(self.client.images.get)(self.image)
-        except docker.errors.ImageNotFound:
-            raise BackendUnavailable("docker", f"the download sandbox image {self.image} is not built "
-                                     "(URL downloads run in it on the docker backend)", fix=FIX_IMAGE) from None
-        self._checked = True
+        self.box.check_image()
 
     # -- the container --------------------------------------------------------
     def container_config(self, scratch: Path, network: str) -> dict:
         """The keyword arguments of ``containers.create`` for one attempt (no I/O)."""
         root = Path(scratch).resolve()
-        return dict(
-            image=self.image, command=["python", "-m", "runner.fetch_core"],
-            environment={"HOME": TMP, "TMPDIR": TMP, "LANG": "C.UTF-8", "PYTHONPATH": "/app"},
-            network_mode=network, read_only=True,
-            tmpfs={TMP: f"rw,noexec,nosuid,nodev,size={64 * 2**20},mode=1777"},
-            user=container_user(), cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            pids_limit=self.pids, mem_limit=self.memory, memswap_limit=self.memory,
-            nano_cpus=int(min(CPUS, os.cpu_count() or 1) * 1e9), init=True,
-            volumes={str(root / "in"): {"bind": IN, "mode": "ro"}, str(root / "out"): {"bind": OUT, "mode": "rw"}},
-            working_dir=TMP,
-            log_config=docker.types.LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
-            name=self._name(),
-            labels={PROJECT_LABEL: PROJECT, f"{LABEL}.run": self.run_id, f"{LABEL}.analyzer": "fetch",
-                    f"{LABEL}.attempt": "1", f"{LABEL}.role": "fetch", f"{LABEL}.tool": "yt-dlp",
-                    f"{LABEL}.runner-pid": str(self.pid), f"{LABEL}.runner-start": self.pid_start,
-                    f"{LABEL}.runner-host": self.host})
-
-    def _name(self) -> str:
-        safe = "".join(c if c.isalnum() or c in "_.-" else "-" for c in self.run_id)[:80]
-        return f"trm-{safe}-fetch-{secrets.token_hex(4)}"
+        return dict(image=self.image, command=["python", "-m", "runner.fetch_core"],
+                    environment={"HOME": TMP, "TMPDIR": TMP, "LANG": "C.UTF-8", "PYTHONPATH": "/app"},
+                    volumes={str(root / "in"): {"bind": IN, "mode": "ro"},
+                             str(root / "out"): {"bind": OUT, "mode": "rw"}},
+                    working_dir=TMP, name=self.box.name(), labels=self.box.labels("yt-dlp"),
+                    **lockdown(memory=self.memory, cpus=CPUS, pids=self.pids, tmp_size=64 * 2**20, network=network))
 
     # -- one attempt ----------------------------------------------------------
     def __call__(self, url: str, opts, proxy: str | None, n: int, say: Callable[[str], None]) -> Path:
@@ -148,10 +131,8 @@ class DockerFetch:
         """Create, start and wait for the container on the runner's own clock; always remove it.
         A crash, a kill or an OOM is a transient ``network`` error (retried)."""
         try:
-            container = _retry(self.client.containers.create)(**self.container_config(scratch, opts.fetch_network))
+            container = self.box.create(self.container_config(scratch, opts.fetch_network))
         except docker.errors.ImageNotFound:
-            self._checked = False
-            self.check_image()
             raise
         except docker.errors.NotFound as exc:  # e.g. the network does not exist
             raise _no_network(exc) from None
@@ -169,10 +150,7 @@ class DockerFetch:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             why = f"lost the download sandbox to a docker error: {exc}"
         finally:
-            try:
-                _retry(container.remove)(force=True)
-            except (docker.errors.DockerException, requests.exceptions.RequestException):
-                pass  # DockerBackend.cleanup_stale() of a later run removes it
+            remove_quietly(container)
         if unavailable is not None:
             raise unavailable
         if why:
@@ -182,9 +160,9 @@ class DockerFetch:
         """Wait on the runner's clock; what went wrong, or ``""``."""
         why = ""
         deadline = time.monotonic() + opts.fetch_timeout_s
-        while not _exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
+        while not exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
-                _kill(container)
+                kill(container)
                 why = f"the download sandbox was killed after {opts.fetch_timeout_s}s"
                 break
         state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
@@ -265,21 +243,3 @@ def take_video(out: Path, name: str, cache: Path, key: str, max_bytes: int, url:
     finally:
         os.close(fd)
 
-
-def _exited(container, timeout: float) -> bool:
-    try:
-        container.wait(timeout=timeout)
-        return True
-    except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
-        return False
-
-
-def _kill(container) -> None:
-    try:
-        container.kill()
-    except docker.errors.APIError:
-        pass
-    try:
-        container.wait(timeout=KILL_WAIT_S)
-    except Exception:
-        pass

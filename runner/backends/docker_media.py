@@ -15,16 +15,13 @@ container. Containers carry the analyzer containers' labels, so
 """
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import time
 from pathlib import Path, PurePosixPath
 
-from runner.backends.docker import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
-                                    docker, requests)
-from runner.backends.sandbox_user import container_user, prepare_writable
-from runner.errors import BackendUnavailable, RunnerError
+from runner.backends.docker import _retry, docker, requests
+from runner.backends.oneshot import OneShot, exited, kill, lockdown, remove_quietly
+from runner.backends.sandbox_user import prepare_writable
+from runner.errors import RunnerError
 from runner.media_exec import OUTPUT_CAP, MediaCall, MediaResult
 
 WORK = "/w"                 # the container's working dir: the workdir layout is mounted under it
@@ -52,26 +49,23 @@ class DockerMediaExec:
     sandboxed = True
 
     def __init__(self, client, image: str, *, run_id: str = "media", pids: int = PIDS):
+        self.box = OneShot(client, image, role="media", what="ffprobe/ffmpeg run in it on the docker backend",
+                           fix=FIX, run_id=run_id)
         self.client = client
         self.image = image
-        self.run_id = run_id
         self.pids = pids
-        self.host = socket.gethostname()
-        self.pid = os.getpid()
-        self.pid_start = _start_ticks(self.pid)
-        self._checked = False
 
-    # -- construction -------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.box.run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self.box.run_id = value  # its containers carry the run's label
+
     def check_image(self) -> None:
         """Raise :class:`BackendUnavailable` naming the fix when the media image is not built."""
-        if self._checked:
-            return
-        try:
-            _retry(self.client.images.get)(self.image)
-        except docker.errors.ImageNotFound:
-            raise BackendUnavailable("docker", f"the media sandbox image {self.image} is not built "
-                                     "(ffprobe/ffmpeg run in it on the docker backend)", fix=FIX) from None
-        self._checked = True
+        self.box.check_image()
 
     # -- the container --------------------------------------------------------
     def container_config(self, workdir: Path, call: MediaCall) -> dict:
@@ -84,29 +78,16 @@ class DockerMediaExec:
             rel = _rel(w)
             volumes[str(root / rel)] = {"bind": f"{WORK}/{rel}", "mode": "rw"}
         tmp_size = max(16 * 2**20, min(256 * 2**20, call.memory_bytes // 4))
-        return dict(
-            image=self.image, command=list(call.argv), environment={"HOME": TMP, "LANG": "C.UTF-8"},
-            network_mode="none", read_only=True,
-            tmpfs={TMP: f"rw,noexec,nosuid,nodev,size={tmp_size},mode=1777"},
-            user=container_user(), cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            pids_limit=self.pids, mem_limit=call.memory_bytes, memswap_limit=call.memory_bytes,
-            nano_cpus=int(min(call.cpus, os.cpu_count() or 1) * 1e9), init=True, volumes=volumes, working_dir=WORK,
-            log_config=docker.types.LogConfig(type="json-file", config={"max-size": LOG_MAX, "max-file": "1"}),
-            name=self._name(),
-            labels={PROJECT_LABEL: PROJECT, f"{LABEL}.run": self.run_id, f"{LABEL}.analyzer": "media",
-                    f"{LABEL}.attempt": "1", f"{LABEL}.role": "media", f"{LABEL}.tool": call.argv[0],
-                    f"{LABEL}.runner-pid": str(self.pid), f"{LABEL}.runner-start": self.pid_start,
-                    f"{LABEL}.runner-host": self.host})
+        return dict(image=self.image, command=list(call.argv), environment={"HOME": TMP, "LANG": "C.UTF-8"},
+                    volumes=volumes, working_dir=WORK, name=self.box.name(), labels=self.box.labels(call.argv[0]),
+                    **lockdown(memory=call.memory_bytes, cpus=call.cpus, pids=self.pids, tmp_size=tmp_size,
+                               log_max=LOG_MAX))
 
     @staticmethod
     def _reads_frames(call: MediaCall) -> bool:
         """A call that reads ``file:frames/...`` and writes nowhere under ``frames/``."""
         return (any(a.startswith(f"file:{FRAMES}/") for a in call.argv)
                 and not any(PurePosixPath(w).parts[:1] == (FRAMES,) for w in call.writable))
-
-    def _name(self) -> str:
-        safe = "".join(c if c.isalnum() or c in "_.-" else "-" for c in self.run_id)[:80]
-        return f"trm-{safe}-{secrets.token_hex(4)}"
 
     def run(self, workdir: Path, call: MediaCall) -> MediaResult:
         self.check_image()
@@ -120,10 +101,8 @@ class DockerMediaExec:
         kw = self.container_config(root, call)
         t0 = time.monotonic()
         try:
-            container = _retry(self.client.containers.create)(**kw)
+            container = self.box.create(kw)
         except docker.errors.ImageNotFound:
-            self._checked = False
-            self.check_image()
             raise
         except docker.errors.DockerException as exc:
             return MediaResult(None, "", "", round(time.monotonic() - t0, 4),
@@ -135,10 +114,10 @@ class DockerMediaExec:
         try:
             _retry(container.start)()
             deadline = time.monotonic() + call.timeout_s
-            while not self._exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
+            while not exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
                 if time.monotonic() >= deadline:
                     timed_out = True
-                    self._kill(container)
+                    kill(container)
                     notes.append(f"{call.argv[0]} killed after {call.timeout_s:g}s")
                     break
             duration = time.monotonic() - t0
@@ -150,35 +129,13 @@ class DockerMediaExec:
             duration = time.monotonic() - t0
             notes.append(f"lost the media container to a docker error: {exc}")
         finally:
-            try:
-                _retry(container.remove)(force=True)
-            except (docker.errors.DockerException, requests.exceptions.RequestException):
-                pass  # DockerBackend.cleanup_stale() of a later run removes it
+            remove_quietly(container)
         code = None if timed_out else state.get("ExitCode")
         oom = bool(state.get("OOMKilled")) and not timed_out
         if oom:
             notes.append(f"{call.argv[0]} ran out of memory ({call.memory_bytes / 2**20:.0f} MiB)")
         return MediaResult(code, stdout, stderr, round(duration, 4), timed_out=timed_out, oom_killed=oom,
                            notes=tuple(notes))
-
-    @staticmethod
-    def _exited(container, timeout: float) -> bool:
-        try:
-            container.wait(timeout=timeout)
-            return True
-        except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
-            return False  # the SDK's way of saying "still running after timeout"
-
-    @staticmethod
-    def _kill(container) -> None:
-        try:
-            container.kill()
-        except docker.errors.APIError:
-            pass  # already stopped
-        try:
-            container.wait(timeout=KILL_WAIT_S)
-        except Exception:
-            pass
 
     @staticmethod
     def _read(container, stdout: bool) -> tuple[str, bool]:

@@ -26,6 +26,7 @@ from runner.fetch_core import generic_key
 from runner.fetch_image import YTDLP_VERSION
 from runner.media_select import fetcher_for
 from tests import media
+from tests.docker_sandboxes import connect_or_need, sandbox_image
 from tests.integration.test_download import LoopbackServer
 
 RUN_LABEL = "org.tiktok-runner.run"
@@ -142,37 +143,16 @@ def test_cache_keys_from_the_sandbox_are_checked():
 
 
 # -- with a daemon ----------------------------------------------------------------------------
-def _need(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI: .ci/run starts dockerd and make ci-images builds the images)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def client():
-    from runner.backends.docker import connect
-    from runner.errors import BackendUnavailable
-
-    try:
-        return connect(timeout=10)
-    except BackendUnavailable as exc:
-        _need(f"no Docker daemon: {exc.reason}")
+    return connect_or_need()
 
 
 @pytest.fixture(scope="module")
 def fetch_image(client) -> str:
-    """The fetch image; built here (from the cpu base) when missing or stale."""
     from runner.fetch_image import build_fetch, fetch_status_with, fetch_tag
-    from runner.images import BuildOptions, base_tag
 
-    settings = Settings.from_env()
-    if fetch_status_with(client, settings) != "built":
-        try:
-            client.images.get(base_tag(settings, "cpu"))
-        except Exception:
-            _need(f"{base_tag(settings, 'cpu')} is not built: runner images build --bases-only")
-        build_fetch(client, settings, BuildOptions(), echo=lambda s: None)
-    return fetch_tag(settings)
+    return sandbox_image(client, fetch_status_with, build_fetch, fetch_tag)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ the network nor write outside its writable folders.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -23,6 +22,7 @@ from runner.config import Settings
 from runner.errors import RunnerError
 from runner.media_exec import HostMediaExec, MediaCall
 from tests import media
+from tests.docker_sandboxes import connect_or_need, need, sandbox_image
 
 RUN_LABEL = "org.tiktok-runner.run"
 
@@ -83,37 +83,16 @@ def test_media_exec_for_local_is_the_host():
 
 
 # -- with a daemon ------------------------------------------------------------------------
-def _need(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI: .ci/run starts dockerd and make ci-images builds the images)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def client():
-    from runner.backends.docker import connect
-    from runner.errors import BackendUnavailable
-
-    try:
-        return connect(timeout=10)
-    except BackendUnavailable as exc:
-        _need(f"no Docker daemon: {exc.reason}")
+    return connect_or_need()
 
 
 @pytest.fixture(scope="module")
 def media_image(client) -> str:
-    """The media image; built here (from the cpu base) when missing or stale."""
-    from runner.images import BuildOptions, base_tag
     from runner.media_image import build_media, media_status_with, media_tag
 
-    settings = Settings.from_env()
-    if media_status_with(client, settings) != "built":
-        try:
-            client.images.get(base_tag(settings, "cpu"))
-        except Exception:
-            _need(f"{base_tag(settings, 'cpu')} is not built: runner images build --bases-only")
-        build_media(client, settings, BuildOptions(), echo=lambda s: None)
-    return media_tag(settings)
+    return sandbox_image(client, media_status_with, build_media, media_tag)
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +303,7 @@ def test_analyze_docker_runs_media_in_the_sandbox(tmp_path, clip, media_image, c
     settings = Settings.from_env().with_(work_root=tmp_path / "runs", cache_dir=tmp_path / "cache")
     registry = registry_for(settings)
     if image_status(settings, {"color_analysis": registry["color_analysis"]})["color_analysis"] == "missing":
-        _need("the color_analysis image is not built: runner images build color_analysis")
+        need("the color_analysis image is not built: runner images build color_analysis")
     out = analyze(AnalyzeRequest(source=str(clip), only=["color_analysis"], backend="docker", use_cache=False),
                   settings, registry=registry)
     run = out.report.run

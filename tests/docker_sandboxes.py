@@ -1,0 +1,39 @@
+"""Shared by the docker tests of the runner's own sandboxes (media, fetch): a daemon, or skip (fail in CI)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from runner.config import Settings
+
+
+def need(reason: str):
+    """Skip without a daemon or image here; in CI (.ci/run starts dockerd and builds them) fail."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI: .ci/run starts dockerd and make ci-images builds the images)")
+    pytest.skip(reason)
+
+
+def connect_or_need():
+    from runner.backends.docker import connect
+    from runner.errors import BackendUnavailable
+
+    try:
+        return connect(timeout=10)
+    except BackendUnavailable as exc:
+        need(f"no Docker daemon: {exc.reason}")
+
+
+def sandbox_image(client, status_with, build, tag) -> str:
+    """The image ``tag(settings)``; built here (from the cpu base) when missing or stale."""
+    from runner.images import BuildOptions, base_tag
+
+    settings = Settings.from_env()
+    if status_with(client, settings) != "built":
+        try:
+            client.images.get(base_tag(settings, "cpu"))
+        except Exception:
+            need(f"{base_tag(settings, 'cpu')} is not built: runner images build --bases-only")
+        build(client, settings, BuildOptions(), echo=lambda s: None)
+    return tag(settings)
