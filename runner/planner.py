@@ -118,7 +118,7 @@ def plan(registry: Registry, facts: Facts, only=None, skip=None) -> Plan:
             elif bad_up:
                 skipped[name] = Skip(SkipReason.upstream_failed,
                                      f"needs {', '.join(bad_up)}, which will not run")
-            elif m.inputs.audio and not facts.has_audio:
+            elif m.inputs.audio and not m.inputs.audio_optional and not facts.has_audio:
                 skipped[name] = Skip(SkipReason.no_audio, "the video has no audio stream")
             elif m.resources.device == "gpu_required" and not facts.gpus:
                 skipped[name] = Skip(SkipReason.needs_gpu, "needs a GPU and none is configured",

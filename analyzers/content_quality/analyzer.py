@@ -72,6 +72,8 @@ class Analyzer(Base):
         br = video_bitrate(media)
         bpp = br / (v.width * v.height * v.fps) if br and v.fps > 0 else None
 
+        why = {"blockiness": f"the 8x8 grid scaled to the {fw} px frames is under 4 px, or no run is smooth",
+               "bitrate": "ffprobe reports no video or container bitrate"}
         measured = {
             "sharpness": (sharp, "Laplacian variance (median frame)",
                           _clip01((math.log10(max(sharp, 1e-6)) - 1) / 2),
@@ -95,7 +97,8 @@ class Analyzer(Base):
             w = round(WEIGHTS[name] / total_w, 6) if score is not None else 0.0
             components.append(QualityComponent(
                 name=name, value=None if value is None else round(value, 5), unit=unit,
-                score=None if score is None else round(score, 4), weight=w, scoring=scoring))
+                score=None if score is None else round(score, 4), weight=w, scoring=scoring,
+                reason=None if score is not None else why.get(name, "not measured")))
         _fix_weight_rounding(components)
         missing = [c.name for c in components if c.score is None]
         if missing:

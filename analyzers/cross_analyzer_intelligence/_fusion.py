@@ -23,6 +23,7 @@ class FusionParams:
     max_key_moments: int = 5
     cuts_full: int = 2            # cuts in one second that count as full cut activity
     audio_jump: float = 0.3       # rise in loudness (0..1) from one second to the next that is a moment
+    loud_dbfs: float = -20.0      # the hook's Leq (dBFS, absolute) at or above which "loud audio" is a cue
 
 
 def tokens(text: str) -> list[str]:
@@ -89,7 +90,7 @@ def timeline(sig: Signals, p: FusionParams) -> list[SecondSignals]:
         levels = [min(1.0, row["cuts"] / p.cuts_full) if "cuts" in row else None,
                   row.get("motion"), row.get("audio_energy"), row.get("speech")]
         levels = [v for v in levels if v is not None]
-        row["activity"] = _r(sum(levels) / len(levels)) if levels else 0.0
+        row["activity"] = _r(sum(levels) / len(levels)) if levels else None
         out.append(SecondSignals(**row))
     return out
 
@@ -132,14 +133,34 @@ def hook(sig: Signals, rows: list[SecondSignals], p: FusionParams) -> HookAnalys
         if available:
             h[f"{label}_visible"] = any(v > 0 for v in vals)
         cue(label, available, any(v > 0 for v in vals), f"{label} visible")
-    for key, out_key, label in (("motion", "motion_mean", "camera motion"), ("audio_energy", "audio_mean", "loud audio")):
-        vals = [getattr(r, key) for r in first if getattr(r, key) is not None]
-        mean = sum(vals) / len(vals) if vals else None
-        h[out_key] = _r(mean)
-        cue(label, getattr(sig, key) is not None, mean is not None and mean >= 0.5,
-            f"{label} (mean {mean:.2f})" if mean is not None else "")
-    score = len(found) / checked if checked else 0.0
-    return HookAnalysis(score=round(score, 4), cues_checked=checked, signals=found, unavailable=unavailable, **h)
+    vals = [r.motion for r in first if r.motion is not None]
+    mean = sum(vals) / len(vals) if vals else None
+    h["motion_mean"] = _r(mean)
+    cue("camera motion", sig.motion is not None, mean is not None and mean >= 0.5,
+        f"camera motion (mean {mean:.2f})" if mean is not None else "")
+    vals = [r.audio_energy for r in first if r.audio_energy is not None]
+    h["audio_mean"] = _r(sum(vals) / len(vals)) if vals else None
+    # loud audio is absolute: the hook window's Leq against a stated level, never the clip's own peak
+    leq = _leq(sig.audio_dbfs or [], 0.0, end)
+    h["audio_dbfs"] = None if leq is None else round(leq, 2)
+    h["loud_dbfs"] = p.loud_dbfs
+    cue("loud audio", leq is not None, leq is not None and leq >= p.loud_dbfs,
+        f"loud audio (Leq {leq:.1f} dBFS >= {p.loud_dbfs:g} dBFS)" if leq is not None else "")
+    if checked:
+        return HookAnalysis(score=round(len(found) / checked, 4), cues_checked=checked, signals=found,
+                            unavailable=unavailable, **h)
+    return HookAnalysis(score=None, score_reason=f"no hook cue could be checked: no input for {', '.join(unavailable)}",
+                        cues_checked=0, signals=found, unavailable=unavailable, **h)
+
+
+def _leq(series: list[SpanValue], a: float, b: float) -> float | None:
+    """Power mean (equivalent continuous level) of dBFS values over [a, b), time-weighted; None: no data."""
+    total = weight = 0.0
+    for s in series:
+        w = min(b, s.end) - max(a, s.start)
+        if w > 0:
+            total, weight = total + w * 10 ** (s.value / 10), weight + w
+    return 10 * math.log10(total / weight) if weight and total > 0 else (-120.0 if weight else None)
 
 
 def alignment(sig: Signals, p: FusionParams) -> Alignment:
@@ -208,7 +229,15 @@ def build(inputs: CrossInputs, params: FusionParams | None = None) -> CrossResul
     sig = inputs.signals
     rows = timeline(sig, p)
     missing = [m for m in inputs.missing if m.name not in set(inputs.used)]
+    h = hook(sig, rows, p)
+    not_measured: dict[str, str] = {}
+    if any(r.activity is None for r in rows):
+        not_measured["timeline.activity"] = ("no cut, camera motion, audio or speech input "
+                                             "(cut_analysis, camera_analysis, audio_analysis/audio_environment, "
+                                             "speech_flow/speech_transcription)")
+    if h.score is None:
+        not_measured["hook.score"] = h.score_reason or "no hook cue could be checked"
     return CrossResult(method="rule_based_fusion", duration=sig.duration, inputs_used=list(inputs.used),
                        inputs_missing=missing, inputs_ignored=list(inputs.ignored), signal_sources=dict(sig.sources), timeline=rows,
-                       hook=hook(sig, rows, p), alignment=alignment(sig, p),
-                       key_moments=key_moments(sig, rows, p))
+                       hook=h, alignment=alignment(sig, p),
+                       key_moments=key_moments(sig, rows, p), not_measured=not_measured)

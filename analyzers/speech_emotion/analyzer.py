@@ -17,6 +17,9 @@ VALENCE_METHOD = ("VADER 3.3.2 lexicon and rules, compound score of each sentenc
 AROUSAL_METHOD = ("prosody: mean of scaled cues - pitch variability (semitone std), voiced energy (dBFS), "
                   "words per second (with a transcript), pitch level against the clip's median; "
                   "pitch by YIN, 70-500 Hz, 10 ms frames")
+NO_MODEL = ("no speech-emotion model (store model `speech-emotion`) ran: no emotion labels; valence is the "
+            "VADER lexicon on the transcript and arousal a hand-weighted prosody score with conventional, "
+            "not fitted, ranges. ")
 MIN_MODEL_SAMPLES = SR // 2  # pad shorter clips: a classifier's front end needs some context
 
 
@@ -53,10 +56,12 @@ class Analyzer(Base):
             path = ctx.model_path("speech-emotion") / "model.onnx"
         except SkipAnalysis as exc:  # optional: the lexicon and prosody parts still run
             self.model_reason = f"{exc.message}; fix: {exc.fix}"
+            ctx.degrade(NO_MODEL + self.model_reason)
             return
         if not path.is_file():
             req = ctx.model_requirement("speech-emotion")
             self.model_reason = f"no model.onnx in {req.path} in the model store; fix: {req.fix}"
+            ctx.degrade(NO_MODEL + self.model_reason)
             return
         from analyzers.common.onnx_audio_clf import ModelContractError, OnnxAudioClassifier
 

@@ -31,6 +31,19 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: with an English-only model and no language check, a mean word probability under this says the speech
+#: is likely not English (or unclear). Chosen on espeak-ng speech: French 0.43, German 0.40 against
+#: English 0.94 and jfk.flac 0.90 (tiny.en int8, beam 5).
+MIN_ENGLISH_WORD_PROBABILITY = 0.6
+#: ... or when its words loop ("I am, I am, I am": tiny.en on espeak-ng French with the verbatim prompt)
+MIN_DISTINCT_WORDS = 0.4
+NOT_CHECKED = "English-only model; language not checked"
+LID_FIX = ("put a multilingual CTranslate2 Whisper model in the model store (e.g. `ct2-transformers-converter "
+           "--model openai/whisper-tiny --output_dir <store>/faster-whisper-tiny --copy_files tokenizer.json`) "
+           "and set speech_transcription.language_id_model=faster-whisper-tiny, or transcribe with a "
+           "multilingual model (model=faster-whisper-small)")
+
+
 def resolve_model(ctx: Context) -> tuple[Path, str, str]:
     """(folder, display name, 'package'|'store') of the Whisper model the params name."""
     name = str(ctx.params.get("model") or "package")
@@ -61,6 +74,23 @@ class Analyzer(Base):
                                   compute_type=self.compute_type, cpu_threads=ctx.threads,
                                   local_files_only=True)
         ctx.use_model(f"whisper-{self.model_name}", f"{self.model_source}:{folder}", _sha256(folder / "model.bin"))
+
+    def _language_id(self, ctx: Context, audio) -> tuple[str, float, str] | None:
+        """(language, probability, model name) from the store's multilingual language-ID model, if named."""
+        name = str(ctx.params.get("language_id_model") or "")
+        if not name or ctx.models_root is None or not (ctx.models_root / name / "model.bin").is_file():
+            return None
+        from faster_whisper import WhisperModel
+
+        folder = ctx.models_root / name
+        lid = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=ctx.threads,
+                           local_files_only=True)
+        if not lid.model.is_multilingual:
+            ctx.degrade(f"language_id_model {name!r} is English-only: it cannot detect a language")
+            return None
+        ctx.use_model(f"whisper-{name}", f"store:{folder}", _sha256(folder / "model.bin"))
+        lang, prob, _ = lid.detect_language(audio, vad_filter=True)
+        return lang, float(prob), name
 
     def analyze(self, ctx: Context) -> Transcript:
         audio = read_wav(ctx.audio_path)
@@ -98,11 +128,53 @@ class Analyzer(Base):
                 start=round(max(0.0, seg.start), 3), end=round(min(duration, max(seg.start, seg.end)), 3),
                 text=seg.text.strip(), avg_logprob=min(0.0, seg.avg_logprob),
                 no_speech_prob=min(1.0, max(0.0, seg.no_speech_prob)), words=words))
-        detected = multilingual and not ctx.params.get("language")
+        words = [w for s in out for w in s.words]
+        mean_p = round(sum(w.probability for w in words) / len(words), 4) if words else None
+        forced = str(ctx.params.get("language") or "") or None
+        not_measured: dict[str, str] = {}
+        suspect = None
+        lid_name = None
+        if multilingual:
+            detected = forced is None
+            spoken, prob, check = info.language, (info.language_probability if detected else None), \
+                ("model" if detected else "param")
+        else:
+            detected, spoken, prob, check = False, None, None, "none"
+            lid = self._language_id(ctx, audio) if words else None
+            if lid is not None:
+                spoken, prob, lid_name = lid
+                detected, check = True, "language_id_model"
+                if spoken != "en":
+                    ctx.degrade(f"English-only model {self.model_name} met {spoken} speech (p={prob:.2f} by "
+                                f"{lid_name}): the transcript is English words forced onto other speech")
+            elif forced and forced != "en":
+                spoken, check = forced, "param"
+                ctx.degrade(f"language={forced} asked for, but {self.model_name} is English-only: "
+                            "the transcript is English words forced onto other speech")
+            elif words:
+                distinct = len({w.word.strip(".,!?;:").lower() for w in words}) / len(words)
+                unsure = mean_p is not None and len(words) >= 3 and mean_p < MIN_ENGLISH_WORD_PROBABILITY
+                looping = len(words) >= 6 and distinct < MIN_DISTINCT_WORDS
+                suspect = unsure or looping
+                not_measured["language"] = f"{NOT_CHECKED}; fix: {LID_FIX}"
+                if suspect:
+                    why = (f"is unsure of its words (mean word probability {mean_p:.2f} < "
+                           f"{MIN_ENGLISH_WORD_PROBABILITY})" if unsure else
+                           f"repeats itself ({distinct:.0%} distinct words < {MIN_DISTINCT_WORDS:.0%})")
+                    ctx.degrade(f"{NOT_CHECKED}, and {self.model_name} {why}: the speech is likely not "
+                                "English (or unclear), the transcript unreliable")
+                # else: confident, varied English words. Not degraded: the language is null with
+                # the reason in not_measured, and likely_not_english=False says what was checked.
+            else:
+                not_measured["language"] = "no speech was transcribed"
+        if mean_p is None:
+            not_measured["mean_word_probability"] = "no words"
         return Transcript(
             model=self.model_name, model_source=self.model_source, compute_type=self.compute_type,
-            multilingual=multilingual, language=info.language, language_detected=detected,
-            language_probability=round(info.language_probability, 4) if detected else None,
+            multilingual=multilingual, language=spoken, decoded_language=info.language,
+            language_detected=detected, language_check=check, language_id_model=lid_name,
+            language_probability=None if prob is None else round(prob, 4),
+            mean_word_probability=mean_p, likely_not_english=suspect, not_measured=not_measured,
             vad_filter=vad_filter, verbatim=verbatim, beam_size=beam_size, audio_duration=round(duration, 3),
             speech_duration=round(min(duration, info.duration_after_vad), 3),
             text=" ".join(s.text for s in out).strip(), word_count=sum(len(s.words) for s in out),

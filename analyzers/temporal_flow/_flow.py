@@ -73,14 +73,18 @@ def energy_curve(sig: Signals, p: FlowParams) -> tuple[list[EnergyPoint], dict[s
             comp["audio"] = 0.0 if v is None else max(0.0, min(1.0, v))
         if sig.speech is not None:
             comp["speech"] = _covered(sig.speech, a, b)
-        e = sum(weights[k] * comp[k] for k in weights if comp[k] is not None)
-        points.append(EnergyPoint(start=a, end=b, energy=round(max(0.0, min(1.0, e)), 4),
+        e = sum(weights[k] * comp[k] for k in weights if comp[k] is not None) if weights else None
+        points.append(EnergyPoint(start=a, end=b, energy=None if e is None else round(max(0.0, min(1.0, e)), 4),
                                   **{k: (round(v, 4) if v is not None else None) for k, v in comp.items()}))
     return points, weights
 
 
 def _mean(points: list[EnergyPoint]) -> float:
-    return sum(p.energy for p in points) / len(points) if points else 0.0
+    return sum(p.energy or 0.0 for p in points) / len(points) if points else 0.0
+
+
+def _measured(points: list[EnergyPoint]) -> bool:
+    return any(q.energy is not None for q in points)
 
 
 def hook(sig: Signals, points: list[EnergyPoint], p: FlowParams) -> HookIntensity:
@@ -97,9 +101,12 @@ def hook(sig: Signals, points: list[EnergyPoint], p: FlowParams) -> HookIntensit
         vals = [getattr(q, key) for q in inside if getattr(q, key) is not None]
         if vals:
             signals.append(f"mean {key} {sum(vals) / len(vals):.2f}")
+    if not _measured(points):
+        return HookIntensity(start=0.0, end=end, intensity=None, relative=None,
+                             cuts=None if sig.cuts is None else len(cuts), speech_onset=onset, signals=signals)
     return HookIntensity(start=0.0, end=end, intensity=round(max(0.0, min(1.0, intensity)), 4),
                          relative=round(intensity / overall, 4) if overall > 0 else None,
-                         cuts=len(cuts), speech_onset=onset, signals=signals)
+                         cuts=None if sig.cuts is None else len(cuts), speech_onset=onset, signals=signals)
 
 
 def _smooth(vals: list[float]) -> list[float]:
@@ -110,8 +117,13 @@ def _smooth(vals: list[float]) -> list[float]:
     return out
 
 
-def segments(points: list[EnergyPoint], duration: float, p: FlowParams) -> tuple[list[FlowSegment], float]:
-    """Segments tiling [0, duration], each with the rule that made it; and the peak instant."""
+def segments(points: list[EnergyPoint], duration: float,
+             p: FlowParams) -> tuple[list[FlowSegment], float | None]:
+    """Segments tiling [0, duration], each with the rule that made it; and the peak instant.
+
+    No segments and no peak when the energy was not measured (no input at all)."""
+    if not _measured(points):
+        return [], None
     energies = [q.energy for q in points]
     sm = _smooth(energies)
     top = max(range(len(sm)), key=lambda i: (sm[i], -i))

@@ -55,7 +55,14 @@ class Analyzer(Base):
                 ctx.degrade(f"{m.name} was {m.status}: its signals are left out{extra}")
         points, weights = energy_curve(sig, p)
         segs, peak_t = segments(points, duration, p)
-        return TemporalFlowResult(method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,
+        not_measured = {}
+        if not weights:
+            why = ("no input: none of cut_analysis, camera_analysis, audio_analysis, speech_flow gave a result"
+                   + (" and the video has no audio stream" if ctx.job.audio is None else ""))
+            not_measured = {k: why for k in ("energy", "segments", "peak_t", "hook.intensity")}
+        if sig.cuts is None:
+            not_measured["hook.cuts"] = "cut_analysis gave no result"
+        return TemporalFlowResult(not_measured=not_measured, method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,
                                   weights=weights, hook=hook(sig, points, p), energy=points,
                                   segments=segs, peak_t=peak_t, inputs_used=used,
                                   inputs_missing=missing, audio_source=audio_source)

@@ -203,7 +203,7 @@ def _moments(report: Report) -> str:
         sig = [text(x) for x in hook.get("signals", []) if text(x)] if isinstance(hook.get("signals"), list) else []
         end, score = num(hook.get("end")), num(hook.get("score"))
         out += (f"<p><b>Hook</b> (first {f'{end:g}' if end is not None else '?'} s): score "
-                f"{f'{score:.2f}' if score is not None else '?'}{': ' + _e('; '.join(sig)) if sig else ''}</p>")
+                f"{f'{score:.2f}' if score is not None else 'not measured'}{': ' + _e('; '.join(sig)) if sig else ''}</p>")
     missing = dicts(cross, "inputs_missing")
     lines = [f"<li>input {_e(m.get('name'))} not used: {_e(m.get('status'))}"
              f"{': ' + _e(m.get('reason')) if m.get('reason') else ''}</li>"

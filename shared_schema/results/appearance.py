@@ -91,7 +91,8 @@ class QualityComponent(ResultBase):
     score: float | None = Field(ge=0, le=1, description="1 is best; None when not measured")
     weight: float = Field(ge=0, le=1, description="share of the overall score (re-normalised over "
                                                   "the measured components)")
-    scoring: str = Field(description="how value maps to score")
+    scoring: str = Field(description="how value maps to score (the cut-offs)")
+    reason: str | None = Field(default=None, description="why score is null (not measured)")
 
 
 class QualityFrame(ResultBase):
@@ -117,7 +118,10 @@ class ContentQualityResult(ResultBase):
     frames_analyzed: int = Field(ge=1)
     frame_size: tuple[int, int] = Field(description="width, height of the analysed frames")
     components: list[QualityComponent] = Field(min_length=1)
-    overall_score: float = Field(ge=0, le=1, description="sum of weight * score over measured components")
+    overall_score: float = Field(ge=0, le=1, description=(
+        "hand-weighted, not fitted to viewers: sum of weight * score over the measured components; base "
+        "weights sharpness 0.30, exposure 0.15, noise 0.15, blockiness 0.15, resolution 0.15, bitrate 0.10, "
+        "renormalized over the measured ones (each component's `scoring` gives its cut-offs)"))
     frames: list[QualityFrame] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -31,17 +31,29 @@ class SecondSignals(Span):
 
     cuts: int | None = Field(default=None, ge=0)
     motion: float | None = Field(default=None, ge=0, le=1)
-    audio_energy: float | None = Field(default=None, ge=0, le=1)
+    audio_energy: float | None = Field(default=None, ge=0, le=1,
+                                       description="loudness 0..1 relative to the clip's own loudest window "
+                                                   "(1) over 50 dB (Signals.audio_energy)")
     speech: float | None = Field(default=None, ge=0, le=1, description="share of the second with speech")
     words: list[str] | None = None
     overlay_text: list[str] | None = None
     persons: float | None = Field(default=None, ge=0, description="most persons in one sampled frame")
     faces: float | None = Field(default=None, ge=0, description="most faces in one sampled frame")
-    activity: float = Field(ge=0, le=1, description="mean of the available cut, motion, audio and speech levels")
+    activity: float | None = Field(
+        ge=0, le=1, description="unweighted mean of the available levels: min(1, cuts / cuts_full) "
+                                "(cuts_full = 2 by default), motion, audio_energy (relative to the clip's peak) "
+                                "and speech; null when none of the four was available (reason in "
+                                "CrossResult.not_measured['timeline.activity'])")
 
 
 class HookAnalysis(Span):
-    score: float = Field(ge=0, le=1, description="share of the hook cues present (see signals)")
+    score: float | None = Field(
+        ge=0, le=1, description="cues present / cues checked, each cue weighted 1. Cues in the first hook_s "
+                                "(3 s): a cut; speech onset; on-screen text; a person visible; a face visible; "
+                                "camera motion mean >= 0.5 (0..1 intensity); loud audio: the Leq (power-mean RMS) "
+                                "of the window >= loud_dbfs (-20 dBFS by default, ABSOLUTE, 0 dBFS = full scale). "
+                                "Null when no cue could be checked (reason in score_reason)")
+    score_reason: str | None = Field(default=None, description="why score is null")
     cues_checked: int = Field(ge=0, description="cues whose inputs were available")
     cuts: int | None = Field(default=None, ge=0)
     first_cut_t: float | None = Field(default=None, ge=0)
@@ -52,7 +64,13 @@ class HookAnalysis(Span):
     person_visible: bool | None = None
     face_visible: bool | None = None
     motion_mean: float | None = Field(default=None, ge=0, le=1)
-    audio_mean: float | None = Field(default=None, ge=0, le=1)
+    audio_mean: float | None = Field(default=None, ge=0, le=1,
+                                     description="mean audio_energy of the window, RELATIVE to the clip's own "
+                                                 "loudest window (1); not used by the loud-audio cue")
+    audio_dbfs: float | None = Field(default=None, le=0.01,
+                                     description="Leq of the window: power mean of the RMS levels, dBFS "
+                                                 "(absolute); the loud-audio cue compares it with loud_dbfs")
+    loud_dbfs: float | None = Field(default=None, description="the level the loud-audio cue is checked against")
     signals: list[str] = Field(description="the cues found, each with its time")
     unavailable: list[str] = Field(description="cues that could not be checked (input missing)")
 
@@ -79,7 +97,11 @@ class Alignment(ResultBase):
 
 class KeyMoment(ResultBase):
     t: float = Field(ge=0)
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description="signals at t / max(3, most signals at any moment): each "
+                                                  "signal (a cut, text appearing, speech starting, audio rising by "
+                                                  ">= audio_jump, a person or face appearing) weighs 1; signals "
+                                                  "within 0.5 s are one moment. Relative to the clip's busiest "
+                                                  "moment when it has more than 3")
     signals: list[str] = Field(min_length=1, description="what happens at t")
 
 
@@ -94,6 +116,8 @@ class CrossResult(ResultBase):
     hook: HookAnalysis
     alignment: Alignment
     key_moments: list[KeyMoment]
+    not_measured: dict[str, str] = Field(default_factory=dict,
+                                         description="field -> why it is null (not measured), e.g. hook.score")
 
     @model_validator(mode="after")
     def _consistent(self) -> "CrossResult":

@@ -36,9 +36,26 @@ class Transcript(ResultBase):
     model_source: Literal["package", "store"]
     compute_type: str
     multilingual: bool
-    language: str = Field(description="detected when the model is multilingual; 'en' for *.en models")
-    language_detected: bool = Field(description="false when the model is English-only, so nothing was detected")
+    language: str | None = Field(description="the spoken language: detected by a multilingual model (the "
+                                             "transcriber or language_id_model) or set by the `language` param; "
+                                             "null when not checked (English-only model, no language-ID model)")
+    decoded_language: str = Field(description="the language the text was decoded as ('en' for *.en models)")
+    language_detected: bool = Field(description="false when nothing detected the language")
+    language_check: Literal["model", "language_id_model", "param", "none"] = Field(
+        description="what says `language`: the multilingual transcriber, a multilingual store model "
+                    "(language_id_model), the `language` param, or nothing")
+    language_id_model: str | None = Field(default=None, description="the store model that detected the language")
     language_probability: float | None = Field(default=None, ge=0, le=1)
+    mean_word_probability: float | None = Field(default=None, ge=0, le=1,
+                                                description="mean of the words' probabilities; null without words")
+    likely_not_english: bool | None = Field(
+        default=None, description="English-only model, language not checked: mean_word_probability < 0.6 "
+                                  "(espeak-ng French 0.43 and German 0.40 against English 0.94, jfk.flac 0.90 "
+                                  "with tiny.en), i.e. the model is unsure of its words, or its words loop "
+                                  "(>= 6 words, < 40% distinct; tiny.en turns espeak-ng French into "
+                                  "'I am, I am, ...' under the verbatim prompt): likely other speech, or "
+                                  "unclear; null when a language check ran or there are no words")
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
     vad_filter: bool
     verbatim: bool = Field(description="disfluencies kept by a prompt that shows some (English only); "
                                        "when false Whisper tends to drop um/uh")
@@ -171,10 +188,16 @@ class ModelEmotion(ResultBase):
 
 class EmotionSegment(Span):
     text: str | None = None
-    valence: float | None = Field(default=None, ge=-1, le=1, description="VADER compound score of the text")
-    valence_label: Literal["negative", "neutral", "positive"] | None = None
-    arousal: float = Field(ge=0, le=1, description="from prosody: pitch variability, energy, rate")
-    arousal_label: Literal["low", "medium", "high"]
+    valence: float | None = Field(default=None, ge=-1, le=1, description="VADER compound score of the text; "
+                                                                         "null without a transcript")
+    valence_label: Literal["negative", "neutral", "positive"] | None = Field(
+        default=None, description="compound >= 0.05 positive, <= -0.05 negative, else neutral")
+    arousal: float = Field(ge=0, le=1, description=(
+        "hand-weighted prosody score, NOT a model: the unweighted mean of the cues present, each scaled linearly "
+        "to 0..1 and clipped over a conventional (not fitted) range: voiced energy -40..-10 dBFS (absolute); "
+        "pitch variability 0..6 semitones std; speaking rate 1.5..4.5 words/s (with a transcript); pitch level "
+        "-2..+4 semitones RELATIVE to the clip's own median pitch"))
+    arousal_label: Literal["low", "medium", "high"] = Field(description="arousal < 0.35 low, < 0.65 medium, else high")
     pitch_hz_mean: float | None = Field(default=None, gt=0)
     pitch_semitones_std: float | None = Field(default=None, ge=0)
     voiced_ratio: float = Field(ge=0, le=1)

@@ -34,7 +34,12 @@ class Signals(ResultBase):
     duration: float = Field(ge=0)
     cuts: list[float] | None = Field(default=None, description="shot boundary instants, s")
     motion: list[SpanValue] | None = Field(default=None, description="camera motion intensity 0..1")
-    audio_energy: list[SpanValue] | None = Field(default=None, description="loudness 0..1 (1 = the clip's peak)")
+    audio_energy: list[SpanValue] | None = Field(
+        default=None, description="loudness 0..1 RELATIVE to the clip's own loudest window (1) over a "
+                                  "LOUDNESS_FLOOR_DB (50 dB) range: 0 = 50 dB or more below that window")
+    audio_dbfs: list[SpanValue] | None = Field(
+        default=None, description="RMS level in dBFS, ABSOLUTE (0 dBFS = digital full scale), same windows "
+                                  "as audio_energy")
     speech: list[Span] | None = Field(default=None, description="spans with speech")
     words: list[TextSpan] | None = Field(default=None, description="spoken words or phrases")
     overlays: list[TextSpan] | None = Field(default=None, description="on-screen text")
@@ -58,9 +63,12 @@ class InputState(ResultBase):
 
 
 class HookIntensity(Span):
-    intensity: float = Field(ge=0, le=1, description="mean energy over the hook window")
-    relative: float | None = Field(default=None, ge=0, description="hook energy / whole-video mean energy")
-    cuts: int = Field(ge=0)
+    intensity: float | None = Field(ge=0, le=1, description="mean energy over the hook window; null when no "
+                                                           "input was available (nothing measured)")
+    relative: float | None = Field(default=None, ge=0, description="hook energy / whole-video mean energy "
+                                                                   "(relative to this clip); null when either is "
+                                                                   "null or the mean is 0")
+    cuts: int | None = Field(ge=0, description="cuts in the hook window; null when cut_analysis gave no result")
     speech_onset: float | None = Field(default=None, ge=0, description="first speech, s (None: none or unknown)")
     signals: list[str] = Field(description="what drives the hook, e.g. 'cut at 0.50s'")
 
@@ -68,8 +76,12 @@ class HookIntensity(Span):
 class EnergyPoint(Span):
     """One bin of the energy curve and the components it was made of (each 0..1)."""
 
-    energy: float = Field(ge=0, le=1)
-    cuts: float | None = Field(default=None, ge=0, le=1)
+    energy: float | None = Field(ge=0, le=1, description="sum of weights[k] x component k over the available "
+                                                        "components (weights renormalized to sum to 1); null when "
+                                                        "no component was available")
+    cuts: float | None = Field(default=None, ge=0, le=1,
+                               description="min(1, cuts within cut_window_s (1 s) of the bin's centre / "
+                                           "(2 x cut_window_s) / cuts_full_per_s (1.5 /s))")
     motion: float | None = Field(default=None, ge=0, le=1)
     audio: float | None = Field(default=None, ge=0, le=1)
     speech: float | None = Field(default=None, ge=0, le=1)
@@ -77,7 +89,7 @@ class EnergyPoint(Span):
 
 class FlowSegment(Span):
     label: Literal["intro", "build", "peak", "sustain", "outro", "steady"]
-    mean_energy: float = Field(ge=0, le=1)
+    mean_energy: float = Field(ge=0, le=1, description="mean energy of the segment's bins")
     rule: str = Field(description="the rule that defined this segment")
 
 
@@ -86,18 +98,25 @@ class TemporalFlowResult(ResultBase):
     duration: float = Field(ge=0)
     bin_s: float = Field(gt=0)
     weights: dict[Literal["cuts", "motion", "audio", "speech"], float] = Field(
-        description="component weights actually used (renormalized over available inputs)")
+        description="component weights actually used: the base weights cuts 0.35, motion 0.25, audio 0.3, "
+                    "speech 0.1, renormalized over the available inputs; {} when none was available")
     hook: HookIntensity
     energy: list[EnergyPoint]
-    segments: list[FlowSegment] = Field(min_length=1)
-    peak_t: float = Field(ge=0, description="centre of the highest-energy bin")
+    segments: list[FlowSegment] = Field(description="tile [0, duration]; empty when the energy was not measured")
+    peak_t: float | None = Field(ge=0, description="centre of the highest smoothed-energy bin; null when the "
+                                                   "energy was not measured")
     inputs_used: list[str]
     inputs_missing: list[InputState]
     audio_source: Literal["audio_analysis", "wav_rms", "none"]
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
 
     @model_validator(mode="after")
     def _tiles(self) -> "TemporalFlowResult":
         segs = self.segments
+        if not segs:
+            if any(q.energy is not None for q in self.energy):
+                raise ValueError("segments are empty although the energy was measured")
+            return self
         if abs(segs[0].start) > 1e-6 or abs(segs[-1].end - self.duration) > 1e-3:
             raise ValueError("segments must cover [0, duration]")
         for a, b in zip(segs, segs[1:]):
@@ -148,18 +167,22 @@ def _read_camera(res) -> dict:
                        for s in res.timeline]}
 
 
+def _absolute_level(points: list[tuple[float, float, float]]) -> list[SpanValue]:
+    return [SpanValue(start=a, end=b, value=round(db, 2)) for a, b, db in points]
+
+
 def _read_audio_analysis(res) -> dict:
     half = res.series_step_s / 2
-    return {"audio_energy": _relative_loudness(
-        [(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series])}
+    points = [(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series]
+    return {"audio_energy": _relative_loudness(points), "audio_dbfs": _absolute_level(points)}
 
 
 def _read_audio_environment(res) -> dict:
     series = res.spectral.rms_dbfs_series
     step = series[1].t - series[0].t if len(series) > 1 else 0.5
     # each point's t is the centre of its window
-    return {"audio_energy": _relative_loudness([(max(0.0, p.t - step / 2), p.t + step / 2, p.value)
-                                                for p in series]),
+    points = [(max(0.0, p.t - step / 2), p.t + step / 2, p.value) for p in series]
+    return {"audio_energy": _relative_loudness(points), "audio_dbfs": _absolute_level(points),
             "speech": [Span(start=s.start, end=s.end) for s in res.timeline if s.label == "speech"]}
 
 

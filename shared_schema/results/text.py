@@ -38,7 +38,13 @@ class TextSegment(Span):
     vertical: Literal["top", "middle", "bottom"]
     horizontal: Literal["left", "center", "right"]
     kind: TextKind = Field(description="overlay caption (added in editing) or text in the scene")
-    overlay_score: float = Field(ge=0, le=1, description="evidence for overlay; >= 0.6 overlay, <= 0.4 scene")
+    overlay_score: float = Field(ge=0, le=1, description=(
+        "hand-weighted evidence for an overlay caption, not fitted: (0.5 x 1.5 + sum(value x weight)) / "
+        "(1.5 + sum(weight)) over the cues present (a neutral prior 0.5 of weight 1.5), cues as (value, weight): "
+        "fixed on screen while the picture changes (median background change > 3) (1.0, 2.5) or moving with "
+        "it (0.15, 1.5); text colour spread <= 6 (0.65, 1.0) or >= 15 (0.2, 1.0); even background ring "
+        "spread <= 2 (0.9, 1.5); slanted (0.1, 1.0); centre within 0.08 of the middle (0.75, 0.5). "
+        "kind: >= 0.6 overlay, <= 0.4 scene, else uncertain"))
     evidence: list[str] = Field(description="the cues behind overlay_score")
 
 

@@ -61,8 +61,25 @@ def test_build_combines_signals_per_second():
 def test_build_with_nothing_is_still_a_result():
     res = build(CrossInputs(signals=Signals(duration=2.5)))
     assert len(res.timeline) == 3 and res.timeline[-1].end == 2.5
-    assert res.hook.cues_checked == 0 and res.hook.score == 0 and len(res.hook.unavailable) == 7
+    # nothing could be checked: null with the reason, never an invented 0
+    assert res.hook.cues_checked == 0 and res.hook.score is None and len(res.hook.unavailable) == 7
+    assert "no hook cue could be checked" in res.hook.score_reason
+    assert all(r.activity is None for r in res.timeline)
+    assert set(res.not_measured) == {"hook.score", "timeline.activity"}
     assert res.alignment.available is False and res.key_moments == []
+
+
+@pytest.mark.parametrize("level, loud", [(-40.0, False), (-26.0, False), (-14.0, True)])
+def test_loud_audio_cue_is_absolute_not_relative_to_the_clip(level, loud):
+    """A steady clip is at its own peak everywhere (audio_energy 1): the cue must still be the level in dBFS."""
+    sig = Signals(duration=6.0, audio_energy=[SpanValue(start=0, end=6, value=1.0)],
+                  audio_dbfs=[SpanValue(start=i * 0.5, end=(i + 1) * 0.5, value=level) for i in range(12)])
+    res = build(CrossInputs(signals=sig, used=["audio_analysis"]))
+    assert res.hook.audio_mean == 1.0 and res.hook.audio_dbfs == pytest.approx(level)
+    assert res.hook.loud_dbfs == -20.0 and "loud audio" not in res.hook.unavailable
+    assert any(s.startswith("loud audio") for s in res.hook.signals) is loud
+    assert res.hook.cues_checked == 1 and res.hook.score == (1.0 if loud else 0.0)
+    assert res.timeline[0].activity == 1.0 and res.not_measured == {}
 
 
 # ---- property: build never raises on valid inputs ---------------------------------
@@ -103,7 +120,8 @@ def test_build_never_raises(sig, missing):
     res = build(CrossInputs(signals=sig, missing=missing))
     CrossResult.model_validate(res.model_dump(mode="json"))
     assert res.timeline[0].start == 0 and res.timeline[-1].end == pytest.approx(sig.duration)
-    assert all(0 <= r.activity <= 1 for r in res.timeline)
+    assert all(r.activity is None or 0 <= r.activity <= 1 for r in res.timeline)
+    assert (res.hook.score is None) == (res.hook.cues_checked == 0) == ("hook.score" in res.not_measured)
 
 
 # ---- property: any mix of upstream statuses and (broken) results ----------------
@@ -174,11 +192,14 @@ def test_all_inputs_ok(run, settings, sample_video):
     assert {m.name: m.status for m in res.inputs_missing} == {
         n: "not_selected" for n in READERS if n not in res.inputs_used}
     assert res.signal_sources == {"cuts": "cut_analysis", "motion": "camera_analysis",
-                                  "audio_energy": "audio_analysis"}
+                                  "audio_energy": "audio_analysis", "audio_dbfs": "audio_analysis"}
     assert len(res.timeline) == 4
     assert all(r.cuts is not None and r.motion is not None and r.audio_energy is not None for r in res.timeline)
     # a steady 440 Hz tone: every second is near the clip's peak loudness
     assert all(r.audio_energy > 0.8 for r in res.timeline)
+    # ... which says nothing about how loud it is: the hook's loud-audio cue reads the absolute level
+    assert res.hook.audio_dbfs is not None and res.hook.loud_dbfs == -20.0
+    assert any(s.startswith("loud audio") for s in res.hook.signals) is (res.hook.audio_dbfs >= -20.0)
 
 
 @pytest.mark.slow
@@ -218,6 +239,9 @@ def test_all_inputs_failed(run, settings, sample_video):
         assert missing[u].status == out.report.analyzers[u].status.value
         assert missing[u].reason
     assert len(res.timeline) == 4 and res.hook.cues_checked == 0 and res.key_moments == []
+    # no inputs: the scores are null with the reason, not 0
+    assert res.hook.score is None and all(r.activity is None for r in res.timeline)
+    assert set(res.not_measured) == {"hook.score", "timeline.activity"}
     assert env.degraded and len(env.degraded_reasons) == 3
 
 

@@ -175,7 +175,12 @@ def test_jfk_transcript_word_error_rate_and_timestamps(settings, run, jfk_video)
     assert starts == sorted(starts) and len(set(starts)) == len(starts), starts
     assert all(0 <= w.start <= w.end <= t.audio_duration + 0.01 for w in words)
     assert 10.5 < t.audio_duration < 11.5
-    assert t.model == "tiny.en" and not t.multilingual and t.language == "en" and not t.language_detected
+    assert t.model == "tiny.en" and not t.multilingual and t.decoded_language == "en" and not t.language_detected
+    # English-only, no language-ID model: the language is not checked (null, said), confident English words
+    assert t.language is None and t.language_check == "none" and "language" in t.not_measured
+    assert t.mean_word_probability > 0.8 and t.likely_not_english is False
+    # confident, varied English words from an English-only model: not degraded (French speech is: below)
+    assert not env.degraded and env.degraded_reasons == []
     names = {m.name: m for m in env.models}
     assert "whisper-tiny.en" in names and len(names["whisper-tiny.en"].sha256) == 64
     assert "silero-vad" in names and t.vad_filter
@@ -280,6 +285,10 @@ def test_audio_environment_speech_music_silence_noise(settings, run, jfk_video, 
     assert abs(speech.loudness.integrated_lufs - integrated) <= 0.5, (speech.loudness, integrated)
     assert abs(speech.loudness.loudness_range_lu - lra) <= 1.0, (speech.loudness, lra)
     assert not speech.event_classifier.used and "audio_environment/" in speech.event_classifier.reason
+    env = out.report.analyzers["audio_environment"]
+    # without its event classifier the result is degraded, naming the store model that fixes it
+    assert env.degraded and len(env.degraded_reasons) == 1
+    assert "`audio-events`" in env.degraded_reasons[0] and "events.onnx" in env.degraded_reasons[0]
 
     _, music = _ok(run(music_video, ["audio_environment"]), "audio_environment", AudioEnvironment)
     assert music.dominant == "music" and music.music_ratio > 0.8 and music.speech_ratio < 0.1
@@ -305,6 +314,7 @@ def test_audio_environment_runs_a_store_event_classifier(settings, goforward_vid
     assert all(s.label in labels for s in clf.labels) and clf.labels[-1].end <= res.audio_duration + 0.01
     used = {m.name: m.sha256 for m in env.models}
     assert used["audio-events"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert not env.degraded  # the classifier ran
 
 
 # ---- speech_emotion ---------------------------------------------------------------
@@ -335,6 +345,9 @@ def test_speech_emotion_without_model_or_transcript(settings, run, sample_video)
     env, emo = _ok(run(sample_video, ["speech_emotion"]), "speech_emotion", SpeechEmotion)
     assert env.degraded and emo.segment_source == "voiced_regions" and emo.valence_method is None
     assert not emo.model_run and "speech_emotion/" in emo.model_reason and "model.onnx" in emo.model_reason
+    # degraded for the missing model (naming it and the fix) as well as for the missing transcript
+    no_model = [r for r in env.degraded_reasons if "no speech-emotion model" in r]
+    assert len(no_model) == 1 and "`speech-emotion`" in no_model[0] and "model.onnx" in no_model[0]
     assert emo.segments and all(abs(s.pitch_hz_mean - 440) < 440 * 0.02 for s in emo.segments), emo.segments
     assert all(s.valence is None and s.model is None for s in emo.segments)
 
@@ -347,6 +360,29 @@ def test_speech_emotion_reports_a_store_model_that_breaks_the_contract(settings,
     assert not emo.model_run and "no `labels` metadata" in emo.model_reason
     assert env.degraded and any("store model rejected" in r for r in env.degraded_reasons)
     assert emo.segments  # the prosody part still ran
+
+
+@pytest.fixture(scope="module")
+def french_video(media_dir) -> Path:
+    """espeak-ng French: what an English-only model must not pass off as an English transcript."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    wav = media_dir / "fr.wav"
+    subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(wav),
+                    "Bonjour à tous, aujourd'hui je vais vous montrer comment préparer une tarte aux pommes "
+                    "avec des ingrédients très simples."], check=True)
+    return _video(media_dir / "french.mp4", ["-i", str(wav)])
+
+
+@pytest.mark.slow
+def test_english_only_model_flags_french_speech_and_degrades(settings, run, french_video):
+    require_env(settings, "audio")
+    env, t = _ok(run(french_video, ["speech_transcription"]), "speech_transcription", Transcript)
+    assert t.model == "tiny.en" and t.decoded_language == "en"
+    assert t.language is None and "English-only model; language not checked" in t.not_measured["language"]
+    assert t.likely_not_english is True, (t.mean_word_probability, t.text)
+    assert env.degraded and len(env.degraded_reasons) == 1
+    assert "likely not English" in env.degraded_reasons[0], env.degraded_reasons
 
 
 # ---- all four -----------------------------------------------------------------------

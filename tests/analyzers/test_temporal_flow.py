@@ -135,7 +135,31 @@ def test_any_signals_give_tiling_segments(duration, cuts, motion, audio, speech,
     p = FlowParams(bin_s=bin_s)
     points, weights = energy_curve(sig, p)
     segs, peak_t = segments(points, duration, p)
+    if not weights:  # no input at all: nothing measured, no invented flat curve
+        assert segs == [] and peak_t is None and all(q.energy is None for q in points)
+        return
     assert segs[0].start == 0 and segs[-1].end == pytest.approx(duration)
     assert all(a.end == b.start for a, b in zip(segs, segs[1:]))
     assert not weights or sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
     assert sum(1 for s in segs if s.label in ("peak", "steady")) == 1
+
+
+def test_silent_video_runs_without_audio(run, settings, silent_video):
+    """`audio_optional = true`: a video with no audio stream is no reason to skip it (issue 16)."""
+    require_env(settings, "core")
+    out = run(silent_video, ["temporal_flow"])
+    env = out.report.analyzers["temporal_flow"]
+    assert env.status is Status.ok, (env.status, env.skip_reason, env.error)
+    res = TemporalFlowResult.model_validate(env.result)
+    assert res.audio_source == "none" and res.weights == {}
+    # nothing was measured: nulls with the reason, not a flat curve of invented zeros
+    assert all(p.energy is None for p in res.energy) and res.segments == [] and res.peak_t is None
+    assert res.hook.intensity is None and res.hook.cuts is None
+    assert "no audio stream" in res.not_measured["energy"] and "hook.cuts" in res.not_measured
+
+
+def test_pure_no_input_is_null_not_zero():
+    sig = Signals(duration=4.0)
+    points, weights = energy_curve(sig, FlowParams())
+    assert weights == {} and all(p.energy is None for p in points)
+    assert segments(points, 4.0, FlowParams()) == ([], None)

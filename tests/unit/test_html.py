@@ -79,8 +79,8 @@ def _results() -> dict[str, object]:
                       TextSegment(start=2, end=3, text=EVIL, confidence=0.5, frames=2, box=box, vertical="top",
                                   horizontal="left", kind="scene", overlay_score=0.2, evidence=[])]),
         "speech_transcription": Transcript(
-            model="tiny.en", model_source="package", compute_type="int8", multilingual=False, language="en",
-            language_detected=False, vad_filter=True, verbatim=False, beam_size=1, audio_duration=DUR,
+            model="tiny.en", model_source="package", compute_type="int8", multilingual=False, language=None,
+            decoded_language="en", language_check="none", language_detected=False, vad_filter=True, verbatim=False, beam_size=1, audio_duration=DUR,
             speech_duration=1.1, text="Ask not what", word_count=3,
             segments=[TranscriptSegment(start=0.5, end=1.6, text=" Ask not what", avg_logprob=-0.2,
                                         no_speech_prob=0.01, words=words)]),
