@@ -25,7 +25,7 @@ from runner.batch_inputs import expand_inputs, out_name
 from runner.config import Settings
 from runner.errors import RunnerError, UsageError
 from runner.execute import job_resources
-from runner.pipeline import AnalyzeRequest, analyze, is_url, plan_for
+from runner.pipeline import AnalyzeRequest, analyze, plan_for
 from runner.planner import Plan, select
 from runner.registry import Registry, registry_for
 from shared_schema.report import Report
@@ -79,6 +79,8 @@ class VideoResult:
     finished: float = 0.0
     error: dict[str, Any] | None = None    # {type, message, fix}
     interrupted: bool = False
+    node_id: str | None = None             # the Ray node it ran on (several nodes may share a host name)
+    retries: list[dict[str, Any]] = field(default_factory=list)   # attempts lost with their node (the driver's)
 
 
 @dataclass
@@ -153,6 +155,9 @@ def run_video(job: VideoJob, settings: Settings, where: str = "serial") -> Video
     res = VideoResult(node=socket.gethostname(), started=time.time())
     try:
         if where != "serial":
+            import ray
+
+            res.node_id = ray.get_runtime_context().get_node_id()
             settings = _task_settings(job, Settings.from_env() if where == "cluster" else settings, where)
         out = analyze(job.request, settings)
         res.report_json = out.report.model_dump_json()
@@ -200,6 +205,7 @@ def _row(job: VideoJob, submitted: float, res: VideoResult | None, report: Repor
                            "status": "error", "report": str(report_path) if report_path else None,
                            "counts": {}, "cached": 0, "executed": 0, "timings": {},
                            "resources": asdict(job.shape), "node": res.node if res else None,
+                           "node_id": res.node_id if res else None, "retries": res.retries if res else [],
                            "workdir": res.workdir if res else None, "error": error}
     if res is not None and res.started:
         row["timings"]["queue_s"] = round(max(0.0, res.started - submitted), 3)
@@ -242,6 +248,12 @@ class _Batch:
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
+
+    def retrying(self, job: VideoJob, lost: list[dict[str, Any]]) -> None:
+        from runner.batch_ray import LOST_RETRIES
+
+        self.say(f"[retry] {job.name}: {lost[-1]['type']} (its node or worker died); submitted again "
+                 f"({len(lost)}/{LOST_RETRIES})")
 
     def job(self, index: int, source: str, shape: Shape) -> VideoJob:
         r = self.req
@@ -311,7 +323,10 @@ def run_batch(req: BatchRequest, settings: Settings, registry: Registry | None =
         if main_thread:
             signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
         batch = _Batch(req, settings, registry, sources, stream or sys.stderr, quiet)
-        interrupted = _drive(batch, engine)
+        from runner.live_batch import live_batch  # a live view on a terminal, else the lines as they are
+
+        with live_batch(batch, batch.stream, quiet):
+            interrupted = _drive(batch, engine)
     finally:
         if engine is not None:
             engine.shutdown()
@@ -337,6 +352,7 @@ def _drive(batch: _Batch, engine) -> bool:
     try:
         cap = None
         if engine is not None:
+            engine.on_retry = batch.retrying
             cap = engine.capacity()
             if engine.cluster:   # plan GPUs by what the cluster has, not by this (driver) host
                 settings = settings.with_(gpus=("0",) if cap.gpus else ())

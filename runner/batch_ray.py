@@ -24,6 +24,9 @@ OBJECT_STORE_BYTES = 256 * 1024**2
 #: after Ctrl-C, how long running videos get to stop their analyzers and return what finished
 GRACE_S = 60.0
 CONNECT_TIMEOUT_S = 5.0
+#: a video whose node or worker died (or whose returned report was lost with its node) is submitted
+#: again, up to this many times, wherever Ray has room; then it is an ``error`` row
+LOST_RETRIES = 2
 
 INSTALL_FIX = ".venv/bin/pip install -e '.[batch]'   (or: pip install 'tiktok-sandbox-runner[batch]'); " \
               "or run without Ray: runner batch --serial ..."
@@ -78,6 +81,10 @@ class RayEngine:
         self._fn = fn
         self._remote = None
         self._pending: dict[Any, Any] = {}   # ObjectRef -> job
+        self._lost: dict[int, list[dict[str, Any]]] = {}   # job.index -> the attempts lost with a node
+        self._cancelling = False
+        #: called as ``on_retry(job, lost)`` when a video is submitted again (``lost``: its lost attempts)
+        self.on_retry: Callable[[Any, list[dict[str, Any]]], None] | None = None
         self.startup_s = 0.0
 
     @property
@@ -112,6 +119,7 @@ class RayEngine:
                         "and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
             raise BackendUnavailable("ray", f"could not {where}: {str(exc).splitlines()[0] if str(exc) else exc!r}",
                                      fix=fix) from None
+        _ray_notices_to_stderr(ray)
         self._remote = ray.remote(self._fn)
         self.startup_s = time.monotonic() - t0
 
@@ -146,11 +154,12 @@ class RayEngine:
 
     def submit(self, job, settings: Settings) -> None:
         s = job.shape
+        # Ray's own retries are off: a lost video is submitted again by poll(), which records it
         opts = dict(num_cpus=ray_amount(s.cpus), num_gpus=s.gpus, memory=s.memory,
-                    max_retries=1, retry_exceptions=False)
+                    max_retries=0, retry_exceptions=False)
         where = "cluster" if self.cluster else "local"
         ref = self._remote.options(**opts).remote(job, settings, where)
-        self._pending[ref] = job
+        self._pending[ref] = (job, settings)
 
     @property
     def pending(self) -> int:
@@ -162,20 +171,39 @@ class RayEngine:
             return []
         done, _ = self.ray.wait(list(self._pending), num_returns=len(self._pending), timeout=timeout,
                                 fetch_local=True)
-        return [self._take(ref) for ref in done]
+        return [taken for taken in map(self._take, done) if taken is not None]
 
-    def _take(self, ref) -> tuple[Any, Any]:
-        job = self._pending.pop(ref)
+    def lost_with_a_node(self, exc: BaseException) -> bool:
+        """The video did not fail: its worker or node died under it, or its report was lost with the node."""
+        ex = self.ray.exceptions
+        return isinstance(exc, (ex.NodeDiedError, ex.WorkerCrashedError, ex.LocalRayletDiedError, ex.ObjectLostError))
+
+    def _take(self, ref) -> tuple[Any, Any] | None:
+        job, settings = self._pending.pop(ref)
         try:
-            return job, self.ray.get(ref)
+            res = self.ray.get(ref)
         except Exception as exc:  # worker died, node lost, cancelled: recorded, never fatal
-            return job, exc
+            if self._cancelling or not self.lost_with_a_node(exc):
+                return job, exc
+            lost = self._lost.setdefault(job.index, [])
+            lost.append({"type": type(exc).__name__, "message": str(exc).strip().splitlines()[0][:300] if str(exc)
+                         else repr(exc), "at": time.time()})
+            if len(lost) > LOST_RETRIES:
+                return job, _gave_up(job, lost)
+            if self.on_retry is not None:
+                self.on_retry(job, lost)
+            self.submit(job, settings)
+            return None
+        if hasattr(res, "retries"):
+            res.retries = list(self._lost.get(job.index, []))
+        return job, res
 
     def cancel(self, grace_s: float = GRACE_S) -> list[tuple[Any, Any]]:
         """Cancel every outstanding video: queued ones never start, running ones get a
         KeyboardInterrupt and stop their analyzers. Returns what came back within ``grace_s``
         (interrupted reports); videos cancelled before they started are dropped."""
         ray = self.ray
+        self._cancelling = True
         for ref in list(self._pending):
             ray.cancel(ref, force=False)
         back: list[tuple[Any, Any]] = []
@@ -192,6 +220,31 @@ class RayEngine:
     def shutdown(self) -> None:
         if self.started_here and self.ray.is_initialized():
             self.ray.shutdown()
+
+
+def _ray_notices_to_stderr(ray) -> None:
+    """Ray prints cluster notices (e.g. "Raylet is terminated" when a node dies) to the driver's
+    stdout; ``runner batch`` keeps stdout for the path of summary.jsonl, so they go to stderr."""
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    show = getattr(worker, "print_to_stdstream", None)
+    if show is None or getattr(show, "_to_stderr", False):
+        return
+
+    def to_stderr(data, ignore_prefix: bool):
+        return show({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr._to_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
+
+
+def _gave_up(job, lost: list[dict[str, Any]]):
+    """The error row of a video lost with a node more than LOST_RETRIES times."""
+    from runner.batch import VideoResult
+
+    last = lost[-1]
+    return VideoResult(retries=lost, error={
+        "type": last["type"], "message": f"lost {len(lost)} times with its node or worker; last: {last['message']}",
+        "fix": "check the cluster's nodes (`ray status`), then rerun the same command"})
 
 
 def clamp(shape, cap: Capacity):

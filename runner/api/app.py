@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal, Union
 
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,6 +26,7 @@ from runner.api.middleware import BodyLimit, LoopbackHostOnly
 from runner.api.jobs import FINISHED, QUEUED, RETRYABLE, RUNNING, STATES, Job, JobStore
 from runner.api.security import MAX_PATH_CHARS, MAX_URL_CHARS, Refused, check_url, resolve_video_path
 from runner.api.settings import ApiSettings
+from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
 from runner.config import Settings
 from runner.errors import RunnerError
@@ -269,10 +271,25 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
                              params=e.manifest.params)
                 for n, e in sorted(registry.items())]
 
-    @app.post("/analyze", status_code=202, response_model=JobView, dependencies=auth,
-              responses={**errors, 403: {"model": ErrorBody}, 413: {"model": ErrorBody}}, tags=["jobs"])
-    def submit(body: AnalyzeBody) -> JSONResponse:
-        """Queue an analysis of a local video (under the configured roots) or a TikTok URL."""
+    @app.post("/analyze", status_code=202, response_model=JobView, dependencies=auth, tags=["jobs"],
+              responses={**errors, 200: {"description": "with `wait`: the job finished in time; its report.json",
+                                         "content": {"application/json": {"schema": {"type": "object"}}}},
+                         403: {"model": ErrorBody}, 413: {"model": ErrorBody}})
+    async def submit(body: AnalyzeBody, request: Request, wait: Annotated[float | None, Query(
+            ge=0, allow_inf_nan=False, description="seconds to wait for the report (clamped to "
+                                                   "RUNNER_API_MAX_WAIT_S): 200 and the report if the job "
+                                                   "finishes in time, else 202 and the job")] = None) -> Response:
+        """Queue an analysis of a local video (under the configured roots) or a TikTok URL; with `wait`,
+        answer with its report when it finishes within that many seconds (the old system's call)."""
+        job = await run_in_threadpool(_queue, body)
+        if not wait or not api.max_wait_s:
+            return JSONResponse(_view(job).model_dump(mode="json"), status_code=202,
+                                headers={"Location": f"/jobs/{job.id}"})
+        waited = min(wait, float(api.max_wait_s))
+        job = await wait_for_job(store, job.id, waited, request.is_disconnected) or job
+        return await answer(job, _view(job).model_dump(mode="json"), waited)
+
+    def _queue(body: AnalyzeBody) -> Job:
         if body.video_path is not None:
             from runner.admit import Limits
 
@@ -285,8 +302,7 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
             request["analyzers"] = list(dict.fromkeys(request["analyzers"]))
         job = store.create(request)
         pool.wake()
-        return JSONResponse(_view(job).model_dump(mode="json"), status_code=202,
-                            headers={"Location": f"/jobs/{job.id}"})
+        return job
 
     @app.get("/jobs", response_model=JobPage, dependencies=auth, responses=errors, tags=["jobs"])
     def list_jobs(limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -12,6 +12,8 @@ Variables (all optional):
 - ``RUNNER_API_WORKERS``         jobs run at once (default: one per 4 CPUs of ``RUNNER_CPU_BUDGET``, at least 1);
                                  the runner's CPU, memory and GPU budget is split between them
 - ``RUNNER_API_MAX_BODY``        largest request body in bytes (default 65536)
+- ``RUNNER_API_MAX_WAIT_S``      longest ``POST /analyze?wait=`` in seconds; longer waits are clamped to it
+                                 (default 600; 0 turns waiting off: every submit answers 202 at once)
 - ``RUNNER_API_ALLOW_LOCAL``     ``1`` lets ``runner serve``/``runner worker`` run jobs on the local backend, which
                                  is NOT a sandbox (tests, trusted single-user machines); default: refused
 - ``RUNNER_URL_ALLOWLIST``       hosts ``tiktok_url`` may name, comma-separated
@@ -47,6 +49,7 @@ class ApiSettings:
     roots: tuple[Path, ...] = ()           # empty: <data_dir>/videos
     workers: int | None = None             # None: derived from the runner's CPU budget
     max_body: int = 64 * 1024
+    max_wait_s: int = 600                  # POST /analyze?wait= is clamped to this
     url_allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
     allow_private_urls: bool = False
     proxies: tuple[str, ...] = ()
@@ -102,6 +105,7 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
     if env.get("RUNNER_API_WORKERS"):
         kw["workers"] = _int(env, "RUNNER_API_WORKERS", 1)
     kw["max_body"] = _int(env, "RUNNER_API_MAX_BODY", ApiSettings.max_body, minimum=1024)
+    kw["max_wait_s"] = _int(env, "RUNNER_API_MAX_WAIT_S", ApiSettings.max_wait_s, minimum=0)
     if env.get("RUNNER_URL_ALLOWLIST"):
         kw["url_allowlist"] = tuple(h.lower().rstrip(".") for h in _split(env["RUNNER_URL_ALLOWLIST"]))
     kw["allow_private_urls"] = env.get("RUNNER_ALLOW_PRIVATE_URLS", "") == "1"

@@ -18,8 +18,10 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # a generated tiktok_url on the allowlist would start a real download: one quick attempt only
-    srv = ApiServer(tmp_path_factory.mktemp("schema"), extra_env={"RUNNER_DOWNLOAD_ATTEMPTS": "1"}).start()
+    # a generated tiktok_url on the allowlist would start a real download: one quick attempt only;
+    # a generated POST /analyze?wait= waits 2 s at most
+    srv = ApiServer(tmp_path_factory.mktemp("schema"), extra_env={"RUNNER_DOWNLOAD_ATTEMPTS": "1",
+                                                                  "RUNNER_API_MAX_WAIT_S": "2"}).start()
     srv.video()
     yield srv
     srv.cleanup()
