@@ -42,6 +42,10 @@ def job_resources(manifest, user: dict[str, Any]) -> tuple[float, int, float]:
 
 
 class Progress(Protocol):
+    """What the executor reports. Optional, looked up with getattr (a Progress may omit them):
+    ``planned(stages, upstream)`` once before the first stage (upstream: name -> what it reads) and
+    ``waiting(name, why)`` when a job waits for the extraction or for the CPU/memory/GPU budget."""
+
     def started(self, name: str, attempt: int) -> None: ...
     def finished(self, name: str, env: Envelope) -> None: ...
 
@@ -139,11 +143,28 @@ class _Scheduler:
             return True  # never starve a job larger than the whole budget
         return self.cpus + cpus <= self.budget.cpus + 1e-9 and self.mem + mem <= self.budget.memory
 
-    def acquire(self, cpus: float, mem: int, gpu: str | None, heavy: bool, cancel: threading.Event) -> bool:
+    def why_waiting(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> str:
+        """What a job that does not fit waits for, in words (for the progress view)."""
+        if gpu is not None and (gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0)
+                                or self.gpu_use.get(gpu, 0) >= self.budget.gpu_share):
+            return f"GPU {gpu} ({self.gpu_use.get(gpu, 0)} job(s) on it)"
+        if self.cpus + cpus > self.budget.cpus + 1e-9:
+            return f"CPU budget ({self.cpus:g} of {self.budget.cpus:g} in use, needs {cpus:g})"
+        return (f"memory budget ({self.mem / 2**30:.1f} of {self.budget.memory / 2**30:.1f} GiB in use, "
+                f"needs {mem / 2**30:.1f})")
+
+    def acquire(self, cpus: float, mem: int, gpu: str | None, heavy: bool, cancel: threading.Event,
+                on_wait: Callable[[str], None] | None = None) -> bool:
         with self.cond:
+            said = None
             while not self._fits(cpus, mem, gpu, heavy):
                 if cancel.is_set():
                     return False
+                if on_wait is not None:
+                    why = self.why_waiting(cpus, mem, gpu, heavy)
+                    if why != said:
+                        said = why
+                        on_wait(why)
                 self.cond.wait(0.2)
             if cancel.is_set():
                 return False
@@ -184,6 +205,9 @@ class Executor:
         """Run every stage; on cancel, what did not finish is recorded as interrupted."""
         sched = _Scheduler(self.budget)
         threads: list[threading.Thread] = []
+        planned = getattr(self.progress, "planned", None)
+        if planned is not None:
+            planned(ctx.plan.stages, {n: self._upstream(ctx, ctx.registry[n]) for s in ctx.plan.stages for n in s})
         try:
             for stage in ctx.plan.stages:
                 threads = []
@@ -346,10 +370,14 @@ class Executor:
         attempts: list[Attempt] = []
         overrides: dict[str, Any] = {}
         env: Envelope | None = None
+        waiting = getattr(self.progress, "waiting", None)
+        on_wait = (lambda why: waiting(m.name, why)) if waiting is not None else None
+        if on_wait is not None and ctx.prepare is not None and not self._prepared:
+            on_wait("extraction")
         self._ensure_prepared(ctx)
         t_start = time.monotonic()
         for n in range(1, m.retry.max_attempts + 1):
-            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel):
+            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel, on_wait):
                 env = skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
                 break
             try:

@@ -1,4 +1,5 @@
-"""A progress display per analyzer, one line per event (readable in logs and CI too)."""
+"""Progress of a run: one line per event (logs, CI, pipes, ``--quiet``), or, when the stream is a
+terminal, the live view of runner.live (rich): pick with ``for_stream``."""
 from __future__ import annotations
 
 import sys
@@ -20,6 +21,12 @@ class LineProgress:
         self.quiet = quiet
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
+
+    def __enter__(self) -> "LineProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
 
     def _say(self, text: str) -> None:
         if not self.quiet:
@@ -45,3 +52,27 @@ class LineProgress:
             why = f"  {env.error.message.splitlines()[0][:110]}"
         deg = " (degraded)" if env.degraded else ""
         self._say(f"  [{done:>2}/{self.total}] {name:<28} {_MARK[env.status]:<7} {env.duration_s:6.2f}s{deg}{why}")
+
+
+def is_live_terminal(stream: TextIO, quiet: bool = False) -> bool:
+    """A live view only on an interactive terminal: not for pipes, files, CI logs, ``--quiet`` or TERM=dumb."""
+    if quiet:
+        return False
+    try:
+        if not stream.isatty():
+            return False
+    except (AttributeError, ValueError):
+        return False
+    from rich.console import Console
+
+    return not Console(file=stream).is_dumb_terminal
+
+
+def for_stream(stream: TextIO | None = None, quiet: bool = False):
+    """The live view (runner.live.LiveProgress) on a terminal, else the plain ``LineProgress``."""
+    stream = stream or sys.stderr
+    if is_live_terminal(stream, quiet):
+        from runner.live import LiveProgress
+
+        return LiveProgress(stream)
+    return LineProgress(stream=stream, quiet=quiet)
