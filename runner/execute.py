@@ -8,8 +8,6 @@ declares it (``[retry]``); every attempt is recorded in the envelope.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,13 +15,13 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from runner.backends.base import Backend, LaunchSpec
-from runner.backends.sandbox_user import prepare_writable
 from runner.cache_keys import RunCache
 from runner.collect import classify, runner_envelope, skipped
-from runner.outbox import Limits, walk
+from runner.outbox import Limits
+from runner.run_files import append_log, dropped_outputs, fresh_out_dir
 from runner.planner import Plan
 from runner.registry import Entry, Registry
-from shared_schema.envelope import Attempt, DroppedOutput, Envelope, ErrorInfo, SkipReason, Status
+from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import parse_memory
 from shared_schema.paths import Workdir
@@ -82,39 +80,6 @@ class ExecContext:
     source: str = ""
     #: caps on what a sandbox wrote and on its log (``Settings.outbox_limits()``)
     limits: Limits = field(default_factory=Limits)
-
-
-def fresh_out_dir(path: Path) -> Path:
-    """An empty sandbox-writable ``out/<name>/`` (0700, the sandbox user's): whatever an earlier
-    attempt left there is removed first (``rmtree`` follows no link)."""
-    def force(func, p, _exc):  # a folder the sandbox made unwritable (non-root host): reopen it
-        try:
-            os.chmod(os.path.dirname(p), 0o700)
-            func(p)
-        except OSError:
-            pass
-
-    if os.path.lexists(path):
-        if path.is_symlink() or not path.is_dir():
-            path.unlink()
-        else:
-            shutil.rmtree(path, onerror=force)
-    return prepare_writable(path)
-
-
-def dropped_outputs(out_dir: Path, limits: Limits) -> list[DroppedOutput]:
-    """What the runner does not keep of ``out_dir`` (links, FIFOs, over a cap, ...)."""
-    return [DroppedOutput(path=d.path, why=d.why) for d in walk(out_dir, limits).report()]
-
-
-def append_log(path: Path, text: str) -> None:
-    """Append a line of the runner's own to a runner-owned log."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
 
 
 class _PrepareFailed(Exception):
