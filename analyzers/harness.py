@@ -21,11 +21,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-EXIT_OK = 0            # envelope written: ok or skipped
-EXIT_FAILED = 1        # envelope written: failed
-EXIT_INVALID = 2       # envelope written: invalid_output
-EXIT_HARNESS = 3       # the harness itself could not start (bad job spec, import error)
-EXIT_MEMORY = 4        # envelope written: failed with MemoryError; the runner calls it oom
+from shared_schema.exit_codes import EXIT_FAILED, EXIT_HARNESS, EXIT_INVALID, EXIT_MEMORY, EXIT_OK  # noqa: F401
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_MAX_THREADS")
 

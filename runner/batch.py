@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runner.batch_inputs import expand_inputs, out_name
+from runner.batch_result import VideoResult
 from runner.config import Settings
 from runner.errors import RunnerError, UsageError
 from runner.execute import job_resources
@@ -68,19 +69,6 @@ class VideoJob:
     name: str
     shape: Shape
     request: AnalyzeRequest
-
-
-@dataclass
-class VideoResult:
-    report_json: str | None = None
-    workdir: str | None = None
-    node: str = ""
-    started: float = 0.0                   # epoch seconds on the worker
-    finished: float = 0.0
-    error: dict[str, Any] | None = None    # {type, message, fix}
-    interrupted: bool = False
-    node_id: str | None = None             # the Ray node it ran on (several nodes may share a host name)
-    retries: list[dict[str, Any]] = field(default_factory=list)   # attempts lost with their node (the driver's)
 
 
 @dataclass

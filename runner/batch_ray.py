@@ -239,7 +239,7 @@ def _ray_notices_to_stderr(ray) -> None:
 
 def _gave_up(job, lost: list[dict[str, Any]]):
     """The error row of a video lost with a node more than LOST_RETRIES times."""
-    from runner.batch import VideoResult
+    from runner.batch_result import VideoResult
 
     last = lost[-1]
     return VideoResult(retries=lost, error={

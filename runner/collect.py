@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from analyzers.harness import EXIT_HARNESS, EXIT_MEMORY
+from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
 from runner.outbox import Limits, OutboxError, read_file
 from runner.registry import Entry

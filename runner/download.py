@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
-from runner.api.settings import ApiSettings, from_env
+from runner.download_settings import DownloadSettings, from_env
 from runner.errors import DownloadError
 from runner.fetch_core import VIDEO_EXTS as _VIDEO_EXTS
 from runner.fetch_core import cache_key as _cache_key  # noqa: F401 - kept for callers of the old name
@@ -40,23 +40,23 @@ _TIKTOK_ID = re.compile(r"^https?://(?:www\.|m\.)?tiktok\.com/(?:@[^/]+/video|v|
 class Attempt(Protocol):
     """One download attempt: fetch ``url`` (through ``proxy``) and return its file in the cache."""
 
-    def __call__(self, url: str, opts: ApiSettings, proxy: str | None, n: int,
+    def __call__(self, url: str, opts: DownloadSettings, proxy: str | None, n: int,
                  say: Callable[[str], None]) -> Path: ...
 
 
 def download(url: str, settings=None, progress: Callable[[str], None] | None = None,
-             options: ApiSettings | None = None) -> Path:
+             options: DownloadSettings | None = None) -> Path:
     """Download ``url`` into the cache and return the local file.
 
     ``settings`` (the runner's :class:`~runner.config.Settings`) is accepted for the pipeline's
     call signature; the downloader's own options come from ``options`` or
-    :func:`runner.api.settings.from_env`.
+    :func:`runner.download_settings.from_env`.
     """
     return download_via(_attempt, url, settings, progress, options)
 
 
 def download_via(attempt: Attempt, url: str, settings=None, progress: Callable[[str], None] | None = None,
-                 options: ApiSettings | None = None) -> Path:
+                 options: DownloadSettings | None = None) -> Path:
     """:func:`download` with each attempt made by ``attempt`` (e.g. in the download sandbox)."""
     opts = options or from_env()
     say = progress or (lambda _text: None)
@@ -117,7 +117,7 @@ def _cached(cache: Path, key: str) -> Path | None:
     return None
 
 
-def check_cookies(url: str, opts: ApiSettings) -> None:
+def check_cookies(url: str, opts: DownloadSettings) -> None:
     if opts.cookies_file is not None and not opts.cookies_file.is_file():
         raise DownloadError(url, "private", f"cookies file {opts.cookies_file} not found",
                             fix="fix RUNNER_COOKIES_FILE")
@@ -133,7 +133,7 @@ def _redact(proxy: str) -> str:
     return f"{p.scheme}://{p.hostname}:{p.port}" if p.hostname else "proxy"
 
 
-def _attempt(url: str, opts: ApiSettings, proxy: str | None, n: int, say: Callable[[str], None]) -> Path:
+def _attempt(url: str, opts: DownloadSettings, proxy: str | None, n: int, say: Callable[[str], None]) -> Path:
     """One attempt in this process (yt-dlp parses here: the local backend's way)."""
     via = f" via {_redact(proxy)}" if proxy else ""
     say(f"download: attempt {n}{via}: {url}")

@@ -59,19 +59,9 @@ def base_tag(settings: Settings, kind: str) -> str:
 
 def image_status(settings: Settings, registry: Registry) -> dict[str, str]:
     """``{name: "built" | "stale" | "missing"}``; raises BackendUnavailable without a daemon."""
-    import docker.errors
+    from runner.backends.docker import DockerBackend
 
-    client = connect(timeout=5)
-    out = {}
-    for name, entry in registry.items():
-        try:
-            img = client.images.get(image_name(settings.image_prefix, entry))
-        except docker.errors.ImageNotFound:
-            out[name] = "missing"
-            continue
-        built_from = (img.labels or {}).get(f"{LABEL}.source-digest")
-        out[name] = "built" if built_from in (None, source_digest(entry)) else "stale"
-    return out
+    return DockerBackend(connect(timeout=5), settings.image_prefix, registry).image_status(list(registry))
 
 
 # -- build contexts -----------------------------------------------------------
@@ -315,28 +305,6 @@ def _debian_mirror() -> str:
 
 #: skips that are a correct outcome on a smoke clip (no weights in the store, no GPU here)
 HONEST_SKIPS = ("model_absent", "needs_gpu", "no_audio")
-
-
-def _smoke_clip(path: Path) -> Path:
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
-                        "-f", "lavfi", "-i", "testsrc2=size=360x640:rate=30:duration=3",
-                        "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-                        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                        "-shortest", str(path)], check=True)
-    return path
-
-
-def smoke(settings: Settings, registry: Registry, names: list[str], work_root: Path | None = None):
-    """Run ``names`` on the docker backend on a 3 s made clip; ``{name: Envelope}`` for each."""
-    from runner.pipeline import AnalyzeRequest, analyze
-
-    clip = _smoke_clip(CACHE / "smoke.mp4")
-    with tempfile.TemporaryDirectory(prefix="smoke-", dir=work_root) as wr:
-        out = analyze(AnalyzeRequest(source=str(clip), only=names, backend="docker"),
-                      settings.with_(work_root=Path(wr)), registry=registry)
-        return {n: out.report.analyzers[n] for n in names if n in out.report.analyzers}
 
 
 def compose_file(settings: Settings, registry: Registry) -> str:

@@ -11,7 +11,8 @@ from runner.config import REPO_ROOT, Settings
 from runner.errors import RunnerError, UsageError
 from runner.images import (BASE_CANDIDATES, BOOTSTRAP_TAG, CLIENT_TIMEOUT_S, HONEST_SKIPS, BuildOptions,
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
-                           image_status, smoke)
+                           image_status)
+from runner.images_smoke import smoke
 from runner.fetch_image import FETCH_NAME, build_fetch, fetch_status, fetch_tag
 from runner.media_image import MEDIA_NAME, build_media, media_status, media_tag
 from runner.registry import Registry, registry_for

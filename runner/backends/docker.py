@@ -22,9 +22,10 @@ import threading
 import time
 from pathlib import Path
 
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
-
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
+from runner.backends.docker_api import (  # noqa: F401  (re-exported: LABEL, PROJECT*, KILL_WAIT_S, _retry)
+    KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, docker, requests)
+from runner.backends.oneshot import exited, kill
 from runner.backends.logcap import CappedLog
 from runner.backends.sandbox_user import container_user
 from runner.backends.sandbox_env import analyzer_environment
@@ -32,19 +33,8 @@ from runner.errors import BackendUnavailable
 from runner.registry import Entry, Registry
 from shared_schema.envelope import SkipReason
 
-try:  # optional at import time so `runner doctor` can say what is missing
-    import docker
-    import docker.errors
-    import requests.exceptions
-except ImportError:  # pragma: no cover - docker is a core dependency
-    docker = None
-
-LABEL = "org.tiktok-runner"
-PROJECT_LABEL = f"{LABEL}.project"
-PROJECT = "tiktok-sandbox-runner"
 TMP = "/tmp"
 POLL_S = 0.25
-KILL_WAIT_S = 10.0
 STOP_GRACE_S = 10.0
 START_FIX = ("start the daemon: setsid nohup dockerd --bridge=none --iptables=false "
              "--storage-driver=overlay2 >/var/log/dockerd.log 2>&1 & (see docs/docker.md), "
@@ -53,21 +43,6 @@ START_FIX = ("start the daemon: setsid nohup dockerd --bridge=none --iptables=fa
 
 def image_name(prefix: str, entry: Entry) -> str:
     return f"{prefix}/{entry.name}:{entry.manifest.version}"
-
-
-def _transient(exc: BaseException) -> bool:
-    """Daemon hiccups worth another try: connection trouble and 5xx other than 'no such ...'."""
-    if docker is None:
-        return False
-    if isinstance(exc, (docker.errors.NotFound, docker.errors.ImageNotFound)):
-        return False
-    if isinstance(exc, docker.errors.APIError):
-        return exc.is_server_error() and "No such" not in str(exc)
-    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
-
-
-_retry = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(4),
-               wait=wait_exponential(multiplier=0.2, max=3.0), reraise=True)
 
 
 def connect(timeout: int = 10):
@@ -92,15 +67,6 @@ def daemon_status() -> tuple[bool, str]:
         return False, f"{exc.reason}; {exc.fix}"
     v = client.version()
     return True, f"docker {v.get('Version')} (API {v.get('ApiVersion')})"
-
-
-def _start_ticks(pid: int) -> str:
-    """The process's start time (clock ticks since boot): tells a live runner from a reused pid."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
 
 
 def _runner_alive(pid: int, start: str) -> bool:
@@ -155,9 +121,7 @@ class DockerBackend(Backend):
             fallback(f"no image {shown}{more} on the daemon (images are never pulled)",
                      f"runner images build {' '.join(missing)} (or: make images)")
             return None
-        from runner.images import image_status  # images imports this module
-
-        stale = sorted(n for n, s in image_status(settings, {n: registry[n] for n in names if n in registry}).items()
+        stale = sorted(n for n, s in backend.image_status([n for n in names if n in registry]).items()
                        if s == "stale")
         if stale:
             notice(f"images older than their sources: {', '.join(stale)} (runner images build {' '.join(stale)})")
@@ -172,6 +136,23 @@ class DockerBackend(Backend):
             except docker.errors.ImageNotFound:
                 self._images[tag] = None
         return self._images[tag]
+
+    def image_status(self, names: list[str]) -> dict[str, str]:
+        """``{name: "built" | "stale" | "missing"}`` of the registry's analyzers: an image is stale
+        when its source-digest label differs from the analyzer's sources now."""
+        from runner.sources import source_digest
+
+        out = {}
+        for name in names:
+            entry = self.registry[name]
+            try:
+                img = _retry(self.client.images.get)(image_name(self.prefix, entry))
+            except docker.errors.ImageNotFound:
+                out[name] = "missing"
+                continue
+            built_from = (img.labels or {}).get(f"{LABEL}.source-digest")
+            out[name] = "built" if built_from in (None, source_digest(entry)) else "stale"
+        return out
 
     def _has_image(self, entry: Entry) -> bool:
         return self._image_id(entry) is not None
@@ -289,13 +270,9 @@ class DockerBackend(Backend):
 
     def _exited(self, container) -> bool:
         """Wait up to one poll interval; True once the container has stopped."""
-        from runner.backends.oneshot import exited  # it builds on this module
-
         return exited(container, POLL_S)
 
     def _kill(self, container) -> None:
-        from runner.backends.oneshot import kill
-
         kill(container)
 
     def _create_and_start(self, kw: dict):

@@ -14,8 +14,8 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 
-from runner.backends.docker import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
-                                    docker, requests)
+from runner.backends.docker_api import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
+                                        docker, requests)
 from runner.backends.sandbox_user import container_user
 from runner.errors import BackendUnavailable
 

@@ -99,7 +99,8 @@ def test_compose_file_builds_every_analyzer_from_the_template():
 @pytest.mark.parametrize("name", sorted(REAL) or ["(no analyzers)"])
 def test_real_image_smoke(name, docker_client, tmp_path):
     """Each built analyzer image runs on a made clip in a container: ok, or an honest skip."""
-    from runner.images import HONEST_SKIPS, image_status, smoke
+    from runner.images import HONEST_SKIPS, image_status
+    from runner.images_smoke import smoke
 
     if name not in REAL:
         pytest.skip("no real analyzer manifests load")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from analyzers.harness import EXIT_HARNESS, EXIT_MEMORY
+from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
 from runner.collect import classify
 from runner.registry import Entry
