@@ -26,6 +26,8 @@ system-deps:
 	  else echo "chromium is missing (HTML report tests skip): sudo apt-get install chromium" >&2; fi; }
 
 setup: system-deps $(VENV)/.installed
+	@# runner outside make finds the same model store (~/.config/tiktok-runner/config.toml; README)
+	@$(BIN)/python -m runner.user_config RUNNER_MODELS_DIR=$(RUNNER_MODELS_DIR)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +68,8 @@ bench: envs
 ci-images::
 	@true
 -include images/images.mk
+# Model exports that need a tool (YOLO to TFLite/OpenVINO), run in the analyzer's own environment.
+-include models.mk
 
 ci: envs ci-images test
 

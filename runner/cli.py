@@ -75,12 +75,12 @@ def _sigterm_as_interrupt(*_):
 @click.option("--html", "html", is_flag=True, help="also write the HTML page: report.html in the workdir and beside the --out report")
 @click.option("--no-cache", is_flag=True, help="run every analyzer even when the result cache holds its result")
 @click.option("--drop-media", is_flag=True, help="remove the extracted frames and audio from the workdir when done")
-@click.option("-q", "--quiet", is_flag=True, help="no progress lines")
+@click.option("-q", "--quiet", is_flag=True, help="no progress (a live view on a terminal, else lines)")
 @click.pass_context
 def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, drop_media, quiet):
     """Analyze VIDEO (a file or an http(s) URL) and write report.json."""
     from runner.pipeline import AnalyzeRequest, analyze as run_analysis, parse_sets
-    from runner.progress import LineProgress
+    from runner.progress import for_stream
 
     settings = _settings(ctx)
     if sample_fps:
@@ -88,9 +88,9 @@ def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, htm
     req = AnalyzeRequest(source=video, only=list(only), skip=list(skip), backend=backend,
                          workdir=workdir, out=out, params=parse_sets(sets),
                           html=html, use_cache=not no_cache, keep_media=not drop_media)
-    progress = LineProgress(quiet=quiet)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    outcome = run_analysis(req, settings, progress)
+    with for_stream(sys.stderr, quiet=quiet) as progress:  # a live view on a terminal, else lines
+        outcome = run_analysis(req, settings, progress)
     r = outcome.report
     counts = ", ".join(f"{n} {s.value}" for s, n in r.counts.items() if n)
     n_cached = sum(1 for e in r.analyzers.values() if e.cache is not None)
@@ -217,8 +217,30 @@ def models_status(ctx, verify):
             if row.checksum_ok is False:
                 state = "CHECKSUM MISMATCH"
         click.echo(f"  {row.analyzer:<28} {m.name:<26} {state}")
-        if row.present is False and m.fix:
-            click.echo(f"      fix: {m.fix}")
+        if row.present is False:
+            from runner.models import pull_fix
+
+            click.echo(f"      fix: {pull_fix(m)}")
+
+
+@models.command("pull")
+@click.argument("names", nargs=-1)
+@click.option("--from", "mirror", metavar="URL|DIR",
+              help="a mirror: an http(s) base URL or a folder laid out like the store")
+@click.pass_context
+def models_pull(ctx, names, mirror):
+    """Fetch declared store models (all, or NAMES: models or analyzers), verified, into the store."""
+    from runner.models_pull import PullError, pull_all, targets
+    from runner.registry import registry_for
+
+    settings = _settings(ctx.find_root())
+    try:
+        tlist = targets(registry_for(settings), list(names))
+        click.echo(f"model store: {settings.models_dir}" + (f" (from {mirror})" if mirror else ""), err=True)
+        sys.exit(pull_all(settings.models_dir, tlist, mirror, sys.stderr))
+    except PullError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @cli.group()

@@ -17,6 +17,12 @@ Variables (all optional):
 - ``RUNNER_SAMPLE_FPS``     rate of the ``sampled`` frame set (default 2)
 - ``RUNNER_TEST_ANALYZERS`` ``1`` also loads analyzers marked ``test_only`` (the test suite's toys)
 
+A user config file gives defaults under these variables (a variable that is set wins; the file
+wins over the built-in default): ``$RUNNER_CONFIG``, else ``$XDG_CONFIG_HOME/tiktok-runner/config.toml``
+(``~/.config/tiktok-runner/config.toml``). It holds the same names, e.g. ``RUNNER_MODELS_DIR =
+"/srv/models"`` (``make setup`` writes it: :mod:`runner.user_config`). ``RUNNER_CONFIG=`` (empty)
+reads no file. Relative paths in it are relative to the file's folder.
+
 What a sandbox wrote (``out/<name>/``) is read as data through :mod:`runner.outbox`; anything over
 these caps is dropped and listed in the envelope's ``dropped`` (sizes take ``k``/``m``/``g``):
 
@@ -71,6 +77,38 @@ def _detect_gpus(spec: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in out.splitlines() if line.strip())
 
 
+def user_config_path(env) -> Path | None:
+    """The user config file: ``$RUNNER_CONFIG`` (empty: none), else the XDG config folder's."""
+    if "RUNNER_CONFIG" in env:
+        return Path(env["RUNNER_CONFIG"]).expanduser() if env["RUNNER_CONFIG"] else None
+    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else Path(env.get("HOME") or Path.home()) / ".config"
+    return base / "tiktok-runner" / "config.toml"
+
+
+def read_user_config(path: Path | None) -> dict[str, str]:
+    """``RUNNER_*`` defaults from a TOML file (absent or unreadable: none; a bad file is an error)."""
+    if path is None or not path.is_file():
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        from runner.errors import UsageError
+
+        raise UsageError(f"cannot read the user config {path}: {exc}",
+                         fix=f"fix or remove {path} (or set RUNNER_CONFIG= to read none)") from None
+    out = {}
+    for k, v in data.items():
+        if not k.startswith("RUNNER_") or k == "RUNNER_CONFIG" or isinstance(v, (dict, list)):
+            continue
+        v = str(v).lower() if isinstance(v, bool) else str(v)
+        if k.endswith("_DIR") or k == "RUNNER_WORK_ROOT":
+            v = os.pathsep.join(str((path.parent / Path(x).expanduser()).resolve()) for x in v.split(os.pathsep) if x)
+        out[k] = v
+    return out
+
+
 @dataclass(frozen=True)
 class Settings:
     analyzers_dirs: tuple[Path, ...] = (REPO_ROOT / "analyzers",)
@@ -101,6 +139,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
+        env = {**read_user_config(user_config_path(env)), **{k: v for k, v in env.items() if v != ""}}
         s = cls()
         kw: dict = {}
         if env.get("RUNNER_ANALYZERS_DIR"):

@@ -25,6 +25,8 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
         why = local.unavailable(entry)
         out.append((f"local env '{group}'", why is None, why[2] if why else str(local.python_for(entry))))
     out.append(("model store", settings.models_dir.is_dir(), str(settings.models_dir)))
+    if registry:
+        out.append(_store_models(registry, settings))
     try:
         from runner.backends.docker import daemon_status
         good, detail = daemon_status()
@@ -51,3 +53,21 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
         out.append(("(optional) ray for batch", False, "pip install -e '.[batch]' (or: runner batch --serial)"))
     out.append(("(optional) GPUs", bool(settings.gpus), ",".join(settings.gpus) or "none (RUNNER_GPUS=all to use them)"))
     return out
+
+
+def _store_models(registry, settings: Settings) -> tuple[str, bool, str]:
+    """Which declared store models are absent, and the command that fetches them."""
+    from runner.models import missing_models, status
+
+    rows = [r for r in status(registry, settings.models_dir) if r.present is not None]
+    absent = sorted({r.model.name for r in rows if not r.present})
+    required = sorted({m for ms in missing_models(registry, list(registry), settings.models_dir).values()
+                       for m, _ in ms})
+    total = len({r.model.name for r in rows})
+    # an absent model skips only the analyzers that need it: reported, not a failed doctor
+    if not absent:
+        return ("(optional) store models", True, f"all {total} declared present")
+    detail = f"{total - len(absent)} of {total} present; absent: {', '.join(absent)}: runner models pull NAME"
+    if required:
+        detail += f" (needed by default: runner models pull {' '.join(required)})"
+    return ("(optional) store models", False, detail)

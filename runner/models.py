@@ -17,13 +17,21 @@ class ModelStatus:
     checksum_ok: bool | None  # None: not checked
 
 
+def pull_fix(m: ModelRequirement) -> str:
+    """The fix of an absent store model: ``runner models pull NAME`` (it says how to make one it cannot fetch)."""
+    fix = f"runner models pull {m.name}"
+    if m.fix and m.fix.startswith(fix):
+        return m.fix  # the manifest's own: the pull, then the command that makes it by hand
+    return fix + (f" (or by hand: {m.fix})" if m.fix else "")
+
+
 def missing_models(registry: Registry, names: list[str], store: Path) -> dict[str, list[tuple[str, str | None]]]:
     """Required store models that are absent, per analyzer (fast: existence only)."""
     out: dict[str, list[tuple[str, str | None]]] = {}
     for n in names:
         for m in registry[n].manifest.models:
             if m.path and not m.optional and not (store / m.path).exists():
-                out.setdefault(n, []).append((m.name, m.fix))
+                out.setdefault(n, []).append((m.name, pull_fix(m)))
     return out
 
 
