@@ -113,11 +113,26 @@ class Analyzer(Base):
         # ---- loudness ----
         yk = LU.k_weight(y.astype(np.float64), sr)
         integ = LU.integrated(yk, sr)
+        zero = not np.any(y)  # digital silence: a level in dB would only be the floor
+        not_measured: dict[str, str] = {}
         loudness = LoudnessSummary(
             integrated_lufs_approx=None if integ is None else _r(integ, 2),
-            rms_dbfs=_r(min(0.0, float(_db(np.sqrt(np.mean(y.astype(np.float64) ** 2))))), 2),
-            peak_dbfs=_r(min(0.0, float(_db(np.abs(y).max()))), 2),
+            rms_dbfs=None if zero else _r(min(0.0, float(_db(np.sqrt(np.mean(y.astype(np.float64) ** 2))))), 2),
+            peak_dbfs=None if zero else _r(min(0.0, float(_db(np.abs(y).max()))), 2),
             loudness_range_lu=None if (lra := LU.loudness_range(yk, sr)) is None else _r(lra, 2))
+        if zero:
+            not_measured["loudness.rms_dbfs"] = not_measured["loudness.peak_dbfs"] = \
+                "digital silence: every sample is 0 (no level in dB)"
+        if loudness.integrated_lufs_approx is None:
+            not_measured["loudness.integrated_lufs_approx"] = "every 400 ms block is under the -70 LUFS gate"
+        if loudness.loudness_range_lu is None:
+            not_measured["loudness.loudness_range_lu"] = "too few gated 3 s short-term blocks"
+        if rhythm.tempo_bpm is None:
+            not_measured["rhythm.tempo_bpm"] = "no beat was found"
+        if rhythm.tempogram_bpm is None:
+            not_measured["rhythm.tempogram_bpm"] = "no onset at all: the tempogram would only echo its prior"
+        if rhythm.beat_regularity is None:
+            not_measured["rhythm.beat_regularity"] = f"{len(beats)} beat(s): regularity needs 3"
 
         # ---- series: one point per step, frames binned by their centre ----
         n_bins = max(1, int(np.ceil(duration / step - 1e-9)))
@@ -140,8 +155,11 @@ class Analyzer(Base):
                 t=t, rms_dbfs=_r(min(0.0, float(_db(np.sqrt(step_power[b])))), 2),
                 momentary_lufs_approx=_r(min(10.0, momentary[b]), 2)))
             spec_series.append(self._spectral(t, spec, sel, sr))
-        voiced = ~silent if (~silent).any() else np.ones_like(silent)
-        spectral = self._spectral(0.0, spec, voiced, sr)
+        voiced = ~silent
+        spectral = self._spectral(0.0, spec, voiced, sr) if voiced.any() else None
+        if spectral is None:
+            not_measured["spectral"] = (f"every frame is below silence_threshold_dbfs ({silence_db:g} dBFS): "
+                                        "no sound to describe")
 
         segments = self._silences(silent, frame_t, duration, min_silence, sr)
         return AudioAnalysisResult(
@@ -149,7 +167,8 @@ class Analyzer(Base):
             loudness=loudness, loudness_series=loud_series, rhythm=rhythm, spectral=spectral,
             spectral_series=spec_series, silence_threshold_dbfs=silence_db, min_silence_s=min_silence,
             silent_segments=segments,
-            silent_fraction=_r(min(1.0, sum(s.end - s.start for s in segments) / duration), 4))
+            silent_fraction=_r(min(1.0, sum(s.end - s.start for s in segments) / duration), 4),
+            not_measured=not_measured)
 
     @staticmethod
     def _spectral(t: float, spec: dict, sel: np.ndarray, sr: int) -> SpectralPoint:

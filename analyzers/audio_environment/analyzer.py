@@ -94,13 +94,26 @@ class Analyzer(Base):
         timeline += [_seg(s / 100, e / 100, "noise", "energy", duration) for s, e in noise_runs]
         timeline.sort(key=lambda seg: (seg.start, seg.end, seg.label))
 
-        def ratio(m: np.ndarray) -> float:
-            return round(float(m.mean()), 4) if n else 0.0
+        not_measured: dict[str, str] = {}
+        empty = len(x) == 0
+        if empty:
+            why = "the audio track is empty (0 samples): no time to take a share of"
+            not_measured.update({f"{k}_ratio": why for k in ("speech", "singing", "music", "silence", "noise")})
+            not_measured["dominant"] = why
+
+        def ratio(m: np.ndarray) -> float | None:
+            return None if empty else round(float(m.mean()), 4)
 
         ratios = {label: ratio(classes[label]) for label in ("speech", "singing", "music")}
         ratios["silence"] = ratio(_mask([(s / 100, e / 100) for s, e in silence_runs], n))
         ratios["noise"] = ratio(_mask([(s / 100, e / 100) for s, e in noise_runs], n))
-        audible = ~silent if (~silent).any() else np.ones(n, bool)
+        audible = ~silent & (len(x) > 0)
+        if not audible.any():
+            why = ("the audio track is empty" if empty else
+                   f"every frame is below silence_dbfs ({float(p.get('silence_dbfs', -50.0)):g} dBFS): "
+                   "no sound to take spectral means of")
+            not_measured.update({f"spectral.{k}": why for k in
+                                 ("centroid_hz_mean", "flatness_mean", "zero_crossing_rate_mean")})
 
         y = k_weight(x, SAMPLE_RATE)
         st = short_term(y, SAMPLE_RATE)
@@ -113,16 +126,24 @@ class Analyzer(Base):
         step = 50  # 0.5 s of 10 ms frames
         series = [TimedValue(t=round((i + step / 2) / 100, 3), value=round(float(np.mean(db[i:i + step])), 2))
                   for i in range(0, n, step)]
+        heard = bool(audible.any())
         spectral = SpectralSummary(
-            centroid_hz_mean=round(float(centroid[audible].mean()), 1),
-            flatness_mean=round(float(min(1.0, flatness[audible].mean())), 4),
-            zero_crossing_rate_mean=round(float(zcr[audible].mean()), 4), rms_dbfs_series=series)
+            centroid_hz_mean=round(float(centroid[audible].mean()), 1) if heard else None,
+            flatness_mean=round(float(min(1.0, flatness[audible].mean())), 4) if heard else None,
+            zero_crossing_rate_mean=round(float(zcr[audible].mean()), 4) if heard else None,
+            rms_dbfs_series=[] if empty else series)
+        for k in ("integrated_lufs", "loudness_range_lu", "short_term_max_lufs", "peak_dbfs"):
+            if getattr(loud, k) is None:
+                not_measured[f"loudness.{k}"] = ("the audio track is empty" if empty else
+                                                 "digital silence" if k == "peak_dbfs" else
+                                                 "every block is under the -70 LUFS gate (silence), or the "
+                                                 "audio is too short for the measure")
         return AudioEnvironment(
             method=METHOD, audio_duration=round(duration, 3), timeline=timeline,
             speech_ratio=ratios["speech"], singing_ratio=ratios["singing"], music_ratio=ratios["music"],
             silence_ratio=ratios["silence"], noise_ratio=ratios["noise"],
-            dominant=max(ratios, key=ratios.get), loudness=loud, spectral=spectral,
-            event_classifier=self._classify(ctx, x, duration))
+            dominant=None if empty else max(ratios, key=ratios.get), loudness=loud, spectral=spectral,
+            event_classifier=self._classify(ctx, x, duration), not_measured=not_measured)
 
     def _classify(self, ctx: Context, x: np.ndarray, duration: float) -> EventClassifier:
         try:

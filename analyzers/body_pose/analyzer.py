@@ -142,8 +142,23 @@ class Analyzer(Base):
         return BodyPoseResult(
             model=self.rel, model_format=self.format, frame_set=FRAME_SET, conf_threshold=conf,
             keypoint_threshold=kth, frames_analyzed=len(out), frames=out,
-            max_persons=max((len(f.persons) for f in out), default=0),
+            max_persons=max(len(f.persons) for f in out) if out else None,
             movement_energy=energy,
             mean_movement_energy=round(float(np.mean([e.value for e in energy])), 5) if energy else None,
             raised_hands=hands, framing=spans,
-            framing_share={f: round(c / total, 4) for f, c in counted.items()} if total else {})
+            framing_share={f: round(c / total, 4) for f, c in counted.items()} if total else {},
+            not_measured=_not_measured(out, energy, total))
+
+
+def _not_measured(out: list[FramePoses], energy: list[TimedValue], with_person: int) -> dict[str, str]:
+    """Why each null (or empty-for-lack-of-input) field is so."""
+    why = {}
+    if not out:
+        why["max_persons"] = "no frame was analyzed (the frame set is empty)"
+    if not energy:
+        why["mean_movement_energy"] = (
+            "no person seen with at least 3 keypoints in two consecutive analyzed frames"
+            if len(out) > 1 else f"{len(out)} analyzed frame(s): movement needs two")
+    if not with_person:
+        why["framing_share"] = "no analyzed frame had a person"
+    return why

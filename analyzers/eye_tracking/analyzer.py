@@ -111,14 +111,27 @@ class Analyzer(Base):
         self.detector.close()
         self.mesh.close()
         times = [f.t for f in out]
-        step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-        fps = 1.0 / step if step > 0 else 1.0
+        step = float(np.median(np.diff(times))) if len(times) > 1 else None
+        fps = 1.0 / step if step else None
         with_lm = [f for f in out if f.landmarks]
         ratio = (sum(bool(f.looking_at_camera) for f in with_lm) / len(with_lm)) if with_lm else None
+        not_measured = {}
+        if fps is None:
+            not_measured["sample_fps"] = f"{len(out)} analyzed frame(s): no interval between frames"
+        if not with_lm:
+            faced = sum(1 for f in out if f.faces)
+            why = (f"no analyzed frame had a face mesh to measure gaze on ({len(out)} frames, {faced} with a "
+                   "detected face)")
+            not_measured["eye_contact_ratio"] = why
+            not_measured["blinks"] = why
+        # a single frame stands for the frame set's nominal spacing, not an invented 1 s
+        span_step = step if step else 1.0 / frames.index.fps if frames.index.fps > 0 else 0.0
         return EyeTrackingResult(
-            method=METHOD, frame_set=FRAME_SET, sample_fps=round(fps, 3), frames_analyzed=len(out),
+            not_measured=not_measured,
+            method=METHOD, frame_set=FRAME_SET, sample_fps=None if fps is None else round(fps, 3),
+            frames_analyzed=len(out),
             frames_with_landmarks=len(with_lm),
             eye_contact_ratio=None if ratio is None else round(ratio, 4),
-            eye_contact=eye_contact_spans(out, step),
+            eye_contact=eye_contact_spans(out, span_step),
             blinks=blink_events(out, float(ctx.params["blink_ratio"])),
-            blinks_reliable=fps >= float(ctx.params["blink_min_fps"]), frames=out)
+            blinks_reliable=fps is not None and fps >= float(ctx.params["blink_min_fps"]), frames=out)

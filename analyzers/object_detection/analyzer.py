@@ -86,4 +86,5 @@ class Analyzer(Base):
             frames_analyzed=n, frames=out_frames, tracks=tracks, classes=classes,
             counts=[CountPoint(t=t, counts=dict(c)) for t, c in zip(times, per_frame_labels)],
             person_count=[TimedValue(t=t, value=v) for t, v in zip(times, persons)],
-            max_persons=max(persons, default=0))
+            max_persons=max(persons) if persons else None,
+            not_measured={} if persons else {"max_persons": "no frame was analyzed (the frame set is empty)"})

@@ -16,7 +16,8 @@ from shared_schema.envelope import SkipReason
 from shared_schema.results.cuts import CutResult, Scene, SceneResult
 
 METHOD = ("keyframes at 25/50/75 % of each shot; similarity = mean of grey-histogram intersection "
-          "and thumbnail correlation (best keyframe pair); overlapping links within the lookback")
+          "and thumbnail correlation (best keyframe pair), the histogram alone when a keyframe is flat (one "
+          "grey level: no correlation to measure); overlapping links within the lookback")
 THUMB = (16, 16)
 HIST_BINS = 32
 
@@ -50,18 +51,20 @@ def _keyframes(a: int, b: int) -> list[int]:
     return sorted({a + int(round((b - a) * q)) for q in (0.25, 0.5, 0.75)})
 
 
-def _features(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _features(img: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     hist = cv2.calcHist([gray], [0], None, [HIST_BINS], [0, 256]).ravel()
     hist /= max(hist.sum(), 1.0)
     thumb = cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
     thumb -= thumb.mean()
     norm = float(np.linalg.norm(thumb))
-    return hist, (thumb / norm if norm > 1e-6 else thumb)
+    return hist, (thumb / norm if norm > 1e-6 else None)  # None: a flat frame has no pattern to correlate
 
 
-def _pair(f: tuple[np.ndarray, np.ndarray], g: tuple[np.ndarray, np.ndarray]) -> float:
+def _pair(f: tuple[np.ndarray, np.ndarray | None], g: tuple[np.ndarray, np.ndarray | None]) -> float:
     hist = float(np.minimum(f[0], g[0]).sum())
+    if f[1] is None or g[1] is None:  # correlation not measurable: not counted as 0
+        return hist
     corr = max(0.0, float(f[1] @ g[1]))
     return 0.5 * (hist + corr)
 

@@ -96,7 +96,7 @@ class Analyzer(Base):
         hook = _first_word_onset(words[0], spans) if words else None
         return SpeechFlow(
             method=METHOD, audio_duration=round(duration, 3), speech_spans=spans,
-            speech_duration=round(speech, 3), speech_ratio=round(min(1.0, speech / duration), 4) if duration else 0.0,
+            speech_duration=round(speech, 3), speech_ratio=round(min(1.0, speech / duration), 4) if duration else None,
             speech_to_silence=round(speech / silence, 3) if silence > 0 else None,
             pauses=pauses, min_pause_s=min_pause,
             mean_pause_s=round(sum(x.duration for x in pauses) / len(pauses), 3) if pauses else None,
@@ -109,4 +109,30 @@ class Analyzer(Base):
             fillers_per_minute=round(len(fillers) / speech * 60, 2) if speech > 0 else None,
             time_to_first_word=hook,
             first_word=words[0].word if words else None,
-            time_to_first_speech=spans[0].start if spans else None)
+            time_to_first_speech=spans[0].start if spans else None,
+            not_measured=_not_measured(duration, speech, silence, pauses, words, first_last, spans))
+
+
+def _not_measured(duration: float, speech: float, silence: float, pauses: list, words: list,
+                  first_last: float, spans: list) -> dict[str, str]:
+    """Why each null field of SpeechFlow is null."""
+    out = {}
+    if not duration:
+        out["speech_ratio"] = "the audio track is empty (0 s): no time to take a share of"
+    if silence <= 0:
+        out["speech_to_silence"] = "no non-speech time to divide by" if duration else "the audio track is empty"
+    if not pauses:
+        why = "no pause of at least min_pause_s between two speech spans"
+        out["mean_pause_s"] = out["longest_pause_s"] = why
+    if not words or speech <= 0:
+        out["words_per_minute"] = "no transcribed words" if not words else "no voice activity to divide by"
+    if first_last <= 0:
+        out["speaking_rate_wpm"] = ("no transcribed words" if not words
+                                    else "first and last word span no time")
+    if speech <= 0:
+        out["fillers_per_minute"] = "no voice activity to divide by"
+    if not words:
+        out["time_to_first_word"] = out["first_word"] = "no transcribed words"
+    if not spans:
+        out["time_to_first_speech"] = "no voice activity found"
+    return out

@@ -46,9 +46,10 @@ def _overlap_mean(series: list[SpanValue], a: float, b: float) -> float | None:
     return total / weight if weight > 0 else None
 
 
-def _covered(spans: list[Span], a: float, b: float) -> float:
+def _covered(spans: list[Span], a: float, b: float) -> float | None:
+    """Share of [a, b] under the spans; None for an empty bin (a zero-length video)."""
     cov = sum(max(0.0, min(b, s.end) - max(a, s.start)) for s in spans)
-    return max(0.0, min(1.0, cov / (b - a))) if b > a else 0.0
+    return max(0.0, min(1.0, cov / (b - a))) if b > a else None
 
 
 def energy_curve(sig: Signals, p: FlowParams) -> tuple[list[EnergyPoint], dict[str, float]]:
@@ -67,20 +68,26 @@ def energy_curve(sig: Signals, p: FlowParams) -> tuple[list[EnergyPoint], dict[s
             comp["cuts"] = min(1.0, rate / p.cuts_full_per_s)
         if sig.motion is not None:
             v = _overlap_mean(sig.motion, a, b)
-            comp["motion"] = 0.0 if v is None else max(0.0, min(1.0, v))
+            comp["motion"] = None if v is None else max(0.0, min(1.0, v))  # None: the series skips this bin
         if sig.audio_energy is not None:
             v = _overlap_mean(sig.audio_energy, a, b)
-            comp["audio"] = 0.0 if v is None else max(0.0, min(1.0, v))
+            comp["audio"] = None if v is None else max(0.0, min(1.0, v))
         if sig.speech is not None:
             comp["speech"] = _covered(sig.speech, a, b)
-        e = sum(weights[k] * comp[k] for k in weights if comp[k] is not None) if weights else None
+        # renormalized over the components measured in this bin: a series that does not cover
+        # the bin is left out, not counted as 0
+        have = [k for k in weights if comp[k] is not None]
+        wsum = sum(weights[k] for k in have)
+        e = sum(weights[k] * comp[k] for k in have) / wsum if wsum > 0 else None
         points.append(EnergyPoint(start=a, end=b, energy=None if e is None else round(max(0.0, min(1.0, e)), 4),
                                   **{k: (round(v, 4) if v is not None else None) for k, v in comp.items()}))
     return points, weights
 
 
-def _mean(points: list[EnergyPoint]) -> float:
-    return sum(p.energy or 0.0 for p in points) / len(points) if points else 0.0
+def _mean(points: list[EnergyPoint]) -> float | None:
+    """Mean energy of the bins that have one; None when none has."""
+    vals = [p.energy for p in points if p.energy is not None]
+    return sum(vals) / len(vals) if vals else None
 
 
 def _measured(points: list[EnergyPoint]) -> bool:
@@ -101,19 +108,20 @@ def hook(sig: Signals, points: list[EnergyPoint], p: FlowParams) -> HookIntensit
         vals = [getattr(q, key) for q in inside if getattr(q, key) is not None]
         if vals:
             signals.append(f"mean {key} {sum(vals) / len(vals):.2f}")
-    if not _measured(points):
+    if not _measured(points) or intensity is None:  # intensity None: no input covers the hook window
         return HookIntensity(start=0.0, end=end, intensity=None, relative=None,
                              cuts=None if sig.cuts is None else len(cuts), speech_onset=onset, signals=signals)
     return HookIntensity(start=0.0, end=end, intensity=round(max(0.0, min(1.0, intensity)), 4),
-                         relative=round(intensity / overall, 4) if overall > 0 else None,
+                         relative=round(intensity / overall, 4) if overall else None,
                          cuts=None if sig.cuts is None else len(cuts), speech_onset=onset, signals=signals)
 
 
-def _smooth(vals: list[float]) -> list[float]:
+def _smooth(vals: list[float | None]) -> list[float | None]:
+    """3-bin moving mean over the bins that have a value; None where none has."""
     out = []
     for i in range(len(vals)):
-        win = vals[max(0, i - 1): i + 2]
-        out.append(sum(win) / len(win))
+        win = [v for v in vals[max(0, i - 1): i + 2] if v is not None]
+        out.append(sum(win) / len(win) if win else None)
     return out
 
 
@@ -126,24 +134,27 @@ def segments(points: list[EnergyPoint], duration: float,
         return [], None
     energies = [q.energy for q in points]
     sm = _smooth(energies)
-    top = max(range(len(sm)), key=lambda i: (sm[i], -i))
+    top = max((i for i in range(len(sm)) if sm[i] is not None and energies[i] is not None),
+              key=lambda i: (sm[i], -i))
     peak_t = round((points[top].start + points[top].end) / 2, 4)
 
     def seg(label: str, i: int, j: int, rule: str) -> FlowSegment:
         a = 0.0 if i == 0 else points[i].start
         b = duration if j == len(points) else points[j].start
-        return FlowSegment(start=a, end=b, label=label, mean_energy=round(_mean(points[i:j]), 4), rule=rule)
+        m = _mean(points[i:j])
+        return FlowSegment(start=a, end=b, label=label, mean_energy=None if m is None else round(m, 4), rule=rule)
 
-    if max(sm) - min(sm) < p.flat_range:
+    known = [v for v in sm if v is not None]
+    if max(known) - min(known) < p.flat_range:
         return [seg("steady", 0, len(points), f"smoothed energy varies less than {p.flat_range}")], peak_t
     # smoothing picks the top (one spiky bin is not a peak); raw energy sets the edges,
     # since smoothing would pull them inwards
     level = p.peak_frac * max(energies[top], sm[top])
     i = top
-    while i > 0 and energies[i - 1] >= level:
+    while i > 0 and energies[i - 1] is not None and energies[i - 1] >= level:
         i -= 1
     j = top + 1
-    while j < len(energies) and energies[j] >= level:
+    while j < len(energies) and energies[j] is not None and energies[j] >= level:
         j += 1
     out: list[FlowSegment] = []
     if i > 0:
@@ -157,7 +168,10 @@ def segments(points: list[EnergyPoint], duration: float,
     if j < len(points):
         after = _mean(points[j:])
         peak_mean = _mean(points[i:j])
-        if after < p.outro_frac * peak_mean:
+        if after is None:
+            out.append(seg("sustain", j, len(points), "after the peak; no input covers these bins, "
+                                                      "so their energy is null"))
+        elif after < p.outro_frac * peak_mean:
             out.append(seg("outro", j, len(points), f"after the peak, mean energy {after:.2f} < "
                                                     f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
         else:

@@ -60,6 +60,22 @@ class Analyzer(Base):
             why = ("no input: none of cut_analysis, camera_analysis, audio_analysis, speech_flow gave a result"
                    + (" and the video has no audio stream" if ctx.job.audio is None else ""))
             not_measured = {k: why for k in ("energy", "segments", "peak_t", "hook.intensity")}
+        elif all(q.energy is None for q in points):
+            why = f"inputs {sorted(weights)} gave series that cover none of the {p.bin_s:g} s bins"
+            not_measured = {k: why for k in ("energy", "segments", "peak_t", "hook.intensity")}
+        else:
+            gaps = [f"{q.start:g}-{q.end:g} s" for q in points if q.energy is None]
+            if gaps:
+                not_measured["energy"] = "null in bins no input covers: " + ", ".join(gaps[:20]) + (
+                    f" (+{len(gaps) - 20} more)" if len(gaps) > 20 else "")
+            part = {k: sum(1 for q in points if getattr(q, k) is None) for k in weights}
+            for k, n in part.items():
+                if n:
+                    not_measured[f"energy[].{k}"] = (f"null in {n} of {len(points)} bins: the {k} series "
+                                                     "does not cover them (left out of those bins' energy, "
+                                                     "not counted as 0)")
+            if hook(sig, points, p).intensity is None:
+                not_measured["hook.intensity"] = "no input covers the hook window"
         if sig.cuts is None:
             not_measured["hook.cuts"] = "cut_analysis gave no result"
         return TemporalFlowResult(not_measured=not_measured, method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,

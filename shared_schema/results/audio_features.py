@@ -19,8 +19,10 @@ class LoudnessSummary(ResultBase):
     integrated_lufs_approx: float | None = Field(
         ge=FLOOR_DB, le=10, description="BS.1770-4 gated integrated loudness of the 16 kHz mono "
                                         "track; None when every 400 ms block is under the -70 LUFS gate")
-    rms_dbfs: float = Field(ge=FLOOR_DB, le=0, description="RMS level of the whole track")
-    peak_dbfs: float = Field(ge=FLOOR_DB, le=0, description="sample peak (not true peak)")
+    rms_dbfs: float | None = Field(ge=FLOOR_DB, le=0, description="RMS level of the whole track; null for digital "
+                                                              "silence (every sample 0)")
+    peak_dbfs: float | None = Field(ge=FLOOR_DB, le=0, description="sample peak (not true peak); null for digital "
+                                                               "silence (every sample 0)")
     loudness_range_lu: float | None = Field(
         default=None, ge=0, description="spread (10th to 95th percentile) of gated 3 s short-term "
                                         "loudness, after EBU Tech 3342; None when too few blocks")
@@ -64,12 +66,15 @@ class AudioAnalysisResult(ResultBase):
     loudness: LoudnessSummary
     loudness_series: list[LoudnessPoint]
     rhythm: Rhythm
-    spectral: SpectralPoint = Field(description="means over the non-silent part (all of it if silent)")
+    spectral: SpectralPoint | None = Field(description="means over the non-silent frames; null when every frame "
+                                                       "is below silence_threshold_dbfs (nothing to describe)")
     spectral_series: list[SpectralPoint]
     silence_threshold_dbfs: float = Field(le=0)
     min_silence_s: float = Field(gt=0)
     silent_segments: list[Span]
     silent_fraction: float = Field(ge=0, le=1)
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null "
+                                                                           "(dotted for nested fields)")
 
     @model_validator(mode="after")
     def _in_range(self) -> "AudioAnalysisResult":

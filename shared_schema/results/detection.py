@@ -74,7 +74,9 @@ class ObjectDetectionResult(ResultBase):
     classes: list[ClassSummary] = Field(description="per class, most frequent first")
     counts: list[CountPoint] = Field(description="objects per class in each analyzed frame")
     person_count: list[TimedValue] = Field(description="persons in each analyzed frame")
-    max_persons: int = Field(ge=0)
+    max_persons: int | None = Field(ge=0, description="most persons in one analyzed frame (0 is a measurement: "
+                                                      "frames were looked at); null when no frame was analyzed")
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ObjectDetectionResult":
@@ -139,15 +141,19 @@ class BodyPoseResult(ResultBase):
     keypoint_threshold: float = Field(ge=0, le=1, description="a keypoint counts as seen above this")
     frames_analyzed: int = Field(ge=0)
     frames: list[FramePoses]
-    max_persons: int = Field(ge=0)
+    max_persons: int | None = Field(ge=0, description="most persons in one analyzed frame (0 is a measurement); "
+                                                      "null when no frame was analyzed")
     movement_energy: list[TimedValue] = Field(
         description="mean keypoint displacement per second between analyzed frames, in body "
                     "heights (persons matched by track); at each frame where a person seen in the previous "
                     "analyzed frame is seen again")
-    mean_movement_energy: float | None = Field(default=None, ge=0)
+    mean_movement_energy: float | None = Field(default=None, ge=0, description="mean of movement_energy; null "
+                                                                           "when no person was seen in two "
+                                                                           "consecutive analyzed frames")
     raised_hands: list[HandsSpan] = Field(description="spans where a tracked person holds a hand above the shoulder")
     framing: list[FramingSpan] = Field(description="framing of the main (largest) person over time")
-    framing_share: dict[Framing, float] = Field(description="share of the analyzed frames with a person, per framing of the main person")
+    framing_share: dict[Framing, float] = Field(description="share of the analyzed frames with a person, per framing of the main person; {} when no frame had a person (not_measured says so)")
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null or empty")
 
     @model_validator(mode="after")
     def _consistent(self) -> "BodyPoseResult":

@@ -74,16 +74,22 @@ class Blink(ResultBase):
 class EyeTrackingResult(ResultBase):
     method: str
     frame_set: str
-    sample_fps: float = Field(gt=0)
+    sample_fps: float | None = Field(gt=0, description="1 / median interval of the analyzed frames; null with "
+                                                       "fewer than 2 frames (no interval)")
     frames_analyzed: int = Field(ge=0)
     frames_with_landmarks: int = Field(ge=0)
     eye_contact_ratio: float | None = Field(
-        default=None, ge=0, le=1, description="share of frames with landmarks looking at the camera")
+        default=None, ge=0, le=1, description="share of frames with landmarks looking at the camera (relative to "
+                                              "the frames where a face mesh was found, not to all frames); null "
+                                              "when no frame had one")
     eye_contact: list[Span] = Field(description="runs of consecutive frames looking at the camera")
-    blinks: list[Blink]
+    blinks: list[Blink] = Field(description="empty is a measurement only when frames_with_landmarks > 0 "
+                                            "(not_measured['blinks'] says when it is not)")
     blinks_reliable: bool = Field(
-        description="false when frames are too sparse to catch most blinks (they last ~0.1-0.4 s)")
+        description="false when frames are too sparse to catch most blinks (they last ~0.1-0.4 s), or there "
+                    "are fewer than 2 frames")
     frames: list[EyeFrame]
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null or empty")
 
     @model_validator(mode="after")
     def _counts(self) -> "EyeTrackingResult":

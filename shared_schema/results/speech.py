@@ -91,7 +91,8 @@ class SpeechFlow(ResultBase):
     audio_duration: float = Field(ge=0)
     speech_spans: list[Span] = Field(description="voice activity (Silero VAD)")
     speech_duration: float = Field(ge=0)
-    speech_ratio: float = Field(ge=0, le=1, description="speech time / audio time")
+    speech_ratio: float | None = Field(ge=0, le=1, description="speech time / audio time; null when the audio "
+                                                            "is empty (not_measured says why)")
     speech_to_silence: float | None = Field(default=None, ge=0, description="speech time / non-speech time; null when there is no silence")
     pauses: list[Pause] = Field(description="silences between speech spans, at least min_pause_s long")
     min_pause_s: float = Field(gt=0)
@@ -108,6 +109,7 @@ class SpeechFlow(ResultBase):
     time_to_first_word: float | None = Field(default=None, ge=0, description="the hook: first transcribed word")
     first_word: str | None = None
     time_to_first_speech: float | None = Field(default=None, ge=0, description="first voice activity")
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
 
 
 # ---- audio_environment ------------------------------------------------------
@@ -127,9 +129,13 @@ class Loudness(ResultBase):
 
 
 class SpectralSummary(ResultBase):
-    centroid_hz_mean: float = Field(ge=0)
-    flatness_mean: float = Field(ge=0, le=1, description="0 tonal .. 1 noise-like, over non-silent frames")
-    zero_crossing_rate_mean: float = Field(ge=0, le=1)
+    centroid_hz_mean: float | None = Field(ge=0, description="over non-silent frames; null when every frame is "
+                                                             "silent or the audio is empty")
+    flatness_mean: float | None = Field(ge=0, le=1, description="0 tonal .. 1 noise-like, over non-silent frames; "
+                                                                "null when every frame is silent or the audio is "
+                                                                "empty")
+    zero_crossing_rate_mean: float | None = Field(ge=0, le=1, description="over non-silent frames; null when every "
+                                                                          "frame is silent or the audio is empty")
     rms_dbfs_series: list[TimedValue] = Field(description="mean frame RMS level of each 0.5 s window; t is the window's centre")
 
 
@@ -161,15 +167,19 @@ class AudioEnvironment(ResultBase):
     method: str
     audio_duration: float = Field(ge=0)
     timeline: list[EnvironmentSegment] = Field(description="sorted by start; speech/singing/music may overlap each other")
-    speech_ratio: float = Field(ge=0, le=1)
-    singing_ratio: float = Field(ge=0, le=1)
-    music_ratio: float = Field(ge=0, le=1, description="music presence: time with music (incl. under speech) / audio time")
-    silence_ratio: float = Field(ge=0, le=1)
-    noise_ratio: float = Field(ge=0, le=1)
-    dominant: EnvLabel
+    speech_ratio: float | None = Field(ge=0, le=1, description="time with speech / audio time; null for empty audio")
+    singing_ratio: float | None = Field(ge=0, le=1, description="time with singing / audio time; null for empty audio")
+    music_ratio: float | None = Field(ge=0, le=1, description="music presence: time with music (incl. under speech) "
+                                                              "/ audio time; null for empty audio")
+    silence_ratio: float | None = Field(ge=0, le=1, description="silent time / audio time; null for empty audio")
+    noise_ratio: float | None = Field(ge=0, le=1, description="unclaimed non-silent time / audio time; null for "
+                                                              "empty audio")
+    dominant: EnvLabel | None = Field(description="the label with the largest ratio; null for empty audio")
     loudness: Loudness
     spectral: SpectralSummary
     event_classifier: EventClassifier
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null "
+                                                                           "(dotted for nested fields)")
 
 
 # ---- speech_emotion ----------------------------------------------------------

@@ -76,20 +76,32 @@ class HookIntensity(Span):
 class EnergyPoint(Span):
     """One bin of the energy curve and the components it was made of (each 0..1)."""
 
-    energy: float | None = Field(ge=0, le=1, description="sum of weights[k] x component k over the available "
-                                                        "components (weights renormalized to sum to 1); null when "
-                                                        "no component was available")
+    energy: float | None = Field(ge=0, le=1, description="sum of weights[k] x component k over the components "
+                                                        "measured in this bin, divided by the sum of their weights "
+                                                        "(a component whose series does not cover the bin is left "
+                                                        "out, not counted as 0); null when no component was "
+                                                        "measured in the bin")
     cuts: float | None = Field(default=None, ge=0, le=1,
                                description="min(1, cuts within cut_window_s (1 s) of the bin's centre / "
                                            "(2 x cut_window_s) / cuts_full_per_s (1.5 /s))")
-    motion: float | None = Field(default=None, ge=0, le=1)
-    audio: float | None = Field(default=None, ge=0, le=1)
-    speech: float | None = Field(default=None, ge=0, le=1)
+    motion: float | None = Field(default=None, ge=0, le=1,
+                                 description="overlap-weighted mean of camera_analysis' normalized motion series "
+                                             "over the bin; null when the input is missing or its series does not "
+                                             "cover the bin")
+    audio: float | None = Field(default=None, ge=0, le=1,
+                                description="overlap-weighted mean of the audio loudness over the bin, relative to the "
+                                            "clip's own loudest point (1) down to LOUDNESS_FLOOR_DB below it (0); "
+                                            "see audio_source; null when the input is missing or its series does "
+                                            "not cover the bin")
+    speech: float | None = Field(default=None, ge=0, le=1,
+                                 description="share of the bin under speech spans; null when speech_flow is missing "
+                                             "or the bin is empty")
 
 
 class FlowSegment(Span):
     label: Literal["intro", "build", "peak", "sustain", "outro", "steady"]
-    mean_energy: float = Field(ge=0, le=1, description="mean energy of the segment's bins")
+    mean_energy: float | None = Field(ge=0, le=1, description="mean energy of the segment's bins that have one; "
+                                                              "null when none has (no input covers them)")
     rule: str = Field(description="the rule that defined this segment")
 
 
@@ -130,7 +142,7 @@ class TemporalFlowResult(ResultBase):
 # gets that analyzer's validated result model and returns the series it feeds.
 
 #: a camera-motion magnitude (in its label's unit, see ``results/motion.py``) that counts as full intensity
-MOTION_FULL = {"pan": 0.5, "tilt": 0.5, "zoom": 0.3, "handheld": 2.0}
+MOTION_FULL = {"pan": 0.5, "tilt": 0.5, "zoom": 0.3, "roll": 45.0, "handheld": 2.0}
 
 
 def _motion_intensity(label: str, magnitude: float) -> float:
@@ -163,8 +175,10 @@ def _read_cuts(res) -> dict:
 
 
 def _read_camera(res) -> dict:
-    return {"motion": [SpanValue(start=s.start, end=s.end, value=_motion_intensity(s.label, s.magnitude))
-                       for s in res.timeline]}
+    # windows where nothing could be tracked have no label (null): left out, not read as still
+    motion = [SpanValue(start=s.start, end=s.end, value=_motion_intensity(s.label, s.magnitude))
+              for s in res.timeline if s.label is not None and s.magnitude is not None]
+    return {"motion": motion or None}
 
 
 def _absolute_level(points: list[tuple[float, float, float]]) -> list[SpanValue]:

@@ -108,7 +108,12 @@ def test_digital_silence_is_reported_not_invented(run, settings, tmp_path):
     res = _ok(run(video, ["audio_analysis"]))
     assert res.rhythm.tempo_bpm is None and res.rhythm.beat_times == []
     assert res.rhythm.tempogram_bpm is None
-    assert res.loudness.integrated_lufs_approx is None and res.loudness.peak_dbfs == -120
+    assert res.loudness.integrated_lufs_approx is None
+    # nulls, not the -120 dB floor or a spectrum of nothing (issue 16); the silence itself is measured
+    assert res.loudness.peak_dbfs is None and res.loudness.rms_dbfs is None and res.spectral is None
+    assert "digital silence" in res.not_measured["loudness.peak_dbfs"]
+    assert "below silence_threshold_dbfs" in res.not_measured["spectral"]
+    assert "rhythm.tempo_bpm" in res.not_measured
     assert len(res.silent_segments) == 1 and res.silent_fraction > 0.95
 
 

@@ -135,7 +135,8 @@ def test_any_signals_give_tiling_segments(duration, cuts, motion, audio, speech,
     p = FlowParams(bin_s=bin_s)
     points, weights = energy_curve(sig, p)
     segs, peak_t = segments(points, duration, p)
-    if not weights:  # no input at all: nothing measured, no invented flat curve
+    if not weights or all(q.energy is None for q in points):
+        # no input at all, or inputs whose series cover no bin: nothing measured, no invented flat curve
         assert segs == [] and peak_t is None and all(q.energy is None for q in points)
         return
     assert segs[0].start == 0 and segs[-1].end == pytest.approx(duration)
@@ -163,3 +164,19 @@ def test_pure_no_input_is_null_not_zero():
     points, weights = energy_curve(sig, FlowParams())
     assert weights == {} and all(p.energy is None for p in points)
     assert segments(points, 4.0, FlowParams()) == ([], None)
+
+
+def test_pure_uncovered_bin_is_null_not_zero():
+    """A motion series that stops at 2 s says nothing about 2-4 s: those bins are null there, not 0 (issue 16)."""
+    sig = Signals(duration=4.0, motion=[SpanValue(start=0.0, end=2.0, value=0.8)])
+    points, weights = energy_curve(sig, FlowParams(bin_s=1.0))
+    assert weights == {"motion": 1.0}
+    assert [q.motion for q in points] == [0.8, 0.8, None, None]
+    assert [q.energy for q in points] == [0.8, 0.8, None, None]
+    segs, peak_t = segments(points, 4.0, FlowParams(bin_s=1.0))
+    assert segs[0].start == 0 and segs[-1].end == 4.0 and peak_t is not None
+    # with cuts covering every bin, the uncovered bins' energy comes from the cuts alone
+    sig = Signals(duration=4.0, cuts=[3.0], motion=[SpanValue(start=0.0, end=2.0, value=0.8)])
+    points, weights = energy_curve(sig, FlowParams(bin_s=1.0))
+    assert points[3].motion is None and points[3].energy == pytest.approx(points[3].cuts, abs=1e-4)
+    assert points[0].energy == pytest.approx(weights["motion"] * 0.8 + weights["cuts"] * points[0].cuts, abs=1e-3)
