@@ -5,6 +5,12 @@ velocity; a shot's mean velocity says pan/tilt/zoom, and the jitter of its
 path around a smoothed path says handheld. Shots come from ``cut_analysis``
 when it ran and is ok; otherwise the whole video is one shot, and the result
 says so (``shots_from`` and a degraded note).
+
+Label thresholds (``*_min`` params) were chosen on the motion calibration set
+(``tests/analyzers/camera_calibration.py``; figures in ``analyzer.toml``). What
+was not measured is null with its reason: shake over spans shorter than the
+0.5 s smoothing window, and every stat and the label where no frame pair could
+be tracked (not ``static``: a still camera is a measurement, not a default).
 """
 from __future__ import annotations
 
@@ -18,10 +24,14 @@ from analyzers.base import Context, InputMissing
 from shared_schema.results.cuts import CutResult
 from shared_schema.results.motion import CameraResult, MotionSegment, MotionStats, ShotMotion
 
-METHOD = ("Shi-Tomasi corners tracked by pyramidal Lucas-Kanade on every frame; RANSAC similarity "
-          "transform per frame pair; shake = RMS of the path around its 0.5 s moving average")
+METHOD = ("Shi-Tomasi corners (spread over a 4x4 grid) tracked by pyramidal Lucas-Kanade on every "
+          "frame; least-median-of-squares similarity transform per frame pair; shake = RMS of the "
+          "path around its 0.5 s moving average; label thresholds calibrated on a motion set")
 SMOOTH_S = 0.5  # shake is what a 0.5 s moving average of the camera path does not follow
-UNITS = ("pan", "tilt", "zoom", "shake")
+UNITS = ("pan", "tilt", "zoom", "roll", "shake")
+NOT_TRACKED = ("no frame pair in the span could be tracked (too few corners, or no motion shared "
+               "by half of them)")
+SHORT = f"the span is shorter than the {SMOOTH_S:g} s shake window"
 
 
 class Analyzer(Base):
@@ -33,7 +43,7 @@ class Analyzer(Base):
         n = len(times)
         motion = estimate(frames)
         shots, skip, source = _shots(ctx, fps, n)
-        thr = {k: float(p[f"{k}_min"]) for k in UNITS}
+        thr = thresholds(p)
         window = max(2, int(round(float(p["window_s"]) * fps)))
         duration = n / fps
 
@@ -43,20 +53,41 @@ class Analyzer(Base):
             stats = _stats(motion, a, b, fps, skip)
             labels = _labels(stats, thr)
             end = times[b + 1] if b + 1 < n else duration
-            per_shot.append(ShotMotion(start=times[a], end=round(end, 4), shot=k, label=labels[0],
-                                       labels=labels, stats=stats))
+            per_shot.append(ShotMotion(start=times[a], end=round(end, 4), shot=k,
+                                       label=labels[0] if labels else None, labels=labels,
+                                       stats=stats, not_measured={} if labels else
+                                       {"label": NOT_TRACKED}))
             for w0 in range(a, b + 1, window):
                 w1 = min(b, w0 + window - 1)
                 if w1 - w0 < 2 and w0 != a:
                     continue  # a tail of 1-2 frames says nothing on its own
                 ws = _stats(motion, w0, w1, fps, skip)
-                label = _labels(ws, thr)[0]
+                wl = _labels(ws, thr)
                 wend = times[w1 + 1] if w1 + 1 < n else duration
-                timeline.append(MotionSegment(start=times[w0], end=round(wend, 4), label=label,
-                                              magnitude=round(_magnitude(ws, label), 4)))
+                if wl:
+                    timeline.append(MotionSegment(start=times[w0], end=round(wend, 4), label=wl[0],
+                                                  magnitude=round(_magnitude(ws, wl[0]), 4)))
+                else:
+                    timeline.append(MotionSegment(start=times[w0], end=round(wend, 4), label=None,
+                                                  magnitude=None,
+                                                  not_measured={"label": NOT_TRACKED,
+                                                                "magnitude": NOT_TRACKED}))
         overall = _overall(per_shot)
         return CameraResult(method=METHOD, shots_from=source, window_s=float(p["window_s"]),
-                            overall=overall, shots=per_shot, timeline=_merge(timeline))
+                            overall=overall, shots=per_shot, timeline=_merge(timeline),
+                            not_measured={} if overall else {"overall": "no shot has a label: "
+                                                             + NOT_TRACKED})
+
+
+def thresholds(params: dict) -> dict[str, float]:
+    """The label thresholds (``<unit>_min``), as positive floats; anything else is refused."""
+    out = {}
+    for k in UNITS:
+        v = params[f"{k}_min"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ValueError(f"param {k}_min must be a positive number, got {v!r}")
+        out[k] = float(v)
+    return out
 
 
 def _shots(ctx: Context, fps: float, n: int) -> tuple[list[tuple[int, int]], np.ndarray, str]:
@@ -82,8 +113,9 @@ def _stats(m: Motion, a: int, b: int, fps: float, skip: np.ndarray) -> MotionSta
     idx = idx[~skip[idx]] if len(idx) else idx
     use = idx[m.ok[idx]] if len(idx) else idx
     if len(use) == 0:
-        return MotionStats(pan_speed=0, tilt_speed=0, zoom_rate=0, rotation_dps=0, shake=0,
-                           tracked=0)
+        fields = ("pan_speed", "tilt_speed", "zoom_rate", "rotation_dps", "shake")
+        return MotionStats(**dict.fromkeys(fields), tracked=0,
+                           not_measured=dict.fromkeys(fields, NOT_TRACKED))
     # content moving left means the camera turning right: signs flipped to the camera's view
     pan = -float(m.dx[use].mean()) / m.width * fps
     tilt = -float(m.dy[use].mean()) / m.height * fps
@@ -91,17 +123,20 @@ def _stats(m: Motion, a: int, b: int, fps: float, skip: np.ndarray) -> MotionSta
     roll = math.degrees(float(m.roll[use].mean())) * fps
     dx = np.where(m.ok[idx], m.dx[idx], 0.0)
     dy = np.where(m.ok[idx], m.dy[idx], 0.0)
-    shake = _jitter(np.cumsum(dx), np.cumsum(dy), fps) / math.hypot(m.width, m.height) * 100
+    jitter = _jitter(np.cumsum(dx), np.cumsum(dy), fps)
+    shake = None if jitter is None else round(jitter / math.hypot(m.width, m.height) * 100, 4)
     return MotionStats(pan_speed=round(pan, 4), tilt_speed=round(tilt, 4), zoom_rate=round(zoom, 4),
-                       rotation_dps=round(roll, 3), shake=round(shake, 4),
-                       tracked=round(len(use) / len(idx), 3) if len(idx) else 0.0)
+                       rotation_dps=round(roll, 3), shake=shake,
+                       tracked=round(len(use) / len(idx), 3) if len(idx) else 0.0,
+                       not_measured={} if shake is not None else {"shake": SHORT})
 
 
-def _jitter(px: np.ndarray, py: np.ndarray, fps: float) -> float:
-    """RMS distance of the path from its moving average (odd reflection keeps ramps exact)."""
+def _jitter(px: np.ndarray, py: np.ndarray, fps: float) -> float | None:
+    """RMS distance of the path from its moving average (odd reflection keeps ramps exact);
+    None when the path is shorter than the moving average (not measured)."""
     k = max(3, int(round(fps * SMOOTH_S)) | 1)
     if len(px) < k:
-        return 0.0
+        return None
     ker = np.ones(k) / k
 
     def resid(p: np.ndarray) -> np.ndarray:
@@ -112,7 +147,10 @@ def _jitter(px: np.ndarray, py: np.ndarray, fps: float) -> float:
 
 
 def _labels(s: MotionStats, thr: dict[str, float]) -> list[str]:
-    """Every motion over its threshold, strongest (relative to its threshold) first."""
+    """Every motion over its threshold, strongest (relative to its threshold) first; ``static``
+    when none is; empty (no label) when nothing was tracked."""
+    if s.tracked == 0 or s.pan_speed is None:
+        return []
     found = []
     if abs(s.pan_speed) >= thr["pan"]:
         found.append((abs(s.pan_speed) / thr["pan"], "pan_right" if s.pan_speed > 0 else "pan_left"))
@@ -120,7 +158,10 @@ def _labels(s: MotionStats, thr: dict[str, float]) -> list[str]:
         found.append((abs(s.tilt_speed) / thr["tilt"], "tilt_down" if s.tilt_speed > 0 else "tilt_up"))
     if abs(s.zoom_rate) >= thr["zoom"]:
         found.append((abs(s.zoom_rate) / thr["zoom"], "zoom_in" if s.zoom_rate > 0 else "zoom_out"))
-    if s.shake >= thr["shake"]:
+    if abs(s.rotation_dps) >= thr["roll"]:
+        # + the picture turns clockwise: the camera rolls counterclockwise
+        found.append((abs(s.rotation_dps) / thr["roll"], "roll_ccw" if s.rotation_dps > 0 else "roll_cw"))
+    if s.shake is not None and s.shake >= thr["shake"]:
         found.append((s.shake / thr["shake"], "handheld"))
     return [label for _, label in sorted(found, reverse=True)] or ["static"]
 
@@ -132,6 +173,8 @@ def _magnitude(s: MotionStats, label: str) -> float:
         return abs(s.tilt_speed)
     if label.startswith("zoom"):
         return abs(s.zoom_rate)
+    if label.startswith("roll"):
+        return abs(s.rotation_dps)
     return s.shake if label == "handheld" else 0.0
 
 
@@ -141,6 +184,9 @@ def _merge(segments: list[MotionSegment]) -> list[MotionSegment]:
     for seg in segments:
         if out and out[-1].label == seg.label and abs(out[-1].end - seg.start) < 1e-6:
             prev = out[-1]
+            if seg.label is None:  # two untracked windows: one untracked span
+                out[-1] = prev.model_copy(update={"end": seg.end})
+                continue
             d0, d1 = prev.end - prev.start, seg.end - seg.start
             mag = (prev.magnitude * d0 + seg.magnitude * d1) / max(d0 + d1, 1e-9)
             out[-1] = MotionSegment(start=prev.start, end=seg.end, label=seg.label,
@@ -150,9 +196,10 @@ def _merge(segments: list[MotionSegment]) -> list[MotionSegment]:
     return out
 
 
-def _overall(shots: list[ShotMotion]) -> str:
-    """The label covering the most time."""
+def _overall(shots: list[ShotMotion]) -> str | None:
+    """The label covering the most time among labelled shots (None when none has a label)."""
     total: dict[str, float] = {}
     for s in shots:
-        total[s.label] = total.get(s.label, 0.0) + (s.end - s.start)
-    return max(total.items(), key=lambda kv: kv[1])[0]
+        if s.label is not None:
+            total[s.label] = total.get(s.label, 0.0) + (s.end - s.start)
+    return max(total.items(), key=lambda kv: kv[1])[0] if total else None

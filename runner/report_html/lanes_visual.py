@@ -12,9 +12,10 @@ from runner.report_html.model import (Lane, Mark, Missing, Series, Span, clip, d
 
 __all__ = ["cuts_lane", "camera_lane", "persons_lane", "text_lane", "vlm_lane", "shot_spans", "pack_rows"]
 
-_MOTION_ORDER = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "handheld")
+_MOTION_ORDER = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out",
+                 "roll_cw", "roll_ccw", "handheld")
 _MOTION_UNIT = {"pan": "frame widths/s", "tilt": "frame heights/s", "zoom": "log scale/s",
-                "handheld": "% diagonal jitter"}
+                "roll": "deg/s", "handheld": "% diagonal jitter"}
 
 
 def shot_spans(report: Report) -> list[tuple[int, float, float]]:
