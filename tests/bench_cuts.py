@@ -2,7 +2,10 @@
 
 1. Accuracy and time on made videos whose boundaries are known (hard cuts;
    a cut, two dissolves and a fade through black; a revisit; flash frames; a
-   fade in and out at the ends) and on two real single-shot clips: our analyzer on
+   fade in and out at the ends; fade-out + black + cut and fade-out + fade-in,
+   where the boundary instant must be the cut / the darkest point; equal-luma
+   colour cuts: flat red to green, and a real photo whose hue turns) and on two
+   real single-shot clips: our analyzer on
    the shared dense frames against ``scenedetect detect-content`` and
    ``detect-adaptive`` (the cpu environment's console script) decoding the file
    themselves. F1 counts a boundary found when it falls within a truth
@@ -35,16 +38,26 @@ TOL = 1.5 / media_cuts.RATE
 DETECTORS = ("detect-content", "detect-adaptive")
 
 
+def _instant(truth: media_cuts.Truth, t: float) -> media_cuts.Truth:
+    """A fade whose boundary instant is known: scored as that instant, not its span."""
+    return media_cuts.Truth(cuts=[t])
+
+
 def _spans(truth: media_cuts.Truth) -> list[tuple[float, float]]:
     return sorted([(t, t) for t in truth.cuts] + [(s, e) for s, e, _ in truth.gradual])
 
 
-def _score(found: list[float], truth: list[tuple[float, float]]) -> tuple[int, int, int]:
-    """(true positives, false positives, false negatives), each truth matched at most once."""
+def _score(found: list, truth: list[tuple[float, float]]) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives), each truth matched at most once.
+
+    ``found``: instants, or (instant, uncertainty_s) where a boundary states how closely
+    it is placed (a colour cut no grey frame shows): it then counts within that too.
+    """
     left = list(truth)
     tp = 0
-    for t in sorted(found):
-        hit = next((s for s in left if s[0] - TOL <= t <= s[1] + TOL), None)
+    for f in sorted(found):
+        t, tol = (f, TOL) if isinstance(f, float | int) else (f[0], max(TOL, (f[1] or 0) + TOL))
+        hit = next((s for s in left if s[0] - tol <= t <= s[1] + tol), None)
         if hit:
             left.remove(hit)
             tp += 1
@@ -71,15 +84,15 @@ def _scenedetect(video: Path, detector: str, out: Path) -> tuple[list[float], fl
     return cuts, best
 
 
-def _ours(settings: Settings, video: Path) -> tuple[list[float], float, float]:
-    """Boundary instants, analyzer seconds, analyzer + extraction seconds (best runs)."""
+def _ours(settings: Settings, video: Path) -> tuple[list[tuple[float, float | None]], float, float]:
+    """Boundary instants with their stated uncertainty, analyzer seconds, analyzer + extraction seconds (best runs)."""
     best_a, best_total, found = float("inf"), float("inf"), []
     for _ in range(REPEAT):
         out = run_analyzers(settings, video, ["cut_analysis"])
         env = out.report.analyzers["cut_analysis"]
         if not env.ok:
             raise RuntimeError(f"cut_analysis {env.status.value}: {env.error}")
-        found = [tr["t"] for tr in env.result["transitions"]]
+        found = [(tr["t"], tr.get("uncertainty_s")) for tr in env.result["transitions"]]
         a = out.report.run.timings.analyzers_s.get("cut_analysis", env.duration_s)
         best_a = min(best_a, a)
         best_total = min(best_total, a + out.report.run.timings.extract_s)
@@ -95,6 +108,10 @@ def _accuracy(tmp: Path) -> list[str]:
                                                "scenetext02.jpg"))),
         "flashes": (tmp / "flash.mp4", media_cuts.hard_cuts(tmp / "flash.mp4", flashes=(0.8, 2.5))),
         "fade in/out": (media_cuts.fade_in_out(tmp / "fades.mp4"), media_cuts.Truth()),
+        "fade+black+cut": (tmp / "fadecut.mp4", _instant(*media_cuts.fade_out_cut(tmp / "fadecut.mp4"))),
+        "fade out+in": (tmp / "fadeinout.mp4", _instant(*media_cuts.fade_out_in(tmp / "fadeinout.mp4"))),
+        "red/green": (tmp / "rg.mp4", media_cuts.colour_cut(tmp / "rg.mp4", cut=1.8)),
+        "hue cut": (tmp / "hue.mp4", media_cuts.hue_cut(tmp / "hue.mp4")),
     }
     for real in ("tree.avi", "vtest.avi"):  # one continuous shot each
         if (MEDIA / real).exists():
@@ -146,7 +163,9 @@ def _decode_floor(tmp: Path) -> list[str]:
         admitted, media = probe_file(video, Path(tempfile.mkdtemp(dir=tmp)))
         floor = _best(lambda: subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(video),
                                               "-f", "null", "-"], check=True))
-        for sets, audio in ((["dense"], False), (list(FRAME_SETS), media.has_audio)):
+        # dense alone, what cut_analysis alone needs (dense + sampled, for its colour step), all
+        for sets, audio in ((["dense"], False), (["dense", "sampled"], False),
+                            (list(FRAME_SETS), media.has_audio)):
             def once() -> None:
                 wd = Workdir(Path(tempfile.mkdtemp(dir=tmp)))
                 wd.input_dir.mkdir()
@@ -168,9 +187,19 @@ def _best(fn) -> float:
     return best
 
 
+def _colour_cost() -> list[str]:
+    """cut_analysis's colour step against the rest of it (tests.cuts_colour_cost, in the cpu env)."""
+    py = REPO_ROOT / ".venvs" / "cpu" / "bin" / "python"
+    res = subprocess.run([str(py), "-m", "tests.cuts_colour_cost"], cwd=REPO_ROOT, capture_output=True,
+                         text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    if res.returncode:
+        return [f"colour step: not measured ({(res.stderr.strip().splitlines() or ['?'])[-1]})"]
+    return res.stdout.strip().splitlines()
+
+
 def bench() -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_cuts_"))
     try:
-        return _accuracy(tmp) + _decode_floor(tmp)
+        return _accuracy(tmp) + _colour_cost() + _decode_floor(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -23,6 +23,8 @@ from _cut_frames import FrameStats, pair_diff
 
 FLAT_STD = 10.0  # luma spread (0..255) under which a frame is "uniform"
 LEVEL_STEP = 0.4  # grey levels per frame that still count as "still fading"
+ABRUPT = 0.7  # one frame makes this much of a fade side's change: that side is a cut
+DARKEST_TOL = 1.0  # level units: frames this close to the run's minimum are "the darkest"
 BLEND_W = 32  # width the blend test runs at: coarse enough to forgive slow camera motion
 
 
@@ -63,8 +65,33 @@ def find_fades(stats: FrameStats, fps: float, black_level: float, min_change: fl
                 continue
             depth = min(level[s - 1], level[min(n - 1, e + 1)]) - level[b0:b1 + 1].min()
             conf = float(np.clip(depth / 40.0, 0.3, 1.0))
-            out.append(Gradual(s, e, (b0 + b1) / 2, "fade", via, round(conf, 3)))
+            out.append(Gradual(s, e, _fade_boundary(level, s, b0, b1, e), "fade", via, round(conf, 3)))
     return sorted(out, key=lambda g: g.start)
+
+
+def _fade_boundary(level: np.ndarray, s: int, b0: int, b1: int, e: int) -> float:
+    """Where the new shot begins in a fade whose span is ``s..e`` and uniform run ``b0..b1``.
+
+    A side whose level jumps in one frame is a hard cut into or out of the uniform run:
+    the picture that follows a cut out of black (fade-out, hold, cut) starts its shot at
+    that cut, frame ``b1 + 1``; a cut into black followed by a fade-in starts the new shot
+    at the first black frame ``b0`` (that black is the fade-in's). When the picture comes
+    back with a cut, that cut wins. Otherwise (faded out and faded in) the boundary is the
+    middle of the darkest frames. Returned as a (fractional) frame index.
+    """
+    if e > b1 and _abrupt(level[b1], level[b1 + 1], level[e]):
+        return float(b1 + 1)
+    if s < b0 and _abrupt(level[b0], level[b0 - 1], level[s]):
+        return float(b0)
+    run = level[b0:b1 + 1]
+    darkest = np.flatnonzero(run <= run.min() + DARKEST_TOL)
+    return b0 + (darkest[0] + darkest[-1]) / 2
+
+
+def _abrupt(bottom: float, next_to_run: float, far: float) -> bool:
+    """The frame next to the uniform run already has most of the level the ramp reaches."""
+    rise = far - bottom
+    return rise > 0 and next_to_run - bottom >= ABRUPT * rise
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -6,16 +6,20 @@ kept only if the picture really changed almost everywhere after undoing the
 global camera shift (``_cut_frames.aligned_diff``), which rejects shake, pans
 and a hand sweeping past the lens, and only if the new picture stays (a flash
 gives the old one back). Fades and dissolves, which the frame-to-frame score
-does not see, come from ``_cut_gradual``.
+does not see, come from ``_cut_gradual``; cuts between pictures of the same luma
+(which the grey dense frames cannot show) from the colour of the ``sampled``
+frames, ``_cut_chroma``.
 """
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 
+from _cut_chroma import find_chroma_cuts
 from _cut_frames import FrameStats, measure, pair_diff
 from _cut_gradual import Gradual, find_dissolves, find_fades
 from analyzers.base import Analyzer as Base
@@ -23,7 +27,9 @@ from analyzers.base import Context
 from shared_schema.results.cuts import CutResult, Shot, Transition
 
 METHOD = ("hard cuts: PySceneDetect AdaptiveDetector (luma) confirmed by a shift-compensated block "
-          "difference; fades: runs of uniform frames; dissolves: long-range change whose middle "
+          "difference; equal-luma colour cuts: chroma grid of the 2-fps sampled colour frames, "
+          "placed on the dense frames; fades: runs of uniform frames, the boundary at a cut out of "
+          "(or into) black, else at the darkest frames; dissolves: long-range change whose middle "
           "frames are blends of both ends")
 NEIGHBOURS = 5  # frames each side a confirmed cut's change is compared with
 
@@ -40,14 +46,20 @@ class Analyzer(Base):
         n = len(stats.diff)
 
         fades = find_fades(stats, fps, float(p["black_level"]), floor)
-        cuts = [(c, _cut_confidence(stats, c, floor)) for c in proposer.finish(n)
-                if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
+        cuts = [Cut(c, _cut_confidence(stats, c, floor), "content", round(0.5 / fps, 4))
+                for c in proposer.finish(n) if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
         # a cut inside a fade is the fade's own steep part
-        cuts = [c for c in cuts if not any(f.start <= c[0] <= f.end + 1 for f in fades)]
-        blocked = [(c, c) for c, _ in cuts] + [(f.start, f.end) for f in fades]
+        cuts = [c for c in cuts if not any(f.start <= c.frame <= f.end + 1 for f in fades)]
+        blocked = [(c.frame, c.frame) for c in cuts] + [(f.start, f.end) for f in fades]
         dissolves = find_dissolves(stats, fps, blocked, floor)
+        # what luma saw explains its stretch; colour cuts are looked for everywhere else
+        explained = [(c.frame - 1, c.frame) for c in cuts] + [(g.start, g.end) for g in fades + dissolves]
+        cuts += [Cut(c.frame, c.confidence, "chroma", c.uncertainty_s)
+                 for c in find_chroma_cuts(stats, frames.times, fps, ctx.frames("sampled"), explained,
+                                           floor, float(p["chroma_min"]), float(p["cut_ratio"]),
+                                           float(p["black_level"]), int(p["chroma_every"]))]
 
-        transitions = _transitions(cuts, fades + dissolves, frames.times, min_gap)
+        transitions = _transitions(cuts, fades + dissolves, frames.times, fps, min_gap)
         return _result(transitions, frames.times, fps, n)
 
 
@@ -82,23 +94,33 @@ def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> bool:
     return all(pair_diff(stats, a, b) >= 0.5 * floor for a, b in pairs)
 
 
+@dataclass(frozen=True)
+class Cut:
+    frame: int  # first frame of the new shot
+    confidence: float
+    via: str  # "content" (luma) | "chroma" (colour only)
+    uncertainty_s: float
+
+
 def _cut_confidence(stats: FrameStats, i: int, floor: float) -> float:
     return float(np.clip(stats.diff[i] / (3 * floor), 0.3, 1.0))
 
 
-def _transitions(cuts: list[tuple[int, float]], gradual: list[Gradual], times: list[float],
+def _transitions(cuts: list[Cut], gradual: list[Gradual], times: list[float], fps: float,
                  min_gap: int) -> list[Transition]:
     n = len(times)
     out: list[tuple[float, Transition]] = []
-    for i, conf in cuts:
+    for c in cuts:
+        i = c.frame
         out.append((i, Transition(kind="cut", start=times[i], end=times[i], t=times[i], frame=i,
-                                  confidence=round(conf, 3), via="content")))
+                                  confidence=round(c.confidence, 3), via=c.via,
+                                  uncertainty_s=c.uncertainty_s)))
     for g in gradual:
         first = min(n - 1, int(np.ceil(g.mid)))
         t = (times[int(np.floor(g.mid))] + times[first]) / 2
         out.append((g.mid, Transition(kind=g.kind, start=times[g.start], end=times[g.end],
                                       t=round(t, 4), frame=first, confidence=g.confidence,
-                                      via=g.via)))
+                                      via=g.via, uncertainty_s=round(0.5 / fps, 4))))
     out.sort(key=lambda x: x[0])
     kept: list[Transition] = []
     for _, tr in out:  # two boundaries closer than the shortest shot: keep the stronger

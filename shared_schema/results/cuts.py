@@ -19,16 +19,26 @@ TransitionKind = Literal["cut", "dissolve", "fade"]
 class Transition(Span):
     """One shot boundary. A cut has ``start == end == t``; a gradual one spans frames.
 
-    ``t`` is the instant the new shot is taken to begin (the first frame after a
-    cut, the middle of a dissolve or fade).
+    ``t`` is the instant the new shot is taken to begin: the first frame after a
+    cut; the middle of a dissolve; in a fade, the cut when the picture comes back
+    (or goes) with a cut (fade-out, black, cut: the new shot starts at that cut),
+    else the middle of the darkest (or brightest) frames. ``start``/``end`` are the
+    whole transition's span either way.
     """
 
     kind: TransitionKind
     t: float = Field(ge=0)
     frame: int = Field(ge=0, description="dense frame index of the new shot's first frame")
     confidence: float = Field(ge=0, le=1)
-    via: Literal["black", "white", "blend", "content"] | None = Field(
-        default=None, description="fades: through black or white; dissolves: blend; cuts: content")
+    via: Literal["black", "white", "blend", "content", "chroma"] | None = Field(
+        default=None, description="fades: through black or white; dissolves: blend; cuts: content "
+                                  "(the grey frames show it) or chroma (only colour does: equal luma)")
+    uncertainty_s: float | None = Field(
+        default=None, ge=0,
+        description="half-width (s) of the window the boundary is known to lie in around t: half a "
+                    "frame when the frames show it; for a chroma cut that left no trace in the luma, "
+                    "half the interval between the colour samples that bracket it; null: not stated "
+                    "(results from before cut_analysis 1.1.0)")
 
     @model_validator(mode="after")
     def _t_inside(self) -> "Transition":

@@ -144,3 +144,76 @@ def camera_move(path: Path, move: str, seconds: float = 3.0, photo: str = "bus.j
              f"format=yuv420p,setsar=1[v]")
     _encode(path, _inputs([photo]), graph)
     return path
+
+
+def _black(seconds: float) -> str:
+    w, h = SIZE
+    return (f"color=c=black:s={w}x{h}:r={RATE}:d={seconds},setpts=PTS-STARTPTS,settb=AVTB,"
+            f"format=yuv420p,setsar=1")
+
+
+def fade_out_cut(path: Path, first: float = 2.4, fade: float = 1.0, black: float = 1.0,
+                 second: float = 1.6) -> tuple[Truth, float]:
+    """A shot fades to black, black holds, then a hard cut to the next shot.
+
+    Returns the truth (one fade spanning the fade-out and the black) and the instant
+    the next shot starts: the cut out of black.
+    """
+    chains = [f"[0:v]{_shot(PHOTOS[0], first)},fade=t=out:st={first - fade}:d={fade}[a]",
+              f"{_black(black)}[k]", f"[1:v]{_shot(PHOTOS[1], second, -1)}[b]"]
+    _encode(path, _inputs([PHOTOS[0], PHOTOS[1]]), ";".join(chains) + ";[a][k][b]concat=n=3:v=1:a=0[v]")
+    cut = round(first + black, 4)
+    return Truth(gradual=[(round(first - fade, 4), cut, "fade")]), cut
+
+
+def fade_out_in(path: Path, first: float = 2.4, fade: float = 1.0, black: float = 0.6,
+                second: float = 2.0) -> tuple[Truth, float]:
+    """A shot fades to black, black holds, the next shot fades in: the boundary is the
+    middle of the black (the darkest stretch)."""
+    chains = [f"[0:v]{_shot(PHOTOS[0], first)},fade=t=out:st={first - fade}:d={fade}[a]",
+              f"{_black(black)}[k]",
+              f"[1:v]{_shot(PHOTOS[1], second, -1)},fade=t=in:st=0:d={fade}[b]"]
+    _encode(path, _inputs([PHOTOS[0], PHOTOS[1]]), ";".join(chains) + ";[a][k][b]concat=n=3:v=1:a=0[v]")
+    start, end = first - fade, first + black + fade
+    return Truth(gradual=[(round(start, 4), round(end, 4), "fade")]), round(first + black / 2, 4)
+
+
+# BT.601 limited-range YCbCr of red (255, 0, 0) and of the green (0, 130, 0) with the same luma
+RED_YUV = (81, 90, 240)
+GREEN_YUV = (81, 90, 80)
+
+
+def colour_cut(path: Path, cut: float = 1.8, seconds: float = 4.0, luma_step: int = 0) -> Truth:
+    """Flat red, then at ``cut`` flat green of the same luma (``luma_step`` grey levels
+    brighter, to leave the small trace a real equal-luma cut leaves in the grey frames)."""
+    w, h = SIZE
+    (y, cb, cr), (y2, cb2, cr2) = RED_YUV, GREEN_YUV
+    y2 += luma_step
+
+    def at(a: int, b: int) -> str:
+        return f"'if(gte(T,{cut}),{b},{a})'"
+
+    src = (f"color=c=black:s={w}x{h}:r={RATE}:d={seconds},format=yuv420p,"
+           f"geq=lum={at(y, y2)}:cb={at(cb, cb2)}:cr={at(cr, cr2)}")
+    ffmpeg("-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+           "-pix_fmt", "yuv420p", "-r", str(RATE), str(path))
+    return Truth(cuts=[cut])
+
+
+def hue_cut(path: Path, first: float = 2.2, second: float = 2.0, photo: str = "zidane.jpg",
+            degrees: float = 150) -> Truth:
+    """One panning shot of a real photo, then at ``first`` the same pan with its hue turned
+    ``degrees``: ffmpeg's ``hue`` turns Cb/Cr only, so the luma is exactly the same and the
+    cut is one only colour shows (a colour-filter change in an edit)."""
+    seconds = first + second
+    chain = _shot(photo, seconds)
+    graph = f"[0:v]{chain},hue=h={degrees}:enable='gte(t,{first})'[v]"
+    _encode(path, _inputs([photo]), graph)
+    return Truth(cuts=[first])
+
+
+def hue_drift(path: Path, seconds: float = 5.0, photo: str = "bus.jpg", turn_s: float = 4.0) -> Path:
+    """One panning shot whose hue turns steadily (a full turn every ``turn_s``): no cut."""
+    graph = f"[0:v]{_shot(photo, seconds)},hue=H=2*PI*t/{turn_s}[v]"
+    _encode(path, _inputs([photo]), graph)
+    return path

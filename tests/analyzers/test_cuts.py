@@ -121,3 +121,77 @@ def test_scenes_skipped_when_cut_analysis_is_not_ok(run, settings, revisit_video
     env = out.report.analyzers["scene_segmentation"]
     assert env.status is Status.skipped and env.skip_reason.value == "upstream_failed"
     assert env.result is None
+
+
+def _one_fade(res: CutResult, truth: media_cuts.Truth):
+    assert [tr.kind for tr in res.transitions] == ["fade"] and len(res.shots) == 2, res.transitions
+    (start, end, _), tr = truth.gradual[0], res.transitions[0]
+    # the transition keeps its whole span: the fade-out, the black and the way back
+    assert abs(tr.start - start) <= SPAN_TOL and abs(tr.end - end) <= SPAN_TOL, (tr, start, end)
+    assert tr.via == "black"
+    return tr
+
+
+def test_fade_out_black_then_cut_starts_the_next_shot_at_the_cut(run, settings, tmp_path):
+    """Fade to black 1.4-2.4 s, black until 3.4 s, hard cut: the next shot starts at 3.4 s."""
+    require_env(settings, "cpu")
+    truth, cut = media_cuts.fade_out_cut(tmp_path / "fadecut.mp4")
+    res = _cuts(run(tmp_path / "fadecut.mp4", ["cut_analysis"]))
+    tr = _one_fade(res, truth)
+    assert abs(tr.t - cut) <= FRAME + 1e-6, (tr.t, cut)
+    assert abs(res.shots[1].start - cut) <= FRAME + 1e-6 and res.shots[1].start_frame == tr.frame
+    assert tr.uncertainty_s <= FRAME
+
+
+def test_fade_out_then_fade_in_boundary_at_the_darkest_point(run, settings, tmp_path):
+    """Fade out 1.4-2.4 s, black 2.4-3.0 s, fade in 3.0-4.0 s: the boundary is at 2.7 s."""
+    require_env(settings, "cpu")
+    truth, darkest = media_cuts.fade_out_in(tmp_path / "fadeinout.mp4")
+    res = _cuts(run(tmp_path / "fadeinout.mp4", ["cut_analysis"]))
+    tr = _one_fade(res, truth)
+    assert abs(tr.t - darkest) <= FRAME + 1e-6, (tr.t, darkest)
+    assert abs(res.shots[1].start - darkest) <= FRAME + 1e-6
+
+
+def test_equal_luma_colour_cut_is_found(run, settings, tmp_path):
+    """Flat red, then flat green of exactly the same luma at 1.8 s: the grey frames are
+    identical, only the colour frames (2 fps) show it, so it is placed within the sample
+    interval and says how closely."""
+    require_env(settings, "cpu")
+    truth = media_cuts.colour_cut(tmp_path / "rg.mp4", cut=1.8)
+    res = _cuts(run(tmp_path / "rg.mp4", ["cut_analysis"]))
+    assert [(tr.kind, tr.via) for tr in res.transitions] == [("cut", "chroma")], res.transitions
+    tr = res.transitions[0]
+    assert abs(tr.t - truth.cuts[0]) <= tr.uncertainty_s + FRAME + 1e-6, tr
+    assert tr.uncertainty_s <= 0.25 + 1e-6 and len(res.shots) == 2
+
+
+def test_near_equal_luma_colour_cut_is_placed_to_one_frame(run, settings, tmp_path):
+    """Red to a green 4 grey levels brighter (far below the hard-cut floor): colour finds
+    it, the faint luma step places it."""
+    require_env(settings, "cpu")
+    truth = media_cuts.colour_cut(tmp_path / "rg4.mp4", cut=2.3, luma_step=4)
+    res = _cuts(run(tmp_path / "rg4.mp4", ["cut_analysis"]))
+    assert [(tr.kind, tr.via) for tr in res.transitions] == [("cut", "chroma")], res.transitions
+    assert abs(res.transitions[0].t - truth.cuts[0]) <= FRAME + 1e-6, res.transitions[0]
+
+
+def test_hue_turned_real_photo_is_a_colour_cut(run, settings, tmp_path):
+    """A panning real photo whose hue turns 150 degrees at 2.2 s (exactly the same luma).
+
+    2.2 s lies between the samples labelled 2.0 and 2.5 s, but the one labelled 2.0 s
+    shows the frame at 2.233 s (ffmpeg's fps filter): placed by index times alone, the cut
+    would be put in the wrong interval, 0.43 s early.
+    """
+    require_env(settings, "cpu")
+    truth = media_cuts.hue_cut(tmp_path / "hue.mp4")
+    res = _cuts(run(tmp_path / "hue.mp4", ["cut_analysis"]))
+    assert [(tr.kind, tr.via) for tr in res.transitions] == [("cut", "chroma")], res.transitions
+    tr = res.transitions[0]
+    assert abs(tr.t - truth.cuts[0]) <= tr.uncertainty_s + FRAME + 1e-6, tr
+
+
+def test_steady_hue_drift_is_no_cut(run, settings, tmp_path):
+    require_env(settings, "cpu")
+    res = _cuts(run(media_cuts.hue_drift(tmp_path / "drift.mp4"), ["cut_analysis"]))
+    assert res.transitions == [] and len(res.shots) == 1
