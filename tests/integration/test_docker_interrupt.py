@@ -34,7 +34,9 @@ def test_sigkilled_runner_leaves_nothing_after_the_next_run(tmp_path, sample_vid
     proc = _start_runner(tmp_path, sample_video)
     try:
         deadline = time.monotonic() + 60
-        while not [c for c in _containers_of(docker_client, proc.pid) if c.status == "running"]:
+        # the media sandbox's probe/extraction containers come and go first: wait for the analyzer's
+        while not [c for c in _containers_of(docker_client, proc.pid)
+                   if c.status == "running" and c.labels.get("org.tiktok-runner.analyzer") == "toy_hang"]:
             assert proc.poll() is None, "the runner exited before its container started"
             assert time.monotonic() < deadline, "no running container of the runner after 60 s"
             time.sleep(0.2)
