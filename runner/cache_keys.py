@@ -24,7 +24,7 @@ from shared_schema.envelope import SCHEMA_VERSION, Envelope, Status
 log = logging.getLogger(__name__)
 
 #: bump when extract.py changes the frames or audio it writes for the same input
-EXTRACT_VERSION = "1"
+EXTRACT_VERSION = "2"  # 2: frame-set timestamps are the times the frames show (fps round=up)
 AUDIO_FORMAT = "pcm_s16le-16000-mono"
 
 

@@ -58,7 +58,10 @@ def build_command(admitted: Admitted, media: MediaInfo, wd: Workdir, sets: list[
             fps = min(spec.fps, media.video.fps)
             w, h = target_size(media.video.width, media.video.height, spec.max_side)
             geometry[spec.name] = (fps, w, h)
-            chain = f"[v{i}]fps={fps:.6g},scale={w}:{h}:flags=area"
+            # round=up: the slot at t holds the last input frame at or before t, so a frame's index
+            # time is the time it shows (the default round=near shows the frame up to half a slot
+            # later: at 2 fps the frame labelled 2.0 s was the one at 2.233 s)
+            chain = f"[v{i}]fps={fps:.6g}:round=up,scale={w}:{h}:flags=area"
             chain += ",format=gray" if spec.gray else ",format=yuvj420p"
             branches.append(chain + f"[o{i}]")
         cmd += ["-filter_complex", ";".join(branches)]

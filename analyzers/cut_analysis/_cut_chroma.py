@@ -68,12 +68,11 @@ def source_frames(stats: FrameStats, grey: np.ndarray, times: list[float], dense
                   sample_fps: float) -> list[int]:
     """The dense frame each colour sample shows.
 
-    Not simply the one at the sample's index time: ffmpeg's ``fps`` filter fills the
-    output slot at ``t`` with the last input frame before ``t + 0.5 / fps`` (at 2 fps a
-    sample labelled 2.0 s shows the frame at 2.233 s). So each sample is matched by its
-    grey picture against the dense frames within half a sample interval either side;
-    where several match equally (still or flat pictures) the one that rule predicts is
-    taken among them.
+    The extractor's ``fps`` filter (``round=up``) fills the output slot at ``t`` with the last
+    input frame at or before ``t``. Each sample is still matched by its grey picture against the
+    dense frames within half a sample interval either side (a sampled set from another extractor
+    may differ); where several match equally (still or flat pictures) the one that rule predicts
+    is taken among them.
     """
     out = []
     half = 0.5 / sample_fps
@@ -84,7 +83,7 @@ def source_frames(stats: FrameStats, grey: np.ndarray, times: list[float], dense
         cand = np.arange(lo, hi)
         err = np.abs(stats.small[cand].astype(np.float32) - g.astype(np.float32)).mean(axis=(1, 2))
         ties = cand[err <= err.min() + MATCH_TOL]
-        rule = hi - 1
+        rule = min(max(int(np.searchsorted(dense_times, t + 1e-6)) - 1, lo), hi - 1)  # last frame <= t
         out.append(int(ties[np.argmin(np.abs(ties - rule))]))
     return out
 

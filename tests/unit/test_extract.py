@@ -120,3 +120,25 @@ def test_the_frame_index_never_follows_what_the_decoder_left(tmp_path, silent_vi
     assert canary.read_text() == "keep me"
     assert not wd.frame_index("sampled").is_symlink() and json.loads(wd.frame_index("sampled").read_text())
     assert "999999.jpg" not in {f.file for f in res.frame_sets["sampled"].frames}
+
+
+def test_a_frame_shows_the_time_its_index_says(tmp_path):
+    """Each sampled/hires frame is the picture at its index time (the last source frame at or before
+    it), not up to half a slot later: a clip whose grey level encodes the frame number (8 levels per
+    frame at 30 fps) is read back frame by frame."""
+    import subprocess
+
+    from PIL import Image, ImageStat
+
+    src = tmp_path / "numbered.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "nullsrc=s=64x64:r=30:d=1,geq=lum='16+N*7':cb=128:cr=128",
+                    "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv444p", str(src)], check=True)
+    wd, adm, m = probe(src, tmp_path)
+    res = extract(wd, adm, m, [FRAME_SETS["sampled"], FRAME_SETS["hires"]], with_audio=False)
+    for name in ("sampled", "hires"):
+        for f in res.frame_sets[name].frames:
+            level = ImageStat.Stat(Image.open(wd.frames_dir(name) / f.file).convert("L")).mean[0]
+            y = level * 219 / 255 + 16             # the JPEGs are full range (yuvj420p)
+            shown = (y - 16) / 7 / 30              # the source frame's time, from its grey level
+            assert shown == pytest.approx(f.t, abs=0.5 / 30), (name, f.t, shown)
