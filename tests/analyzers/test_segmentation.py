@@ -57,7 +57,7 @@ def test_people_are_foreground_in_each_precision(settings, run, bus_video, preci
     result = _result(run(bus_video, [NAME], background_segmentation={"precision": precision}))
     assert result.precision == precision and result.model_dtype == "float32"
     assert result.model == "general"  # portrait frames
-    assert result.frames_analyzed == 4
+    assert result.frames_analyzed == 5  # 2 fps over the 2.2 s clip (`-t 2` before `-i`): 0 ... 2 s
     for f in result.frames:
         # four people, standing in front of the bus: a real share of the frame, not most of it
         assert 0.04 < f.foreground_ratio < 0.5
