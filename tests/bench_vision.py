@@ -116,4 +116,6 @@ def _found(name: str, result: dict) -> str:
     if name == "body_pose":
         return f"max persons {result['max_persons']}, mean movement {result['mean_movement_energy']}"
     segs = ", ".join(f"{s['text']!r} {s['start']:.1f}-{s['end']:.1f}s {s['kind']}" for s in result["segments"])
-    return f"segments: {segs} (captions drawn: {CAPTIONS})"
+    ocr = (f"; detector runs {result.get('detector_runs')}, recognitions {result.get('recognitions')}, "
+           f"hires reads {result.get('hires_reads')}" if result.get("detector_runs") is not None else "")
+    return f"segments: {segs} (captions drawn: {CAPTIONS}){ocr}"

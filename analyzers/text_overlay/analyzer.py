@@ -1,40 +1,126 @@
-"""EasyOCR (offline English models) on the sampled frames, merged into timed text segments.
+"""EasyOCR (offline English models) on the sampled frames: text lines tracked over time.
 
-OCR is the costliest analyzer on CPU, so a frame that looks the same as the
-last one read (a still, a held caption card) reuses that reading instead of
-running OCR again, and ``stride``/``scale`` trade resolution for time.
+OCR costs what the text changes, not what the video lasts: the text detector
+runs sparsely (first frame, every ``detect_every``-th analyzed frame, cuts, and
+when a tracked line is lost or reads differently); between detections each
+line is followed by template matching and re-read only when its crop changed
+(_text_tracks.py). A line's text is a confidence-weighted vote over its
+readings; lines too small for the sampled frames are re-read from the ``hires``
+set. Caption vs scene text is a fitted logistic model over measured cues
+(_text_cues.py).
 """
 from __future__ import annotations
 
 import numpy as np
+from _text_cues import evidence, kind, measure, score
+from _text_segments import position
+from _text_tracks import Params, Reading, Tracker, _grey
 
-from _text_segments import Reading, link, overlay_evidence, position, ring_std, stroke_flatness
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.envelope import SkipReason
 from shared_schema.results.common import Box
-from shared_schema.results.text import FrameText, TextBox, TextOverlayResult, TextSegment
+from shared_schema.results.text import (
+    FrameText,
+    TextBox,
+    TextOverlayResult,
+    TextSegment,
+)
 
 FRAME_SET = "sampled"
+HIRES_SET = "hires"
 
 
-def _thumb(img: np.ndarray) -> np.ndarray:
-    import cv2
+class EasyOCREngine:
+    """The two EasyOCR stages behind the tracker's interface.
 
-    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
-    return cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+    Small text: a shot's first detection runs on the ``hires`` frame nearest in time (when there is
+    one), and a line under ``small_px`` tall in the sampled frame is read from the hires crop.
+    Everything else runs on the sampled frames, the detector at ``detect_scale``.
+    """
+
+    def __init__(self, reader, detect_scale: float, hires=None, small_px: float = 16.0):
+        self.reader, self.detect_scale, self.small_px = reader, detect_scale, small_px
+        self.hires, self.t = hires, 0.0
+        self.hires_times = np.array(hires.times) if hires is not None and len(hires) else None
+        self.hires_reads = self.hires_detections = 0
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def _hires_frame(self) -> np.ndarray | None:
+        if self.hires_times is None:
+            return None
+        j = int(np.argmin(np.abs(self.hires_times - self.t)))
+        if abs(self.hires_times[j] - self.t) > 0.51:
+            return None
+        if self._cache is None or self._cache[0] != j:
+            self._cache = (j, self.hires.read(j))
+        return self._cache[1]
+
+    def detect(self, img: np.ndarray, full: bool) -> list[tuple]:
+        if not full:
+            return self._detect(img, self.detect_scale, 20)
+        # a shot's first frame: full size, with lower thresholds so that small text shows up as
+        # candidates; candidates under small_px tall are searched again in crops of the hires frame
+        boxes = self._detect(img, 1.0, 4, text_threshold=0.5, low_text=0.3)
+        big = self._hires_frame()
+        small = [b for b in boxes if b[3] - b[1] < self.small_px]
+        if big is None or big.shape[1] <= img.shape[1] * 1.2 or not small:
+            return [b for b in boxes if b[3] - b[1] >= 8]
+        f = big.shape[1] / img.shape[1]
+        out = [b for b in boxes if b[3] - b[1] >= self.small_px]
+        for r in _regions(small, img.shape[1], img.shape[0]):
+            x1, y1, x2, y2 = (int(v * f) for v in r)
+            self.hires_detections += 1
+            for b in self._detect(big[y1:y2, x1:x2], 1.0, 8):
+                out.append(((b[0] + x1) / f, (b[1] + y1) / f, (b[2] + x1) / f, (b[3] + y1) / f))
+        return out
+
+    def _detect(self, img: np.ndarray, s: float, min_size: int, **kw) -> list[tuple]:
+        import cv2
+
+        small = img if s >= 1 else cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        horizontal, free = self.reader.detect(small, min_size=min_size, width_ths=1.0, **kw)
+        boxes = [(b[0] / s, b[2] / s, b[1] / s, b[3] / s) for b in horizontal[0]]
+        for poly in free[0]:
+            pts = np.asarray(poly, float) / s
+            boxes.append((*pts.min(axis=0), *pts.max(axis=0)))
+        return boxes
+
+    def recognize(self, img: np.ndarray, box: tuple) -> tuple[str, float]:
+        if box[3] - box[1] < self.small_px:
+            big = self._hires_frame()
+            if big is not None and big.shape[1] > img.shape[1] * 1.2:
+                self.hires_reads += 1
+                f = big.shape[1] / img.shape[1]
+                pad = (box[3] - box[1]) * 0.1
+                return self._read(big, ((box[0] - pad) * f, (box[1] - pad) * f, (box[2] + pad) * f, (box[3] + pad) * f))
+        return self._read(img, box)
+
+    def _read(self, img: np.ndarray, box: tuple) -> tuple[str, float]:
+        h, w = img.shape[:2]
+        x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
+        x2, y2 = int(min(w, np.ceil(box[2]))), int(min(h, np.ceil(box[3])))
+        if x2 - x1 < 3 or y2 - y1 < 3:
+            return "", 0.0
+        res = self.reader.recognize(img, horizontal_list=[[x1, x2, y1, y2]], free_list=[], detail=1, paragraph=False)
+        if not res:
+            return "", 0.0
+        return " ".join(r[1] for r in res).strip(), float(np.mean([r[2] for r in res]))
 
 
-def _norm_box(points, w: int, h: int) -> tuple[tuple, bool]:
-    """EasyOCR's 4-point box -> normalized xyxy, and whether it is slanted (not axis-aligned)."""
-    pts = np.asarray(points, dtype=float)
-    x1, y1 = pts.min(axis=0)
-    x2, y2 = pts.max(axis=0)
-    top = pts[1] - pts[0]
-    slanted = abs(np.degrees(np.arctan2(top[1], top[0]))) > 5
-    box = (float(np.clip(x1 / w, 0, 1)), float(np.clip(y1 / h, 0, 1)),
-           float(np.clip(x2 / w, 0, 1)), float(np.clip(y2 / h, 0, 1)))
-    return box, bool(slanted)
+def _regions(boxes: list[tuple], w: int, h: int) -> list[tuple]:
+    """Small candidate boxes grown by a margin and merged into a few crop regions (pixel xyxy)."""
+    regs: list[list[float]] = []
+    for b in boxes:
+        m = max(12.0, 3 * (b[3] - b[1]))
+        r = [max(0.0, b[0] - m), max(0.0, b[1] - m), min(float(w), b[2] + m), min(float(h), b[3] + m)]
+        for q in regs:
+            if r[0] <= q[2] and q[0] <= r[2] and r[1] <= q[3] and q[1] <= r[3]:
+                q[:] = [min(q[0], r[0]), min(q[1], r[1]), max(q[2], r[2]), max(q[3], r[3])]
+                break
+        else:
+            regs.append(r)
+    return [tuple(r) for r in regs]
 
 
 class Analyzer(Base):
@@ -62,96 +148,75 @@ class Analyzer(Base):
 
         p = ctx.params
         stride, scale = max(1, int(p["stride"])), float(p["scale"])
-        self.detect_scale = min(1.0, float(p["detect_scale"]))
-        min_conf, same_diff = float(p["min_confidence"]), float(p["same_frame_diff"])
+        detect_scale = min(1.0, float(p["detect_scale"]))
         if stride > 1:
             ctx.degrade(f"read every {stride}th sampled frame (stride={stride})")
+        params = Params(detect_every=int(p.get("detect_every", 6)), min_confidence=float(p["min_confidence"]),
+                        same_frame_diff=float(p["same_frame_diff"]), max_gap=int(p["max_gap"]),
+                        recog_diff=float(p.get("recog_diff", 6.0)))
         frames = ctx.frames(FRAME_SET)
+        hires = ctx.frames(HIRES_SET) if HIRES_SET in ctx.job.frames and scale >= 1 else None
+        engine = EasyOCREngine(self.reader, detect_scale, hires, float(p.get("hires_below_px", 16)))
+        tracker = Tracker(engine, params)
         picked = list(range(0, len(frames), stride))
-        out: list[FrameText] = []
-        per_frame: list[list[Reading]] = []
-        last_thumb, last_readings, ocr_count = None, [], 0
+        greys: dict[int, np.ndarray] = {}
+        wh = (1, 1)
         for k, i in enumerate(picked):
             img = frames.read(i)
             if scale < 1:
                 img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            thumb = _thumb(img)
-            diff = np.abs(thumb - last_thumb) if last_thumb is not None else None
-            # whole-picture change feeds the caption cue; the reuse test looks at the
-            # most-changed 8x8 block, so a small caption appearing is never skipped
-            change = float(diff.mean()) if diff is not None else -1.0
-            if diff is not None and float(diff.reshape(8, 8, 8, 8).mean(axis=(1, 3)).max()) < same_diff:
-                readings = [Reading(k, r.text, r.conf, r.box, r.flatness, r.slanted, change, r.ring_std)
-                            for r in last_readings]
-                out.append(FrameText(t=frames.entries[i].t, ocr=False, boxes=_boxes(readings)))
-                per_frame.append(readings)
-                continue
-            readings = self._read(img, k, min_conf, change)
-            ocr_count += 1
-            last_thumb, last_readings = thumb, readings
-            out.append(FrameText(t=frames.entries[i].t, ocr=True, boxes=_boxes(readings)))
-            per_frame.append(readings)
+            wh = (img.shape[1], img.shape[0])
+            engine.t = frames.entries[i].t
+            tracker.step(img, frames.entries[i].t)
+            greys[k] = _grey(img)
+        hires_reads = engine.hires_reads
 
-        times = [f.t for f in out]
+        times = [f.t for f in tracker.frames]
+        n = len(times)
+        cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
         duration = float(ctx.media.duration_s or 0)
-        segments = []
-        for seg in link(per_frame, max_gap=int(p["max_gap"])):
-            first, last = seg.readings[0].frame, seg.last.frame
-            end = times[last + 1] if last + 1 < len(times) else max(duration, times[last])
-            box = tuple(float(v) for v in np.median(np.array([r.box for r in seg.readings]), axis=0))
-            score, why = overlay_evidence(seg)
-            vertical, horizontal = position(box)
+        w, h = wh
+        segments, seg_of = [], {}
+        for tr in tracker.tracks:
+            if not tr.readings:
+                continue
+            first, last = tr.first.frame, tr.last.frame
+            end = times[last + 1] if last + 1 < n else max(duration, times[last])
+            bx = np.median(np.array([r.box for r in tr.readings]), axis=0) / [w, h, w, h]
+            bx = tuple(float(np.clip(v, 0, 1)) for v in bx)
+            cues = measure(tr, greys, wh, cuts, n, [f.change for f in tracker.frames])
+            prob, contrib = score(cues)
+            vertical, horizontal = position(bx)
+            variants = list(dict.fromkeys(r.text for r in tr.readings if r.ocr))
+            seg_of[tr.id] = len(segments)
             segments.append(TextSegment(
-                start=times[first], end=end, text=seg.best_text(),
-                confidence=round(float(np.mean([r.conf for r in seg.readings])), 4), frames=len(seg.readings),
-                box=Box(x1=box[0], y1=box[1], x2=max(box[2], box[0]), y2=max(box[3], box[1])),
-                vertical=vertical, horizontal=horizontal, overlay_score=score, evidence=why,
-                kind="overlay" if score >= 0.6 else "scene" if score <= 0.4 else "uncertain"))
-        segments.sort(key=lambda s: (s.start, s.box.y1))
+                start=times[first], end=end, text=tr.best_text(), confidence=round(tr.confidence(), 4),
+                frames=len({r.frame for r in tr.readings}),
+                box=Box(x1=bx[0], y1=bx[1], x2=max(bx[2], bx[0]), y2=max(bx[3], bx[1])),
+                vertical=vertical, horizontal=horizontal, overlay_score=round(prob, 4),
+                evidence=evidence(contrib), kind=kind(prob, contrib), track=tr.id, variants=variants[:20],
+                cues={k: round(v, 4) for k, v in cues.items()},
+                cue_contributions={k: round(v, 4) for k, v in contrib.items()}))
+        order = sorted(range(len(segments)), key=lambda j: (segments[j].start, segments[j].box.y1))
+        segments = [segments[j] for j in order]
+        per_frame: list[list[tuple[int, Reading]]] = [[] for _ in range(n)]
+        for tr in tracker.tracks:
+            for r in tr.readings:
+                if r.frame < n and r.source == "sampled":
+                    per_frame[r.frame].append((tr.id, r))
+        out = []
+        for k, f in enumerate(tracker.frames):
+            boxes = [TextBox(text=r.text, confidence=round(r.conf, 4), track=tid,
+                             box=Box(x1=r.box[0] / w, y1=r.box[1] / h, x2=min(1.0, r.box[2] / w),
+                                     y2=min(1.0, r.box[3] / h)))
+                     for tid, r in sorted(per_frame[k], key=lambda x: (x[1].box[1], x[1].box[0]))]
+            out.append(FrameText(t=f.t, ocr=f.recognized > 0 or f.detected, detected=f.detected,
+                                 recognized=f.recognized, boxes=boxes))
         overlay_text = list(dict.fromkeys(s.text for s in segments if s.kind == "overlay"))
         return TextOverlayResult(
-            languages=self.langs, frame_set=FRAME_SET, scale=scale, detect_scale=self.detect_scale,
-            stride=stride, min_confidence=min_conf,
-            frames_total=len(frames), frames_analyzed=len(out), frames_ocr=ocr_count, frames=out,
+            languages=self.langs, frame_set=FRAME_SET, scale=scale, detect_scale=detect_scale,
+            stride=stride, min_confidence=params.min_confidence,
+            frames_total=len(frames), frames_analyzed=n, frames_ocr=sum(1 for f in out if f.ocr),
+            detector_runs=tracker.detections, hires_detections=engine.hires_detections, recognitions=tracker.recognitions, hires_reads=hires_reads,
+            detect_every=params.detect_every, frames=out,
             segments=segments, overlay_text=overlay_text, has_text=bool(segments))
-
-    def _ocr(self, img: np.ndarray) -> list:
-        """EasyOCR's readtext, with the text detector run on a smaller copy.
-
-        The CRAFT detector is ~85% of the time on CPU and finds caption-sized
-        text as well at 0.6x; the recognizer still reads the full-size crops.
-        """
-        import cv2
-
-        s = self.detect_scale
-        if s >= 1:
-            return self.reader.readtext(img, detail=1, paragraph=False)
-        small = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-        horizontal, free = self.reader.detect(small)
-        horizontal = [[int(round(v / s)) for v in b] for b in horizontal[0]]
-        free = [[[int(round(x / s)), int(round(y / s))] for x, y in b] for b in free[0]]
-        if not horizontal and not free:
-            return []
-        return self.reader.recognize(img, horizontal, free, detail=1, paragraph=False)
-
-    def _read(self, img: np.ndarray, k: int, min_conf: float, change: float) -> list[Reading]:
-        import cv2
-
-        h, w = img.shape[:2]
-        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        out = []
-        for points, text, conf in self._ocr(img):
-            text = text.strip()
-            if not text or conf < min_conf:
-                continue
-            box, slanted = _norm_box(points, w, h)
-            x1, y1, x2, y2 = int(box[0] * w), int(box[1] * h), int(np.ceil(box[2] * w)), int(np.ceil(box[3] * h))
-            out.append(Reading(k, text, float(min(max(conf, 0.0), 1.0)), box,
-                               stroke_flatness(grey[y1:y2, x1:x2]), slanted, change, ring_std(grey, box)))
-        return out
-
-
-def _boxes(readings: list[Reading]) -> list[TextBox]:
-    return [TextBox(text=r.text, confidence=round(r.conf, 4),
-                    box=Box(x1=r.box[0], y1=r.box[1], x2=max(r.box[2], r.box[0]), y2=max(r.box[3], r.box[1])))
-            for r in readings]

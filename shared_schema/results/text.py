@@ -16,36 +16,46 @@ class TextBox(ResultBase):
     text: str = Field(min_length=1)
     confidence: float = Field(ge=0, le=1)
     box: Box
+    track: int | None = Field(default=None, description="the tracked line (TextSegment.track) this reading belongs to")
 
 
 class FrameText(ResultBase):
     t: float = Field(ge=0)
-    ocr: bool = Field(description="false: the frame matched the previous one, its boxes were reused")
+    ocr: bool = Field(description="true: the detector or the recognizer ran on this frame; false: every box was "
+                      "carried over (the picture or the line's crop did not change)")
+    detected: bool = Field(default=False, description="the text detector ran on this frame")
+    recognized: int = Field(default=0, ge=0, description="regions the recognizer read in this frame")
     boxes: list[TextBox] = Field(default_factory=list)
 
 
 class TextSegment(Span):
-    """The same text at about the same place over consecutive analyzed frames.
+    """One text line tracked over consecutive analyzed frames (by position and fuzzy text similarity).
 
     ``start`` is the first analyzed frame it was read in; ``end`` the first
     analyzed frame after it where it was gone (or the end of the video).
     """
 
-    text: str = Field(min_length=1, description="the most confident reading")
-    confidence: float = Field(ge=0, le=1, description="mean over its frames")
+    text: str = Field(min_length=1, description="confidence-weighted vote over its per-frame readings")
+    confidence: float = Field(ge=0, le=1, description="mean confidence of its recognized readings")
     frames: int = Field(ge=1)
     box: Box = Field(description="median box over its frames")
     vertical: Literal["top", "middle", "bottom"]
     horizontal: Literal["left", "center", "right"]
     kind: TextKind = Field(description="overlay caption (added in editing) or text in the scene")
     overlay_score: float = Field(ge=0, le=1, description=(
-        "hand-weighted evidence for an overlay caption, not fitted: (0.5 x 1.5 + sum(value x weight)) / "
-        "(1.5 + sum(weight)) over the cues present (a neutral prior 0.5 of weight 1.5), cues as (value, weight): "
-        "fixed on screen while the picture changes (median background change > 3) (1.0, 2.5) or moving with "
-        "it (0.15, 1.5); text colour spread <= 6 (0.65, 1.0) or >= 15 (0.2, 1.0); even background ring "
-        "spread <= 2 (0.9, 1.5); slanted (0.1, 1.0); centre within 0.08 of the middle (0.75, 0.5). "
-        "kind: >= 0.6 overlay, <= 0.4 scene, else uncertain"))
-    evidence: list[str] = Field(description="the cues behind overlay_score")
+        "probability of an overlay caption: sigmoid(bias + sum(weight x feature)) over the cues measured on "
+        "the tracked line (cues, cue_contributions), weights fitted on a labelled set of made clips "
+        "(analyzers/text_overlay/_text_cues.py WEIGHTS). kind: >= 0.6 overlay, <= 0.4 scene, between: "
+        "uncertain when strong cues pull both ways, else the nearer side"))
+    evidence: list[str] = Field(description="the cues behind overlay_score, as 'cue +contribution', strongest first")
+    track: int | None = Field(default=None, description="the tracked line: FrameText boxes with this track are its per-frame readings")
+    variants: list[str] = Field(default_factory=list, description="distinct per-frame readings that were voted into text")
+    cues: dict[str, float] = Field(default_factory=dict, description=(
+        "measured cues: ring_motion / inside_motion (grey change around / inside the box in the box's own frame), text_shift / "
+        "picture_shift (box / whole-picture motion per frame in line heights), scale_change, flatness (stroke "
+        "colour spread), crispness (edge sharpness), ring_std, centre_x, starts_with_shot, ends_with_shot, "
+        "picture_change (whole-picture change per frame), measured_frames"))
+    cue_contributions: dict[str, float] = Field(default_factory=dict, description="weight x feature per cue (logit units)")
 
 
 class TextOverlayResult(ResultBase):
@@ -58,7 +68,13 @@ class TextOverlayResult(ResultBase):
     min_confidence: float = Field(ge=0, le=1)
     frames_total: int = Field(ge=0, description="frames in the set")
     frames_analyzed: int = Field(ge=0)
-    frames_ocr: int = Field(ge=0, description="analyzed frames that went through OCR")
+    frames_ocr: int = Field(ge=0, description="analyzed frames where the detector or recognizer ran")
+    detect_every: int | None = Field(default=None, ge=1, description="analyzed frames between scheduled detector runs")
+    detector_runs: int | None = Field(default=None, ge=0, description="text detector (CRAFT) runs")
+    recognitions: int | None = Field(default=None, ge=0, description="regions read by the recognizer, hires re-reads included")
+    hires_reads: int | None = Field(default=None, ge=0, description="small lines read from the hires frame set")
+    hires_detections: int | None = Field(default=None, ge=0, description=(
+        "detector runs on crops of a hires frame around small text candidates (a shot's first detection)"))
     frames: list[FrameText]
     segments: list[TextSegment] = Field(description="in order of start")
     overlay_text: list[str] = Field(description="texts of overlay segments, in order of appearance, unique")
