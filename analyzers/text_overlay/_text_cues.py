@@ -53,7 +53,7 @@ def crispness(grey_crop: np.ndarray) -> float | None:
 
 
 def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int], cuts: set[int],
-            n_frames: int, changes: list[float] | None = None) -> dict[str, float]:
+            n_frames: int, changes: list[float] | None = None) -> dict[str, float | None]:
     """The raw cue values of one track (greys: analyzed frame index -> grey frame, for OCR'd readings;
     changes: whole-picture change of each analyzed frame since the previous one)."""
     w, h = frame_wh
@@ -76,26 +76,38 @@ def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int
     boxes = np.array([r.box for r in track.readings], dtype=float)
     cx = float(np.median((boxes[:, 0] + boxes[:, 2]) / 2)) / w
     first, last = track.first.frame, track.last.frame
+    def med(values) -> float | None:
+        return float(np.median(values)) if len(values) else None
+
+    # None: not measured on this line (no frame pair, no readable crop); features() then uses the
+    # cue's prior (UNMEASURED), and the result lists only the cues that were measured
     cues = {
-        "ring_motion": float(np.median(track.ring_change)) if track.ring_change else 0.0,
-        "inside_motion": float(np.median(track.inside_change)) if track.inside_change else 0.0,
-        "text_shift": float(np.median(track.shift)) if track.shift else 0.0,
-        "picture_shift": float(np.median(track.global_shift)) if track.global_shift else 0.0,
-        "scale_change": float(np.median(track.scale_change)) if track.scale_change else 0.0,
-        "flatness": float(np.median(flats)) if flats else 10.0,
-        "crispness": float(np.median(crisps)) if crisps else 0.3,
-        "ring_std": float(np.median(rings)) if rings else 30.0,
+        "ring_motion": med(track.ring_change),
+        "inside_motion": med(track.inside_change),
+        "text_shift": med(track.shift),
+        "picture_shift": med(track.global_shift),
+        "scale_change": med(track.scale_change),
+        "flatness": med(flats),
+        "crispness": med(crisps),
+        "ring_std": med(rings),
         "centre_x": cx,
         "starts_with_shot": float(first == 0 or first in cuts),
         "ends_with_shot": float(last == n_frames - 1 or (last + 1) in cuts),
         "measured_frames": float(len(track.ring_change)),
-        "picture_change": (float(np.median(changes[first + 1:last + 1])) if changes and last > first else 0.0),
+        "picture_change": med(changes[first + 1:last + 1]) if changes and last > first else None,
     }
     return cues
 
 
-def features(c: dict[str, float]) -> dict[str, float]:
-    """Cue values -> the model's inputs (each about 0..1 or 0..3)."""
+#: the value a cue's feature is computed from when the cue was not measured on a line (the weights
+#: in WEIGHTS were fitted with these); never reported as a measurement
+UNMEASURED = {"ring_motion": 0.0, "inside_motion": 0.0, "text_shift": 0.0, "picture_shift": 0.0,
+              "scale_change": 0.0, "flatness": 10.0, "crispness": 0.3, "ring_std": 30.0, "picture_change": 0.0}
+
+
+def features(cues: dict[str, float | None]) -> dict[str, float]:
+    """Cue values -> the model's inputs (each about 0..1 or 0..3); an unmeasured cue takes its prior."""
+    c = {k: (UNMEASURED.get(k, 0.0) if v is None else v) for k, v in cues.items()}
     moving = min(1.0, c["text_shift"] / 0.1)
     return {
         "fixed_while_picture_moves": (1.0 - moving) * min(1.0, math.log1p(c["ring_motion"]) / math.log1p(20.0)),

@@ -195,7 +195,7 @@ class Analyzer(Base):
                 box=Box(x1=bx[0], y1=bx[1], x2=max(bx[2], bx[0]), y2=max(bx[3], bx[1])),
                 vertical=vertical, horizontal=horizontal, overlay_score=round(prob, 4),
                 evidence=evidence(contrib), kind=kind(prob, contrib), track=tr.id, variants=variants[:20],
-                cues={k: round(v, 4) for k, v in cues.items()},
+                cues={k: round(v, 4) for k, v in cues.items() if v is not None},  # measured only
                 cue_contributions={k: round(v, 4) for k, v in contrib.items()}))
         order = sorted(range(len(segments)), key=lambda j: (segments[j].start, segments[j].box.y1))
         segments = [segments[j] for j in order]
