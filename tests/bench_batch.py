@@ -27,7 +27,7 @@ from tests.media import testsrc
 
 N = int(os.environ.get("BENCH_BATCH_VIDEOS", "6"))
 ONLY = "cut_analysis,scene_segmentation,color_analysis,content_quality"
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:

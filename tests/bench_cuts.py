@@ -10,7 +10,7 @@
    ``detect-adaptive`` (the cpu environment's console script) decoding the file
    themselves. F1 counts a boundary found when it falls within a truth
    boundary's span (a cut's instant) widened by 1.5 frames, one to one.
-2. ``runner.extract`` (the one decode that feeds every analyzer) against
+2. ``runner.media.extract`` (the one decode that feeds every analyzer) against
    ``ffmpeg -f null`` decoding the same video: the decode-once floor.
 
 Times are the best of ``REPEAT`` runs (the machine is shared).
@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from runner.config import REPO_ROOT, Settings
-from runner.extract import extract
-from runner.probe import probe_file
+from runner.media.extract import extract
+from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
 from tests.analyzers import media_cuts
 from tests.conftest import ANALYZERS, run_analyzers

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from runner.config import REPO_ROOT, Settings
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from tests import media
 
@@ -25,7 +25,7 @@ TOY_RUN = ["toy_good", "toy_dependent", "toy_final"]
 
 def _selection(settings: Settings, registry) -> list[str]:
     from runner.backends.local import LocalBackend
-    from runner.images import image_status
+    from runner.images.build import image_status
 
     local = LocalBackend(settings.envs_dir, settings.repo_root)
     status = image_status(settings, registry)

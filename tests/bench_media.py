@@ -40,8 +40,8 @@ def _clip(path: Path) -> Path:
 
 def _extract_call(fps: float = 30.0, width: int = 720, height: int = 1280):
     """The runner's one-pass extraction (every frame set + audio) with workdir-relative paths."""
-    from runner.extract import target_size
-    from runner.media_exec import MediaCall
+    from runner.media.extract import target_size
+    from runner.media.tools import MediaCall
     from shared_schema.paths import FRAME_SETS
 
     sets = list(FRAME_SETS.values())
@@ -77,7 +77,7 @@ def _host(wd: Path, call) -> float:
 
 def _sandboxed(wd: Path, clip: Path, dexec, call) -> tuple[float, float, float, float]:
     """Seconds of admission, probe, extraction, and in all."""
-    from runner.admit import admit
+    from runner.media.admit import admit
 
     t0 = time.perf_counter()
     admitted = admit(clip, wd / "input")
@@ -95,16 +95,16 @@ def _sandboxed(wd: Path, clip: Path, dexec, call) -> tuple[float, float, float, 
 
 
 def _probe_call():
-    from runner.media_exec import MediaCall
+    from runner.media.tools import MediaCall
 
     return MediaCall(argv=PROBE, timeout_s=60)
 
 
 def bench() -> list[str]:
     from runner.backends.docker import connect
-    from runner.backends.docker_media import DockerMediaExec
-    from runner.media_exec import MediaCall
-    from runner.media_image import media_status_with, media_tag
+    from runner.media.sandbox import DockerMediaExec
+    from runner.media.tools import MediaCall
+    from runner.media.image import media_status_with, media_tag
 
     settings = Settings.from_env()
     client = connect()

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from runner.config import Settings
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from tests.media import MEDIA, MODELS, ffmpeg
 

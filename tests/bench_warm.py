@@ -46,7 +46,7 @@ def _run(envs: Path, clip: Path, tmp: Path, tag: str) -> tuple[float, float]:
     out = tmp / f"{tag}.json"
     env = {**os.environ, "RUNNER_CONFIG": "", "RUNNER_ENVS_DIR": str(envs), "RUNNER_WORK_ROOT": str(tmp / "runs"),
            "RUNNER_CACHE_DIR": str(tmp / f"cache-{tag}")}
-    proc = subprocess.Popen([sys.executable, "-m", "runner.cli", "analyze", str(clip), "--only", "audio_analysis",
+    proc = subprocess.Popen([sys.executable, "-m", "runner.commands.main", "analyze", str(clip), "--only", "audio_analysis",
                              "--backend", "local", "--no-cache", "--out", str(out)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(proc.pid, 0)

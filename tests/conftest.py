@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.config import REPO_ROOT, Settings
-from runner.pipeline import AnalyzeRequest, RunOutcome, analyze
+from runner.run.pipeline import AnalyzeRequest, RunOutcome, analyze
 from runner.registry import load_registry
 from tests import media
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from analyzers.base import FrameSet
 from runner.config import REPO_ROOT
-from runner.extract import extract
-from runner.probe import probe_file
+from runner.media.extract import extract
+from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
 from tests.analyzers import media_cuts
 from tests.media import MEDIA

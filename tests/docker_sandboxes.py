@@ -27,7 +27,7 @@ def connect_or_need():
 
 def sandbox_image(client, status_with, build, tag) -> str:
     """The image ``tag(settings)``; built here (from the cpu base) when missing or stale."""
-    from runner.images import BuildOptions, base_tag
+    from runner.images.build import BuildOptions, base_tag
 
     settings = Settings.from_env()
     if status_with(client, settings) != "built":

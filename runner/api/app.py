@@ -30,7 +30,7 @@ from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
 from runner.config import Settings
 from runner.errors import RunnerError
-from runner.execute import RESOURCE_KEYS
+from runner.run.execute import RESOURCE_KEYS
 from runner.registry import Registry, registry_for
 from shared_schema.manifest import parse_memory
 
@@ -291,7 +291,7 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
 
     def _queue(body: AnalyzeBody) -> Job:
         if body.video_path is not None:
-            from runner.admit import Limits
+            from runner.media.admit import Limits
 
             resolve_video_path(body.video_path, api.video_roots, Limits.from_settings(settings))
         else:
@@ -349,7 +349,7 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
              response_class=HTMLResponse)
     def get_report_html(job_id: JobId) -> HTMLResponse:
         """The report as one self-contained HTML page (timelines, keyframes); made once, then kept."""
-        from runner.html import write_html
+        from runner.report.html import write_html
         from shared_schema.report import Report
 
         job, text = _report_text(job_id)

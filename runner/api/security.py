@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from runner.errors import AdmissionError, RunnerError
-from runner.net_safety import check_public_host, host_of, is_public  # noqa: F401 - re-exported
+from runner.download.net_safety import check_public_host, host_of, is_public  # noqa: F401 - re-exported
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
@@ -44,7 +44,7 @@ def resolve_video_path(raw: str, roots: tuple[Path, ...], limits=None) -> Path:
     lexical = Path(os.path.normpath(raw))
     if not any(_within(lexical, r) or _within(lexical, Path(os.path.normpath(r))) for r in [*roots, *real_roots]):
         raise Refused("path_outside_roots", "video_path is not under an allowed folder", status=403, fix=fix)
-    from runner.admit import check
+    from runner.media.admit import check
 
     try:
         check(lexical, tuple(roots), limits, display="video_path")
@@ -92,4 +92,4 @@ def check_url(url: str, allowlist: tuple[str, ...]) -> str:
     return url
 
 
-# the host checks live in runner.net_safety (the download sandbox imports them too)
+# the host checks live in runner.download.net_safety (the download sandbox imports them too)

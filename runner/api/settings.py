@@ -19,7 +19,7 @@ Variables (all optional):
 - ``RUNNER_URL_ALLOWLIST``       hosts ``tiktok_url`` may name, comma-separated
                                  (default ``tiktok.com,www.tiktok.com,vm.tiktok.com,m.tiktok.com``)
 - the downloader's variables (``RUNNER_ALLOW_PRIVATE_URLS``, ``RUNNER_PROXIES``, ``RUNNER_COOKIES_FILE``,
-  ``RUNNER_DOWNLOAD_*``, ``RUNNER_FETCH_*``): see :mod:`runner.download_settings`
+  ``RUNNER_DOWNLOAD_*``, ``RUNNER_FETCH_*``): see :mod:`runner.download.settings`
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.download_settings import CACHE_ROOT, DownloadSettings, download_kwargs
-from runner.download_settings import env_int as _int, split as _split
+from runner.download.settings import CACHE_ROOT, DownloadSettings, download_kwargs
+from runner.download.settings import env_int as _int, split as _split
 
 DEFAULT_ALLOWLIST = ("tiktok.com", "www.tiktok.com", "vm.tiktok.com", "m.tiktok.com")
 _CACHE = CACHE_ROOT

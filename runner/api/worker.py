@@ -248,7 +248,7 @@ class WorkerPool:
                     log.exception("job %s: could not record the failure", job.id)
 
     def _run(self, job: Job, settings: Settings) -> None:
-        from runner.pipeline import AnalyzeRequest, analyze
+        from runner.run.pipeline import AnalyzeRequest, analyze
 
         active = _Active()
         with self._active_lock:
@@ -319,7 +319,7 @@ def _write_page(outcome) -> None:
     """report.html beside the job's report.json, for GET /jobs/{id}/report.html (a failure costs only the page)."""
     from pathlib import Path
 
-    from runner.html import write_html
+    from runner.report.html import write_html
     from shared_schema.report import Report
 
     path = Path(outcome.report_path)
@@ -331,7 +331,7 @@ def _write_page(outcome) -> None:
 
 def _mark_interrupted(outcome, reason: str) -> None:
     """The pipeline marks a run interrupted only on Ctrl-C; a stop through the API is one too."""
-    from runner.merge import write_report
+    from runner.run.merge import write_report
 
     why = "cancelled through the API" if reason == CANCELLED else "the API server stopped"
     run = outcome.report.run.model_copy(update={"interrupted": True,

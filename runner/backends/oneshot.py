@@ -1,8 +1,8 @@
 """What every one-shot sandbox container shares: the lockdown, the labels and the runner's clock.
 
 The analyzer containers (:mod:`runner.backends.docker`), the media sandbox
-(:mod:`runner.backends.docker_media`) and the download sandbox
-(:mod:`runner.backends.docker_fetch`) are all created (never ``run``, which pulls a
+(:mod:`runner.media.sandbox`) and the download sandbox
+(:mod:`runner.download.sandbox`) are all created (never ``run``, which pulls a
 missing image), started, waited for on the runner's own clock (the SDK's wait timeout
 is only an HTTP timeout), killed on expiry and removed. They carry the same labels, so
 ``DockerBackend.cleanup_stale()`` finds what a dead runner left behind.

@@ -72,7 +72,7 @@ class ApiServer:
 
     def start(self) -> "ApiServer":
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "runner.cli", "serve", "--port", str(self.port),
+            self.proc = subprocess.Popen([sys.executable, "-m", "runner.commands.main", "serve", "--port", str(self.port),
                                           *self.args],
                                          env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -164,7 +164,7 @@ def test_requests_need_the_bearer_token(server):
 def test_serve_refuses_a_public_address_without_a_token(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "RUNNER_API_TOKEN"}
     env["RUNNER_API_DATA_DIR"] = str(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "runner.cli", "serve", "--host", "0.0.0.0", "--port",
+    proc = subprocess.run([sys.executable, "-m", "runner.commands.main", "serve", "--host", "0.0.0.0", "--port",
                            str(free_port())], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "RUNNER_API_TOKEN" in proc.stderr

@@ -70,7 +70,7 @@ def test_with_a_token_any_host_is_answered(tmp_path):
 def _serve(tmp_path, env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_API")}
     env.update({"RUNNER_API_DATA_DIR": str(tmp_path / "data"), **env_extra})
-    return subprocess.run([sys.executable, "-m", "runner.cli", "serve", "--port", str(free_port()), *args], env=env,
+    return subprocess.run([sys.executable, "-m", "runner.commands.main", "serve", "--port", str(free_port()), *args], env=env,
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -87,7 +87,7 @@ def test_serve_refuses_the_local_backend(tmp_path):
     # the worker alone refuses it too
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNER_API")}
     env.update({"RUNNER_API_DATA_DIR": str(tmp_path / "data"), "RUNNER_BACKEND": "local"})
-    proc = subprocess.run([sys.executable, "-m", "runner.cli", "worker"], env=env, cwd=REPO_ROOT,
+    proc = subprocess.run([sys.executable, "-m", "runner.commands.main", "worker"], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not a sandbox" in proc.stderr.lower(), proc.stderr
 
@@ -99,7 +99,7 @@ class Worker:
         self.srv = srv
         self.log = srv.root / "worker.log"
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "runner.cli", "worker"], env=srv.env, cwd=REPO_ROOT,
+            self.proc = subprocess.Popen([sys.executable, "-m", "runner.commands.main", "worker"], env=srv.env, cwd=REPO_ROOT,
                                          stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:

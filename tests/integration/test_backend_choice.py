@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from runner.config import REPO_ROOT, Settings
-from runner.pipeline import choose_backend
+from runner.run.pipeline import choose_backend
 from runner.registry import load_registry
 from tests import media
 from tests.conftest import TOYS
@@ -63,7 +63,7 @@ def test_local_backend_says_it_is_not_a_sandbox(tmp_path):
     video = media.testsrc(tmp_path / "clip.mp4", seconds=1)
     env = {**os.environ, "RUNNER_TEST_ANALYZERS": "1", "RUNNER_ANALYZERS_DIR": str(TOYS),
            "RUNNER_WORK_ROOT": str(tmp_path / "runs")}
-    proc = subprocess.run([sys.executable, "-m", "runner.cli", "analyze", str(video), "--only", "toy_good",
+    proc = subprocess.run([sys.executable, "-m", "runner.commands.main", "analyze", str(video), "--only", "toy_good",
                            "--backend", "local", "--out", str(tmp_path / "report.json")],
                           env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.batch import BatchRequest, executed, run_batch
+from runner.batch.driver import BatchRequest, executed, run_batch
 from runner.config import REPO_ROOT
 from shared_schema.report import Report
 from tests import media
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 ONLY = ["cut_analysis", "scene_segmentation", "color_analysis", "content_quality"]
 READERS_OF_CUTS = {"scene_segmentation", "color_analysis"}   # needs / after cut_analysis
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 
 
 @pytest.fixture(scope="module")

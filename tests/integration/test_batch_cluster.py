@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.batch import executed
+from runner.batch.driver import executed
 from runner.config import REPO_ROOT
 from shared_schema.report import Report
 from tests import media
@@ -30,7 +30,7 @@ from tests.integration.test_api import procs_mentioning
 
 pytestmark = pytest.mark.slow
 
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 NAP_S = 2
 LOST = {"NodeDiedError", "WorkerCrashedError", "LocalRayletDiedError", "ObjectLostError"}
 

@@ -11,7 +11,7 @@ import pytest
 from runner.config import REPO_ROOT
 from tests import media
 
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 
 
 def cli(*args, env_extra=None, cwd=None, timeout=300):

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from runner.api.settings import ApiSettings, from_env
-from runner.backends.docker_fetch import DockerFetch, checked_key, read_result, take_video
+from runner.download.sandbox import DockerFetch, checked_key, read_result, take_video
 from runner.config import Settings
-from runner.download import _attempt, download, download_via
+from runner.download.fetch import _attempt, download, download_via
 from runner.errors import DownloadError
-from runner.fetch_core import generic_key
-from runner.fetch_image import YTDLP_VERSION
-from runner.media_select import fetcher_for
+from runner.download.core import generic_key
+from runner.download.image import YTDLP_VERSION
+from runner.media.choose import fetcher_for
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
 from tests.integration.test_download import LoopbackServer
@@ -38,7 +38,7 @@ def test_container_config_is_locked_down(tmp_path):
     fx = DockerFetch(client=None, image="localhost/tiktok-runner/fetch:1", run_id="cfg-test")
     kw = fx.container_config(tmp_path, "bridge")
     assert kw["image"] == "localhost/tiktok-runner/fetch:1"
-    assert kw["command"] == ["python", "-m", "runner.fetch_core"]
+    assert kw["command"] == ["python", "-m", "runner.download.core"]
     assert kw["network_mode"] == "bridge" and kw["read_only"] is True
     assert kw["cap_drop"] == ["ALL"] and kw["security_opt"] == ["no-new-privileges"]
     assert kw["init"] is True
@@ -150,7 +150,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def fetch_image(client) -> str:
-    from runner.fetch_image import build_fetch, fetch_status_with, fetch_tag
+    from runner.download.image import build_fetch, fetch_status_with, fetch_tag
 
     return sandbox_image(client, fetch_status_with, build_fetch, fetch_tag)
 

@@ -29,13 +29,13 @@ CI_TORCH_IMAGES = os.environ.get("CI_TORCH_IMAGES", "object_detection").split()
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RUNNER_ANALYZERS_DIR": str(TOYS), "RUNNER_TEST_ANALYZERS": "1"}
-    return subprocess.run([sys.executable, "-m", "runner.cli", "images", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "runner.commands.main", "images", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.docker
 def test_status_follows_the_sources(toy_images, toy_registry, tmp_path):
-    from runner.images import image_status
+    from runner.images.build import image_status
 
     settings = Settings.from_env()
     assert image_status(settings, {"toy_good": toy_registry["toy_good"]}) == {"toy_good": "built"}
@@ -99,8 +99,8 @@ def test_compose_file_builds_every_analyzer_from_the_template():
 @pytest.mark.parametrize("name", sorted(REAL) or ["(no analyzers)"])
 def test_real_image_smoke(name, docker_client, tmp_path):
     """Each built analyzer image runs on a made clip in a container: ok, or an honest skip."""
-    from runner.images import HONEST_SKIPS, image_status
-    from runner.images_smoke import smoke
+    from runner.images.build import HONEST_SKIPS, image_status
+    from runner.run.smoke import smoke
 
     if name not in REAL:
         pytest.skip("no real analyzer manifests load")

@@ -23,7 +23,7 @@ def _containers_of(client, pid: int) -> list:
 def _start_runner(tmp_path, video) -> subprocess.Popen:
     env = {**os.environ, "RUNNER_ANALYZERS_DIR": str(TOYS), "RUNNER_TEST_ANALYZERS": "1",
            "RUNNER_WORK_ROOT": str(tmp_path / "killed-runs")}
-    return subprocess.Popen([sys.executable, "-m", "runner.cli", "analyze", str(video), "--backend", "docker",
+    return subprocess.Popen([sys.executable, "-m", "runner.commands.main", "analyze", str(video), "--backend", "docker",
                              "--only", "toy_hang", "--set", "toy_hang.timeout_s=300", "--quiet"],
                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -88,7 +88,7 @@ def test_interrupt_stops_and_removes_this_runs_containers(docker_settings, toy_r
     """Ctrl-C (Executor.interrupt): the running container is killed and removed, the entry says so."""
     import threading
 
-    from runner.pipeline import AnalyzeRequest, analyze
+    from runner.run.pipeline import AnalyzeRequest, analyze
     from shared_schema.envelope import SkipReason
 
     seen = []

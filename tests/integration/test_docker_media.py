@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.backends.docker_media import WORK, DockerMediaExec
+from runner.media.sandbox import WORK, DockerMediaExec
 from runner.config import Settings
 from runner.errors import RunnerError
-from runner.media_exec import HostMediaExec, MediaCall
+from runner.media.tools import HostMediaExec, MediaCall
 from tests import media
 from tests.docker_sandboxes import connect_or_need, need, sandbox_image
 
@@ -76,7 +76,7 @@ def test_thumbnails_from_frames_see_frames_read_only(tmp_path):
 
 
 def test_media_exec_for_local_is_the_host():
-    from runner.media_select import media_exec_for
+    from runner.media.choose import media_exec_for
 
     ex = media_exec_for("local", Settings.from_env())
     assert ex.name == "host" and ex.sandboxed is False
@@ -90,7 +90,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def media_image(client) -> str:
-    from runner.media_image import build_media, media_status_with, media_tag
+    from runner.media.image import build_media, media_status_with, media_tag
 
     return sandbox_image(client, media_status_with, build_media, media_tag)
 
@@ -255,7 +255,7 @@ def test_no_network_and_no_writes_outside(tmp_path, clip, dexec, client):
 @pytest.mark.docker
 def test_missing_media_image_docker_refuses_auto_warns(client):
     from runner.errors import BackendUnavailable
-    from runner.media_select import media_exec_for
+    from runner.media.choose import media_exec_for
 
     settings = Settings.from_env().with_(image_prefix="localhost/no-such-prefix")
     with pytest.raises(BackendUnavailable) as info:
@@ -272,7 +272,7 @@ def test_pictures_after_a_docker_run_are_never_taken_on_the_host():
     report gets the media sandbox or nothing (the API process holds no Docker socket)."""
     from types import SimpleNamespace
 
-    from runner.media_select import NoMediaExec, media_exec_for_report
+    from runner.media.choose import NoMediaExec, media_exec_for_report
 
     host_run = SimpleNamespace(run=SimpleNamespace(media_exec="host", run_id="r1"))
     assert media_exec_for_report(host_run).name == "host"
@@ -296,8 +296,8 @@ def test_missing_media_image_says_how_to_build_it(client):
 @pytest.mark.docker
 def test_analyze_docker_runs_media_in_the_sandbox(tmp_path, clip, media_image, client):
     """A whole run: probe and extraction in the media sandbox, color_analysis in its own container."""
-    from runner.images import image_status
-    from runner.pipeline import AnalyzeRequest, analyze
+    from runner.images.build import image_status
+    from runner.run.pipeline import AnalyzeRequest, analyze
     from runner.registry import registry_for
 
     settings = Settings.from_env().with_(work_root=tmp_path / "runs", cache_dir=tmp_path / "cache")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from runner.config import Settings
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.envelope import Status
 
@@ -48,7 +48,7 @@ def toy_registry():
 @pytest.fixture(scope="session")
 def toy_images(docker_client, toy_registry):
     """Build the toys' images when missing or stale; needs the cpu base (make ci-images)."""
-    from runner.images import BuildOptions, base_tag, build_images, image_status
+    from runner.images.build import BuildOptions, base_tag, build_images, image_status
 
     base = Settings.from_env()
     try:
@@ -62,7 +62,7 @@ def toy_images(docker_client, toy_registry):
     todo = [n for n, s in status.items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
-    from runner.media_image import build_media  # probe and extraction run in it on the docker backend
+    from runner.media.image import build_media  # probe and extraction run in it on the docker backend
 
     build_media(docker_client, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return TOY_IMAGES
@@ -176,7 +176,7 @@ def test_oom_retry_with_override_succeeds_degraded(drun, sample_video):
 
 @pytest.mark.docker
 def test_missing_image_is_skipped_with_the_build_command(docker_settings, toy_registry, sample_video):
-    from runner.media_select import media_exec_for
+    from runner.media.choose import media_exec_for
 
     settings = docker_settings.with_(image_prefix="localhost/tiktok-runner-absent")
     # the media sandbox is built (it decodes the input first); only the analyzer's image is absent

@@ -20,7 +20,7 @@ import pytest
 
 from runner.api.settings import ApiSettings
 from runner.config import REPO_ROOT
-from runner.download import classify, download
+from runner.download.fetch import classify, download
 from runner.errors import DownloadError
 from tests import media
 
@@ -253,7 +253,7 @@ def test_runner_analyze_url_goes_through_the_downloader(clip_bytes, tmp_path):
            "RUNNER_WORK_ROOT": str(tmp_path / "runs"), "RUNNER_BACKEND": "local"}
     with LoopbackServer({"/v/clip.mp4": clip_bytes}) as srv:
         url = srv.url("/v/clip.mp4")
-        proc = subprocess.run([sys.executable, "-m", "runner.cli", "analyze", url, "--only", "toy_good",
+        proc = subprocess.run([sys.executable, "-m", "runner.commands.main", "analyze", url, "--only", "toy_good",
                                "--out", str(tmp_path / "report.json")], env=env, capture_output=True, text=True,
                               cwd=REPO_ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from runner.config import Settings
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.run.pipeline import AnalyzeRequest, analyze
 from shared_schema.envelope import Status
 from tests.integration.test_docker_sandbox import TOYS, assert_good_intact, docker_client, toy_registry  # noqa: F401
 
@@ -152,7 +152,7 @@ def test_local_backend_follows_nothing_a_sandbox_planted(tmp_path, sample_video,
                                          models_dir=tmp_path / "no-models", max_log_bytes=LOG_CAP)
     _, env = _run_attack(settings, local_registry, sample_video, tmp_path, "local", attack)
     if attack == "many_files":  # the cache holds what was kept: at most the file cap
-        from runner.cache import ResultCache
+        from runner.cache.store import ResultCache
 
         (entry,) = [e for e in ResultCache(tmp_path / "cache").entries() if e.analyzer == "toy_hostile"]
         assert len(list((entry.path / "out").iterdir())) == 10_000
@@ -161,7 +161,7 @@ def test_local_backend_follows_nothing_a_sandbox_planted(tmp_path, sample_video,
 # -- docker backend --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def hostile_images(docker_client, toy_registry):  # noqa: F811
-    from runner.images import BuildOptions, base_tag, build_images, image_status
+    from runner.images.build import BuildOptions, base_tag, build_images, image_status
 
     base = Settings.from_env()
     try:
@@ -175,7 +175,7 @@ def hostile_images(docker_client, toy_registry):  # noqa: F811
     todo = [n for n, s in image_status(base, {n: toy_registry[n] for n in names}).items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
-    from runner.media_image import build_media  # probe and extraction run in it on the docker backend
+    from runner.media.image import build_media  # probe and extraction run in it on the docker backend
 
     build_media(docker_client, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return names

@@ -18,17 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from runner.admit import Admitted
+from runner.media.admit import Admitted
 from runner.config import REPO_ROOT
 from runner.errors import InputError
-from runner.media_exec import HostMediaExec
-from runner.probe import probe
+from runner.media.tools import HostMediaExec
+from runner.media.probe import probe
 from shared_schema.paths import Workdir
 from tests import media
 from tests.integration.test_api import ApiServer, hang_then_queue, wait_state
 from tests.integration.test_download import LoopbackServer
 
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 KINDS = ("hls", "dash", "ffconcat")
 
 
@@ -261,7 +261,7 @@ def test_api_file_swapped_after_submission(server, api, outside, tmp_path):
 
 # ---------------------------------------------------------------------------------- batch
 def test_batch_rows_for_hostile_media(tmp_path, settings, spy, outside, listener, monkeypatch):
-    from runner.batch import BatchRequest, run_batch
+    from runner.batch.driver import BatchRequest, run_batch
 
     inputs = [hostile(k, tmp_path, outside, listener.url("")) for k in KINDS]
     garbage = tmp_path / "garbage.mp4"
@@ -285,7 +285,7 @@ def test_batch_rows_for_hostile_media(tmp_path, settings, spy, outside, listener
 
 def test_a_fifo_never_blocks_admission(tmp_path):
     """Opening a FIFO with no writer must not hang (O_NONBLOCK), and nothing is read from it."""
-    from runner.admit import admit
+    from runner.media.admit import admit
     from runner.errors import AdmissionError
 
     fifo = tmp_path / "clip.mp4"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from runner.config import Settings
-from runner.html import write_html
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.report.html import write_html
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.envelope import Status
 from tests import browser as cdp
@@ -175,10 +175,10 @@ def test_half_failed_run_still_renders_with_the_reasons(tmp_path, browser):
 def test_runner_report_cli_on_a_real_report(real_run, tmp_path):
     out, _ = real_run
     target = tmp_path / "again.html"
-    res = subprocess.run([sys.executable, "-m", "runner.cli", "report", str(out.report_path), "-o", str(target)],
+    res = subprocess.run([sys.executable, "-m", "runner.commands.main", "report", str(out.report_path), "-o", str(target)],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(target) and target.stat().st_size > 1_000_000
-    bad = subprocess.run([sys.executable, "-m", "runner.cli", "report", str(tmp_path / "nope.json")],
+    bad = subprocess.run([sys.executable, "-m", "runner.commands.main", "report", str(tmp_path / "nope.json")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.splitlines()[0] == f"error: {tmp_path / 'nope.json'}: no such report file"

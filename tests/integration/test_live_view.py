@@ -16,7 +16,7 @@ import pytest
 from runner.config import REPO_ROOT
 from tests import media
 
-RUNNER = [sys.executable, "-m", "runner.cli"]
+RUNNER = [sys.executable, "-m", "runner.commands.main"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from runner import model_verify
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.models import verify as model_verify
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.checksum import sha256_path
 from tests import media

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.models_pull import PullError, Target, pull_all, targets
+from runner.models.pull import PullError, Target, pull_all, targets
 from shared_schema.checksum import sha256_path
 from shared_schema.manifest import ModelRequirement
 
@@ -221,19 +221,19 @@ def test_cli_pull_from_the_shared_assets_mirror(tmp_path, assets):
     import subprocess
 
     env = {**os.environ, "RUNNER_MODELS_DIR": str(tmp_path / "store"), "RUNNER_CONFIG": ""}
-    proc = subprocess.run([sys.executable, "-m", "runner.cli", "models", "pull", "yolov8n-int8-tflite",
+    proc = subprocess.run([sys.executable, "-m", "runner.commands.main", "models", "pull", "yolov8n-int8-tflite",
                            "yolov8n-pose-int8-openvino", "--from", str(assets / "models")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "store/yolov8n_int8_tflite/metadata.yaml").is_file()
-    st = subprocess.run([sys.executable, "-m", "runner.cli", "models", "status", "--verify"],
+    st = subprocess.run([sys.executable, "-m", "runner.commands.main", "models", "status", "--verify"],
                         capture_output=True, text=True, env=env, timeout=120)
     assert "CHECKSUM MISMATCH" not in st.stdout
 
 
 def test_skip_reasons_and_doctor_point_to_pull(settings, tmp_path):
-    from runner.doctor import checks
-    from runner.models import missing_models
+    from runner.commands.doctor import checks
+    from runner.models.store import missing_models
     from runner.registry import registry_for
 
     reg = registry_for(settings)
@@ -253,7 +253,7 @@ def test_cli_usage_errors_exit_2(tmp_path):
     env = {**os.environ, "RUNNER_MODELS_DIR": str(tmp_path / "store"), "RUNNER_CONFIG": ""}
     for args, text in ((["nope"], "no store model or analyzer named nope"),
                        (["--from", str(tmp_path / "absent")], "not an http(s) URL or a folder")):
-        p = subprocess.run([sys.executable, "-m", "runner.cli", "models", "pull", *args],
+        p = subprocess.run([sys.executable, "-m", "runner.commands.main", "models", "pull", *args],
                            capture_output=True, text=True, env=env, timeout=120)
         assert p.returncode == 2 and text in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert not (tmp_path / "store").exists()

@@ -10,9 +10,9 @@ import json
 import subprocess
 import sys
 
-from runner.cache import ResultCache
+from runner.cache.store import ResultCache
 from runner.config import REPO_ROOT
-from runner.pipeline import AnalyzeRequest, analyze
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.envelope import Status
 
@@ -117,7 +117,7 @@ def test_cache_cli_ls_and_prune(settings, sample_video, _result_cache):
     assert {e.analyzer for e in ResultCache(_result_cache).entries()} == {"toy_good", "toy_final"}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "runner.cli", "cache", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "runner.commands.main", "cache", *args], capture_output=True, text=True,
                               timeout=60)
 
     ls = cli("ls", "--json")

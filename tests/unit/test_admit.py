@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from runner.admit import FAMILIES, Limits, admit, check, sniff
+from runner.media.admit import FAMILIES, Limits, admit, check, sniff
 from runner.errors import AdmissionError, InputError
 
 TS = bytes([0x47] + [0] * 187) * 3

@@ -2,7 +2,7 @@
 import pytest
 from pydantic import ValidationError
 
-from runner.planner import Facts, plan
+from runner.run.planner import Facts, plan
 from runner.registry import Entry
 from shared_schema.envelope import SkipReason
 from shared_schema.manifest import Inputs, Manifest

@@ -4,12 +4,12 @@ import sys
 
 import pytest
 
-from runner.batch import BatchRequest, Shape, run_batch, shape_for
-from runner.batch_inputs import expand_inputs, out_name
-from runner.batch_ray import Capacity, clamp, forwarded_env, import_ray, ray_amount
+from runner.batch.driver import BatchRequest, Shape, run_batch, shape_for
+from runner.batch.inputs import expand_inputs, out_name
+from runner.batch.cluster import Capacity, clamp, forwarded_env, import_ray, ray_amount
 from runner.config import Settings
 from runner.errors import BackendUnavailable, PlanError, UsageError
-from runner.planner import Facts, plan
+from runner.run.planner import Facts, plan
 from runner.registry import Entry
 from shared_schema.manifest import Manifest
 
@@ -140,5 +140,5 @@ def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
 
 
 def test_runner_cli_does_not_import_ray():
-    code = "import sys, runner.cli; assert 'batch' in runner.cli.cli.commands; assert 'ray' not in sys.modules"
+    code = "import sys, runner.commands.main; assert 'batch' in runner.commands.main.cli.commands; assert 'ray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

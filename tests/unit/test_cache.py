@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.cache import ResultCache
-from runner.cache_keys import RunCache, result_digest
-from runner.cache_cli import parse_duration
+from runner.cache.store import ResultCache
+from runner.cache.keys import RunCache, result_digest
+from runner.commands.cache import parse_duration
 from runner.errors import UsageError
 from runner.registry import Entry
 from shared_schema.envelope import Attempt, Envelope, Status

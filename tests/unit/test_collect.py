@@ -4,7 +4,7 @@ import pytest
 
 from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
-from runner.collect import classify
+from runner.run.collect import classify
 from runner.registry import Entry
 from shared_schema.envelope import Envelope, Status
 from shared_schema.manifest import Manifest
@@ -73,8 +73,8 @@ def test_backend_exception_costs_only_that_entry(tmp_path):
     import threading
 
     from runner.backends.base import Backend
-    from runner.execute import Budget, ExecContext, Executor
-    from runner.planner import Facts, plan
+    from runner.run.execute import Budget, ExecContext, Executor
+    from runner.run.planner import Facts, plan
     from shared_schema.paths import Workdir
 
     def mk(name):

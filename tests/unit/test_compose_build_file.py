@@ -1,6 +1,6 @@
 """compose/build.yaml is made from the manifests; a stale copy would build images with old limits."""
 from runner.config import REPO_ROOT, Settings
-from runner.images import compose_file
+from runner.images.build import compose_file
 from runner.registry import registry_for
 
 

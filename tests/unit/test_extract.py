@@ -5,8 +5,8 @@ import wave
 import pytest
 
 from runner.errors import InputError
-from runner.extract import build_command, extract, target_size
-from runner.probe import probe_file
+from runner.media.extract import build_command, extract, target_size
+from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
 from tests import media
 
@@ -103,7 +103,7 @@ def test_truncated_video_is_refused_with_one_line(tmp_path):
 def test_the_frame_index_never_follows_what_the_decoder_left(tmp_path, silent_video):
     """A (compromised) decoder that plants frames/<set>/index.json -> a host file: the runner replaces
     the link, the target keeps its content."""
-    from runner.media_exec import HostMediaExec
+    from runner.media.tools import HostMediaExec
 
     canary = tmp_path / "canary.txt"
     canary.write_text("keep me")

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runner.cli import cli
-from runner.html import render, write_html
-from runner.report_html import build_lanes
-from runner.report_html.lanes_visual import pack_rows
-from runner.report_html.model import Lane, Missing
-from runner.report_html.page import _plotly_js
-from runner.report_html.thumbs import BOX, MAX_THUMBS, keyframes, strip
-from runner.report_html.timeline import figure
+from runner.commands.main import cli
+from runner.report.html import render, write_html
+from runner.report import build_lanes
+from runner.report.lanes_visual import pack_rows
+from runner.report.model import Lane, Missing
+from runner.report.page import _plotly_js
+from runner.report.thumbs import BOX, MAX_THUMBS, keyframes, strip
+from runner.report.timeline import figure
 from shared_schema.envelope import CacheInfo, Envelope, ErrorInfo, ModelUse, SkipReason, Status
 from shared_schema.media import AudioStream, MediaInfo, VideoStream
 from shared_schema.report import InputInfo, Report, RunInfo, Timings
@@ -233,7 +233,7 @@ def test_odd_result_shapes_never_raise(tmp_path, garbage):
 
 
 def test_a_figure_plotly_rejects_leaves_the_page_with_a_note(full_report, monkeypatch):
-    from runner.report_html import page as page_mod
+    from runner.report import page as page_mod
 
     def broken(*a, **kw):
         raise ValueError("bad value")
@@ -388,7 +388,7 @@ def test_runner_report_rejects_a_missing_or_invalid_report(tmp_path, content, ex
 def test_the_page_inlines_the_basic_plotly_bundle_of_the_installed_version():
     import plotly.offline
 
-    from runner.report_html.page import VENDOR
+    from runner.report.page import VENDOR
 
     version = plotly.offline.get_plotlyjs_version()
     assert (VENDOR / f"plotly-basic-{version}.min.js").is_file(), (

@@ -9,7 +9,7 @@ import pytest
 
 from runner.config import REPO_ROOT, Settings
 from runner.errors import RunnerError
-from runner.images import BASE_CANDIDATES, BOOTSTRAP_TAG, BuildOptions, build_base
+from runner.images.build import BASE_CANDIDATES, BOOTSTRAP_TAG, BuildOptions, build_base
 
 
 def _registry_host(name: str) -> str | None:

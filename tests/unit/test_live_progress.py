@@ -2,10 +2,10 @@
 import io
 import threading
 
-from runner.execute import Budget, _Scheduler
-from runner.live import LiveProgress, clock
-from runner.live_batch import rate_and_eta
-from runner.progress import LineProgress, for_stream, is_live_terminal
+from runner.run.execute import Budget, _Scheduler
+from runner.run.live import LiveProgress, clock
+from runner.batch.live import rate_and_eta
+from runner.run.progress import LineProgress, for_stream, is_live_terminal
 
 
 def test_scheduler_says_what_a_job_waits_for():

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-import runner.media_exec as me
-from runner.media_exec import HostMediaExec, MediaCall, input_args
+import runner.media.tools as me
+from runner.media.tools import HostMediaExec, MediaCall, input_args
 
 
 def test_calls_run_in_the_workdir_and_say_they_are_not_a_sandbox(tmp_path):

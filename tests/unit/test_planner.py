@@ -2,7 +2,7 @@
 import pytest
 
 from runner.errors import PlanError
-from runner.planner import Facts, layer, plan, select
+from runner.run.planner import Facts, layer, plan, select
 from runner.registry import Entry
 from shared_schema.envelope import SkipReason
 from shared_schema.manifest import Manifest, ModelRequirement

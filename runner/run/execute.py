@@ -1,0 +1,383 @@
+"""Run a plan stage by stage on a backend, under CPU, memory and GPU budgets.
+
+Within a stage jobs run concurrently while their declared cpus and memory fit
+the budgets (a job larger than a budget runs alone); a GPU-heavy job takes its
+GPU alone. Each job may be retried with degraded params when its manifest
+declares it (``[retry]``); every attempt is recorded in the envelope.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from runner.backends.base import Backend, LaunchSpec
+from runner.cache.keys import RunCache
+from runner.run.collect import classify, runner_envelope, skipped
+from runner.outbox import Limits
+from runner.run.files import append_log, dropped_outputs, fresh_out_dir
+from runner.run.planner import Plan
+from runner.registry import Entry, Registry
+from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
+from shared_schema.job import JobSpec
+from shared_schema.manifest import parse_memory
+from shared_schema.paths import Workdir
+
+log = logging.getLogger(__name__)
+
+#: ``--set name.KEY=value`` keys that set resources instead of analyzer params
+RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
+
+
+def job_resources(manifest, user: dict[str, Any]) -> tuple[float, int, float]:
+    """(cpus, memory bytes, timeout s) of an analyzer, with ``--set name.cpus/memory/timeout_s`` applied."""
+    r = manifest.resources
+    mem = parse_memory(str(user["memory"])) if "memory" in user else r.memory_bytes
+    return float(user.get("cpus", r.cpus)), mem, float(user.get("timeout_s", r.timeout_s))
+
+
+class Progress(Protocol):
+    """What the executor reports. Optional, looked up with getattr (a Progress may omit them):
+    ``planned(stages, upstream)`` once before the first stage (upstream: name -> what it reads) and
+    ``waiting(name, why)`` when a job waits for the extraction or for the CPU/memory/GPU budget."""
+
+    def started(self, name: str, attempt: int) -> None: ...
+    def finished(self, name: str, env: Envelope) -> None: ...
+
+
+class _Silent:
+    def started(self, name: str, attempt: int) -> None:
+        pass
+
+    def finished(self, name: str, env: Envelope) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Budget:
+    cpus: float
+    memory: int
+    gpus: tuple[str, ...] = ()
+    gpu_share: int = 2  # light GPU jobs that may share one GPU
+
+
+@dataclass
+class ExecContext:
+    run_id: str
+    workdir: Workdir
+    registry: Registry
+    plan: Plan
+    models_dir: Path | None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value
+    frame_dirs: dict[str, str] = field(default_factory=dict)
+    audio_rel: str | None = None
+    #: called once, before the first analyzer is launched (extraction: skipped when every result is cached)
+    prepare: Callable[[], None] | None = None
+    cache: RunCache | None = None
+    source: str = ""
+    #: caps on what a sandbox wrote and on its log (``Settings.outbox_limits()``)
+    limits: Limits = field(default_factory=Limits)
+
+
+class _PrepareFailed(Exception):
+    """The shared inputs could not be made; the run stops with the original error."""
+
+
+class _Scheduler:
+    """Admission control: a job starts when its cpus/memory/GPU fit what is free."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.cpus = 0.0
+        self.mem = 0
+        self.running = 0
+        self.gpu_use: dict[str, int] = {g: 0 for g in budget.gpus}
+        self.gpu_heavy: set[str] = set()
+        self.cond = threading.Condition()
+
+    def _fits(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> bool:
+        if gpu is not None:
+            if gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0):
+                return False
+            if self.gpu_use.get(gpu, 0) >= self.budget.gpu_share:
+                return False
+        if self.running == 0:
+            return True  # never starve a job larger than the whole budget
+        return self.cpus + cpus <= self.budget.cpus + 1e-9 and self.mem + mem <= self.budget.memory
+
+    def why_waiting(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> str:
+        """What a job that does not fit waits for, in words (for the progress view)."""
+        if gpu is not None and (gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0)
+                                or self.gpu_use.get(gpu, 0) >= self.budget.gpu_share):
+            return f"GPU {gpu} ({self.gpu_use.get(gpu, 0)} job(s) on it)"
+        if self.cpus + cpus > self.budget.cpus + 1e-9:
+            return f"CPU budget ({self.cpus:g} of {self.budget.cpus:g} in use, needs {cpus:g})"
+        return (f"memory budget ({self.mem / 2**30:.1f} of {self.budget.memory / 2**30:.1f} GiB in use, "
+                f"needs {mem / 2**30:.1f})")
+
+    def acquire(self, cpus: float, mem: int, gpu: str | None, heavy: bool, cancel: threading.Event,
+                on_wait: Callable[[str], None] | None = None) -> bool:
+        with self.cond:
+            said = None
+            while not self._fits(cpus, mem, gpu, heavy):
+                if cancel.is_set():
+                    return False
+                if on_wait is not None:
+                    why = self.why_waiting(cpus, mem, gpu, heavy)
+                    if why != said:
+                        said = why
+                        on_wait(why)
+                self.cond.wait(0.2)
+            if cancel.is_set():
+                return False
+            self.cpus += cpus
+            self.mem += mem
+            self.running += 1
+            if gpu is not None:
+                self.gpu_use[gpu] = self.gpu_use.get(gpu, 0) + 1
+                if heavy:
+                    self.gpu_heavy.add(gpu)
+            return True
+
+    def release(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> None:
+        with self.cond:
+            self.cpus -= cpus
+            self.mem -= mem
+            self.running -= 1
+            if gpu is not None:
+                self.gpu_use[gpu] -= 1
+                self.gpu_heavy.discard(gpu)
+            self.cond.notify_all()
+
+
+class Executor:
+    def __init__(self, backend: Backend, budget: Budget, progress: Progress | None = None):
+        self.backend = backend
+        self.budget = budget
+        self.progress = progress or _Silent()
+        self.cancel = threading.Event()
+        self.results: dict[str, Envelope] = {}
+        self._lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self._prepared = False
+        self.prepare_error: BaseException | None = None
+
+    # ------------------------------------------------------------------
+    def run(self, ctx: ExecContext) -> dict[str, Envelope]:
+        """Run every stage; on cancel, what did not finish is recorded as interrupted."""
+        sched = _Scheduler(self.budget)
+        threads: list[threading.Thread] = []
+        planned = getattr(self.progress, "planned", None)
+        if planned is not None:
+            planned(ctx.plan.stages, {n: self._upstream(ctx, ctx.registry[n]) for s in ctx.plan.stages for n in s})
+        try:
+            for stage in ctx.plan.stages:
+                threads = []
+                for name in stage:
+                    entry = ctx.registry[name]
+                    env = self._pre_skip(ctx, entry)
+                    if env is not None:
+                        self._record(ctx, name, env)
+                        continue
+                    t = threading.Thread(target=self._run_job, args=(ctx, entry, sched),
+                                         name=f"job-{name}", daemon=True)
+                    threads.append(t)
+                    t.start()
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.2)
+                if self.prepare_error is not None:
+                    raise self.prepare_error
+        except KeyboardInterrupt:
+            # Ctrl-C / SIGTERM: stop what runs, keep what finished, record the rest.
+            self.interrupt()
+            for t in threads:
+                t.join(30)
+            for stage in ctx.plan.stages:
+                for name in stage:
+                    if name not in self.results:
+                        self._record(ctx, name, skipped(ctx.registry[name], SkipReason.interrupted,
+                                                   "the run was interrupted before it finished"))
+            raise
+        return self.results
+
+    def _record(self, ctx: ExecContext, name: str, env: Envelope) -> None:
+        """Keep the final envelope, and write it to ``results/<name>.json`` (runner-owned, outside
+        every sandbox mount) so later stages see the runner's verdict (oom, timeout, skipped...)
+        and every attempt, not a stale file."""
+        with self._lock:
+            self.results[name] = env
+        out = ctx.workdir.result(name)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(env.model_dump_json(indent=2))
+        tmp.replace(out)
+        self.progress.finished(name, env)
+
+    def _pre_skip(self, ctx: ExecContext, entry: Entry) -> Envelope | None:
+        name = entry.name
+        if self.cancel.is_set():
+            return skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
+        if name in ctx.plan.skipped:
+            s = ctx.plan.skipped[name]
+            return skipped(entry, s.reason, s.message, s.fix)
+        bad = [u for u in entry.manifest.needs
+               if u in self.results and self.results[u].status is not Status.ok]
+        if bad:
+            detail = ", ".join(f"{u} ({self.results[u].status.value})" for u in bad)
+            return skipped(entry, SkipReason.upstream_failed, f"needs {detail}")
+        why = self.backend.unavailable(entry)
+        if why is not None:
+            return skipped(entry, *why)
+        return None
+
+    @staticmethod
+    def _upstream(ctx: ExecContext, entry: Entry) -> list[str]:
+        """A final analyzer sees every other selected analyzer; others see what they declare."""
+        m = entry.manifest
+        return ([n for n in ctx.plan.selected if n != m.name] if m.final
+                else [u for u in m.upstream if u in ctx.plan.selected])
+
+    @staticmethod
+    def _params(ctx: ExecContext, entry: Entry) -> dict[str, Any]:
+        m = entry.manifest
+        return {**m.params, **{k: v for k, v in ctx.params.get(m.name, {}).items() if k not in RESOURCE_KEYS}}
+
+    def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any]) -> Path:
+        m = entry.manifest
+        planned = ctx.plan.runnable[entry.name]
+        upstream = self._upstream(ctx, entry)
+        job = JobSpec(
+            run_id=ctx.run_id, analyzer=m.name, analyzer_version=m.version, result=m.result,
+            frames={s: ctx.frame_dirs[s] for s in m.inputs.frames if s in ctx.frame_dirs},
+            audio=ctx.audio_rel if m.inputs.audio else None,
+            upstream={u: ctx.workdir.rel(ctx.workdir.result(u)) for u in upstream},
+            params=self._params(ctx, entry),
+            overrides=overrides,
+            attempt=attempt, device=planned.device, threads=max(1, int(round(m.resources.cpus))),
+            models=m.models)
+        path = ctx.workdir.job(m.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(job.model_dump_json(indent=2))
+        tmp.replace(path)
+        return path
+
+    def _ensure_prepared(self, ctx: ExecContext) -> None:
+        if ctx.prepare is None:
+            return
+        with self._prepare_lock:
+            if self.prepare_error is not None:
+                raise _PrepareFailed
+            if not self._prepared:
+                try:
+                    ctx.prepare()
+                except BaseException as exc:
+                    self.prepare_error = exc
+                    self.cancel.set()
+                    raise _PrepareFailed from exc
+                self._prepared = True
+
+    def _cache_key(self, ctx: ExecContext, entry: Entry) -> str | None:
+        if ctx.cache is None:
+            return None
+        return ctx.cache.key(entry, self._params(ctx, entry), ctx.plan.runnable[entry.name].device,
+                             {u: self.results.get(u) for u in self._upstream(ctx, entry)})
+
+    def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
+        try:
+            key = self._cache_key(ctx, entry)
+            if key is not None:
+                hit = ctx.cache.lookup(key, ctx.workdir.out_dir(entry.name))
+                if hit is not None:
+                    append_log(ctx.workdir.log(entry.name), f"--- reused from the result cache: key {key}, "
+                               f"run {hit.cache.run_id if hit.cache else '?'}\n")
+                    self._record(ctx, entry.name, hit)
+                    return
+            bad_model = self._models_mismatch(ctx, entry)
+            if bad_model is not None:
+                self._record(ctx, entry.name, bad_model)
+                return
+            env = self._attempts(ctx, entry, sched)
+            if key is not None:
+                ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source, ctx.limits)
+        except _PrepareFailed:
+            return  # run() raises the original error
+        except Exception as exc:  # a backend error costs this analyzer's entry, never the report
+            log.exception("runner error while running %s", entry.name)
+            self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
+                type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
+
+    @staticmethod
+    def _models_mismatch(ctx: ExecContext, entry: Entry) -> Envelope | None:
+        """A ``failed`` envelope when a store model it loads differs from its declared sha256
+        (checked here, on the host, before launch; remembered by file identity: see runner.models.verify)."""
+        from runner.models.verify import CACHE_NAME, describe, verify
+
+        cache_file = ctx.cache.store.root / CACHE_NAME if ctx.cache is not None else None
+        bad = verify(entry.manifest.models, ctx.models_dir, cache_file)
+        if not bad:
+            return None
+        message, fix = describe(bad)
+        return runner_envelope(entry, Status.failed, error=ErrorInfo(type="ModelChecksumMismatch", message=message,
+                                                                     fix=fix))
+
+    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> Envelope:
+        m = entry.manifest
+        planned = ctx.plan.runnable[entry.name]
+        gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
+        cpus, mem, timeout = job_resources(m, ctx.params.get(m.name, {}))
+        out_dir = ctx.workdir.out_dir(m.name)
+        ctx.workdir.log(m.name).parent.mkdir(parents=True, exist_ok=True)
+        attempts: list[Attempt] = []
+        overrides: dict[str, Any] = {}
+        env: Envelope | None = None
+        waiting = getattr(self.progress, "waiting", None)
+        on_wait = (lambda why: waiting(m.name, why)) if waiting is not None else None
+        if on_wait is not None and ctx.prepare is not None and not self._prepared:
+            on_wait("extraction")
+        self._ensure_prepared(ctx)
+        t_start = time.monotonic()
+        for n in range(1, m.retry.max_attempts + 1):
+            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel, on_wait):
+                env = skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
+                break
+            try:
+                self.progress.started(m.name, n)
+                job_path = self._write_job(ctx, entry, n, overrides)
+                fresh_out_dir(out_dir)  # every attempt starts from an empty, non-world-writable /out
+                spec = LaunchSpec(run_id=ctx.run_id, entry=entry, workdir=ctx.workdir.root, job_path=job_path,
+                                  out_dir=out_dir, models_dir=ctx.models_dir, memory_bytes=mem, cpus=cpus,
+                                  timeout_s=timeout, pids=m.resources.pids, device=planned.device, attempt=n,
+                                  log_path=ctx.workdir.log(m.name), log_cap=ctx.limits.max_log_bytes)
+                outcome = self.backend.launch(spec, self.cancel)
+            finally:
+                sched.release(cpus, mem, gpu, planned.gpu_heavy)
+            env = classify(entry, outcome, ctx.workdir.sandbox_result(m.name), ctx.workdir.log(m.name),
+                           mem, timeout, planned.device, ctx.limits)
+            attempts.append(Attempt(n=n, status=env.status, overrides=dict(overrides),
+                                    duration_s=outcome.duration_s, exit_code=outcome.exit_code, error=env.error))
+            retryable = env.status.value in m.retry.on and not self.cancel.is_set()
+            if not retryable or n >= m.retry.max_attempts:
+                break
+            step = m.retry.overrides[min(n - 1, len(m.retry.overrides) - 1)] if m.retry.overrides else {}
+            overrides = {**overrides, **step}
+        assert env is not None
+        degraded = list(env.degraded_reasons)
+        if attempts and attempts[-1].overrides and env.status is Status.ok:
+            degraded.append(f"attempt {attempts[-1].n} ran with overrides {attempts[-1].overrides} "
+                            f"after {attempts[-2].status.value}")
+        dropped = dropped_outputs(out_dir, ctx.limits) if attempts else []
+        env = env.model_copy(update={"attempts": attempts, "degraded": bool(degraded), "dropped": dropped,
+                                     "degraded_reasons": degraded,
+                                     "duration_s": round(time.monotonic() - t_start, 4)
+                                     if len(attempts) > 1 else env.duration_s})
+        self._record(ctx, m.name, env)
+        return env
+
+    def interrupt(self) -> None:
+        self.cancel.set()
+        self.backend.stop_all()

@@ -1,0 +1,283 @@
+"""One run end to end: resolve input, probe, extract once, plan, execute, merge."""
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from runner import __version__
+from runner.backends.base import Backend
+from runner.config import Settings
+from runner.cache.store import ResultCache
+from runner.cache.keys import RunCache
+from runner.errors import UsageError
+from runner.run.execute import Budget, ExecContext, Executor
+from runner.media.extract import extract
+from runner.run.merge import build_report, write_report
+from runner.models.store import missing_models
+from runner.run.planner import Facts, Plan, plan
+from runner.media.admit import Admitted, Limits, admit
+from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
+from runner.media.choose import fetcher_for, media_exec_for
+from runner.media.probe import probe
+from runner.run.progress import LineProgress
+from runner.registry import Registry, registry_for
+from shared_schema.media import MediaInfo
+from shared_schema.paths import FRAME_SETS, FrameSetSpec, Workdir
+from shared_schema.report import InputInfo, Report, RunInfo, Timings
+
+
+@dataclass
+class AnalyzeRequest:
+    source: str                                  # a path or an http(s) URL
+    only: list[str] | None = None
+    skip: list[str] | None = None
+    backend: str | None = None                   # None: settings.backend
+    workdir: Path | None = None
+    out: Path | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    html: bool = False                           # also write report.html (workdir, and beside ``out``)
+    use_cache: bool = True                       # reuse ok results from the result cache
+    keep_media: bool = True                      # False: remove extracted frames/audio when done
+    roots: tuple[Path, ...] | None = None        # API: the file must be under these, reached without symlinks
+    media_exec: Any = None                       # a MediaExec for probe/extraction (None: the backend's default)
+
+
+@dataclass
+class RunOutcome:
+    report: Report
+    report_path: Path
+    workdir: Path
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.report.all_ok and not self.report.run.interrupted else 1
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def parse_sets(pairs: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``["cut_analysis.threshold=20", ...]`` -> ``{"cut_analysis": {"threshold": 20}}``."""
+    import json
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, eq, raw = pair.partition("=")
+        name, dot, param = key.partition(".")
+        if not eq or not dot or not name or not param:
+            raise UsageError(f"--set {pair!r}: expected NAME.KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out.setdefault(name, {})[param] = value
+    return out
+
+
+def frame_set_specs(settings: Settings, names: list[str]) -> list[FrameSetSpec]:
+    specs = []
+    for n in names:
+        spec = FRAME_SETS[n]
+        if n == "sampled" and settings.sample_fps:
+            spec = spec.model_copy(update={"fps": settings.sample_fps})
+        specs.append(spec)
+    return specs
+
+
+def plan_for(settings: Settings, registry: Registry, has_audio: bool, only=None, skip=None) -> Plan:
+    """The plan for a video; it depends on the media only through whether it has audio."""
+    facts = Facts(has_audio=has_audio, gpus=settings.gpus,
+                  missing_models=missing_models(registry, list(registry), settings.models_dir))
+    return plan(registry, facts, only=only, skip=skip)
+
+
+def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=None, skip=None) -> Plan:
+    return plan_for(settings, registry, media.has_audio, only, skip)
+
+
+def choose_backend(settings: Settings, requested: str, registry: Registry, names: list[str],
+                   notice) -> Backend:
+    from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX
+    from runner.backends.local import LocalBackend
+
+    local = LocalBackend(settings.envs_dir, settings.repo_root)
+    if requested == "local":
+        notice(f"{LOCAL_IS_NOT_A_SANDBOX} (chosen with --backend local / RUNNER_BACKEND=local)")
+        return local
+    try:
+        from runner.backends.docker import DockerBackend
+    except ImportError as exc:
+        if requested == "docker":
+            from runner.errors import BackendUnavailable
+            raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
+        notice(f"WARNING: --backend auto fell back to the local backend: the docker backend is not installed "
+               f"({exc}). {LOCAL_IS_NOT_A_SANDBOX[0].upper()}{LOCAL_IS_NOT_A_SANDBOX[1:]}. "
+               "Fix: pip install 'docker>=7.1,<8'. (--backend local chooses it knowingly.)")
+        return local
+    if requested == "docker":
+        return DockerBackend.from_settings(settings, registry)
+    return DockerBackend.auto(settings, registry, names, notice) or local
+
+
+def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
+    if given is not None:
+        given = given.resolve()
+        if given.exists() and any(given.iterdir()):
+            raise UsageError(f"--workdir {given} is not empty", fix="give a new or empty folder")
+        given.mkdir(parents=True, exist_ok=True)
+        return given
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(source.split("?")[0]).stem)[:40]
+    name = f"{stem or 'video'}-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    path = settings.work_root / name
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None = None,
+            registry: Registry | None = None, executor_hook=None) -> RunOutcome:
+    progress = progress or LineProgress(quiet=True)
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    registry = registry if registry is not None else registry_for(settings)
+    notices: list[str] = []
+
+    def notice(text: str) -> None:
+        notices.append(text)
+        progress.notice(text)
+
+    source_url = None
+    src = req.source
+    if is_url(src):
+        from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
+
+        source_url = src
+        # where yt-dlp parses and fetches: the download sandbox on docker, this process on local
+        fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
+        src = str(download_via(fetch, src, settings, progress=notice))
+    # where ffprobe/ffmpeg decode the input: the media sandbox on docker, the host on local (before
+    # the workdir exists, so a missing media image costs nothing)
+    media_exec = req.media_exec or media_exec_for(req.backend or settings.backend, settings, notice=notice)
+    wd = Workdir(_new_workdir(settings, src, req.workdir))
+    if hasattr(media_exec, "run_id"):
+        media_exec.run_id = wd.root.name  # its containers carry the run's label
+    tp = time.monotonic()
+    admitted, media = _admit_and_probe(wd, src, req.source if not source_url else src, settings, req,
+                                       media_exec, progress)
+    if source_url:
+        media = media.model_copy(update={"source_url": source_url})
+    probe_s = time.monotonic() - tp
+    progress.phase("probe", probe_s, f"{media.video.width}x{media.video.height} {media.duration_s:.1f}s "
+                   f"{'with' if media.has_audio else 'no'} audio")
+    the_plan = make_plan(settings, registry, media, req.only, req.skip)
+    run_id = wd.root.name
+    wd.media_json.write_text(media.model_dump_json(indent=2))
+    backend_name = req.backend or settings.backend
+    backend = choose_backend(settings, backend_name, registry, list(the_plan.runnable), notice)
+    if hasattr(backend, "cleanup_stale"):
+        removed = backend.cleanup_stale()
+        if removed:
+            notice(f"removed {removed} container(s) left by an earlier interrupted run")
+
+    sets = frame_set_specs(settings, the_plan.frame_sets(registry))
+    models_dir = settings.models_dir if settings.models_dir.is_dir() else None
+    ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
+                      params=req.params, source=req.source, limits=settings.outbox_limits(),
+                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
+    extract_s = 0.0
+
+    def prepare() -> None:
+        """Extract once, when the first analyzer that is not cached is about to run."""
+        nonlocal extract_s
+        te = time.monotonic()
+        ex = extract(wd, admitted, media, sets, with_audio=the_plan.needs_audio(registry), media_exec=media_exec)
+        extract_s = time.monotonic() - te
+        for w in ex.warnings:
+            notice(w)
+        progress.phase("extract", extract_s, ", ".join(f"{k}: {len(v.frames)} frames"
+                                                       for k, v in ex.frame_sets.items()) + (", audio" if ex.audio else ""))
+        wd.root.chmod(0o755)
+        ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
+        ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
+
+    ctx.prepare = prepare
+    progress.total = len(the_plan.selected)
+    executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
+    if executor_hook:
+        executor_hook(executor)
+    interrupted = False
+    try:
+        envelopes = executor.run(ctx)
+        interrupted = executor.cancel.is_set()  # e.g. an API cancel
+    except KeyboardInterrupt:
+        interrupted = True
+        envelopes = executor.results
+        notice("interrupted: stopped running analyzers; the report holds what finished")
+    if ctx.cache.hits:
+        notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
+               f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
+    tm = time.monotonic()
+    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(extract_s, 4),
+                      analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
+    run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
+                  started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
+                  input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
+                  timings=timings, interrupted=interrupted, notices=notices,
+                  media_exec=getattr(media_exec, "name", None), media_sandboxed=getattr(media_exec, "sandboxed", None))
+    report = build_report(run, media, the_plan.stages, envelopes, the_plan.selected)
+    merge_s = time.monotonic() - tm
+    report.run.timings.merge_s = round(merge_s, 4)
+    report.run.timings.total_s = round(time.monotonic() - t0, 4)
+    path = write_report(report, wd.report)
+    if req.html:
+        from runner.report.html import write_html  # plotly is imported only when a page is asked for
+
+        write_html(report, wd.root / "report.html", media_exec=media_exec)
+    if req.out is not None:
+        path = write_report(report, req.out.resolve())
+        if req.html:
+            write_html(report, path.with_suffix(".html"), media_exec=media_exec)  # links its own JSON
+    _cleanup(wd, req.keep_media)
+    return RunOutcome(report=report, report_path=path, workdir=wd.root)
+
+
+def _admit_and_probe(wd: Workdir, src: str, display: str, settings: Settings, req: AnalyzeRequest,
+                     media_exec, progress) -> tuple[Admitted, MediaInfo]:
+    """Open the input once, sniff it, copy it into ``wd/input/`` while hashing it, probe the copy.
+    A refusal removes the workdir (or empties ``input/`` of a ``--workdir`` the user gave)."""
+    import shutil
+
+    limits = Limits.from_settings(settings)
+    try:
+        ta = time.monotonic()
+        admitted = admit(src, wd.input_dir, limits, display, roots=req.roots)
+        progress.phase("admit", time.monotonic() - ta, f"{admitted.family}, {admitted.size_bytes} bytes")
+        return admitted, probe(wd, admitted, media_exec, limits)
+    except BaseException:
+        shutil.rmtree(wd.root if req.workdir is None else wd.input_dir, ignore_errors=True)
+        raise
+
+
+def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list[FrameSetSpec],
+              models_dir: Path | None, read: bool) -> RunCache:
+    """The result cache for this run (a backend that cannot name what it runs caches nothing)."""
+    return RunCache(store=ResultCache(settings.cache_dir), input_sha256=media.sha256,
+                    frame_specs={s.name: s.model_dump(mode="json") for s in sets},
+                    identity=backend.identity, models_dir=models_dir, read=read)
+
+
+def _cleanup(wd: Workdir, keep_media: bool) -> None:
+    """Remove scratch space; without ``keep_media`` also the frames and audio (tens of MB a video):
+    the report, results, job specs and logs stay."""
+    import shutil
+
+    shutil.rmtree(wd.root / "tmp", ignore_errors=True)
+    if not keep_media:
+        shutil.rmtree(wd.input_dir, ignore_errors=True)
+        shutil.rmtree(wd.root / "frames", ignore_errors=True)
+        shutil.rmtree(wd.audio().parent, ignore_errors=True)
