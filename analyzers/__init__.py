@@ -1,6 +1,8 @@
-"""The analyzer SDK (``base``, ``harness``, ``testing``) and one folder per analyzer.
+"""The analyzer SDK (``base``, ``harness``), the shared helpers (``common``) and one package per analyzer.
 
-Analyzer folders are not Python packages of this distribution: the harness
-loads ``<folder>/analyzer.py`` by path inside the analyzer's own environment
-or image. The host only ever reads their ``analyzer.toml``.
+Each analyzer folder is a package, ``analyzers.<name>``, whose private modules import each other
+relatively (``from ._tracks import link``) and the shared helpers it declares in its manifest
+absolutely (``from analyzers.common.boxes import nms``). The harness imports it inside the
+analyzer's own environment or image; the host only ever reads its ``analyzer.toml``. Analyzer
+folders are not part of the installed distribution.
 """

@@ -21,9 +21,11 @@ from shared_schema.envelope import Envelope, ModelUse, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import ModelRequirement
 from shared_schema.media import FrameEntry, FrameIndex, MediaInfo
+from shared_schema.params import Params, ParamSpec, declared_params, resolve_params
 from shared_schema.results import resolve_result_model
 
-__all__ = ["Analyzer", "Context", "FrameSet", "SkipAnalysis", "InputMissing"]
+__all__ = ["Analyzer", "Context", "FrameSet", "SkipAnalysis", "InputMissing", "Params", "manifest_params",
+           "read_declared_params"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,6 +88,9 @@ class Context:
     input_root: Path
     models_root: Path | None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("analyzer"))
+    #: this run's params (``ctx.params.cut_ratio``): the manifest's defaults, then ``--set`` values, then
+    #: this attempt's retry overrides, typed and checked by the harness against the manifest's declarations
+    params: Params = field(default_factory=Params)
     models_used: list[ModelUse] = field(default_factory=list)
     degraded_reasons: list[str] = field(default_factory=list)
 
@@ -104,11 +109,6 @@ class Context:
         if self.job.audio is None:
             raise InputMissing("audio not declared (inputs.audio = true) or the video has none")
         return self.input_root / self.job.audio
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Manifest defaults, then ``--set`` values, then this attempt's overrides."""
-        return {**self.job.params, **self.job.overrides}
 
     @property
     def device(self) -> str:
@@ -193,6 +193,20 @@ class Context:
     @property
     def tmp_dir(self) -> Path:
         return Path(os.environ.get("TMPDIR", "/tmp"))
+
+
+def read_declared_params(analyzer_dir: Path | str) -> dict[str, ParamSpec]:
+    """The ``[params]`` declarations of the ``analyzer.toml`` in ``analyzer_dir``, validated."""
+    import tomllib
+
+    data = tomllib.loads((Path(analyzer_dir) / "analyzer.toml").read_text(encoding="utf-8"))
+    return declared_params(data.get("params", {}))
+
+
+def manifest_params(analyzer_dir: Path | str, **values: Any) -> Params:
+    """The declared defaults with ``values`` set (checked): params for code that runs outside a job,
+    such as unit tests of an analyzer's helpers. A run gets them as ``ctx.params``."""
+    return resolve_params(read_declared_params(analyzer_dir), values)
 
 
 class Analyzer:

@@ -2,7 +2,8 @@
 
     python -m analyzers.harness --analyzer-dir DIR --input ROOT --job JOB.json --out OUT [--models STORE]
 
-It loads the job spec, imports ``DIR/analyzer.py``, calls ``setup`` and
+It loads the job spec, imports ``DIR`` as the package ``analyzers.<DIR's name>`` and its
+entrypoint module (``analyzer.py``), calls ``setup`` and
 ``analyze``, validates the returned model against the result model the job
 names, and writes the envelope atomically (temp file + rename) to
 ``OUT/result.json``. Exit codes tell the runner what happened even when it
@@ -11,6 +12,8 @@ cannot read the envelope:
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.machinery
 import importlib.util
 import json
 import logging
@@ -33,15 +36,27 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _load_analyzer(analyzer_dir: Path, entrypoint: str):
+    """The entrypoint class, from the analyzer's folder imported as the package ``analyzers.<name>``.
+
+    The folder is registered under that name wherever it lies (``/app/analyzers/<name>`` in an
+    image, the repo, a test's folder), so its private modules import each other relatively
+    (``from ._tracks import link``) and nothing is put on ``sys.path``.
+    """
     module_name, _, cls_name = entrypoint.partition(":")
-    sys.path.insert(0, str(analyzer_dir))
-    spec = importlib.util.spec_from_file_location(
-        module_name, analyzer_dir / (module_name.replace(".", "/") + ".py"))
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no {module_name}.py in {analyzer_dir}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    analyzer_dir = analyzer_dir.resolve()
+    package = f"analyzers.{analyzer_dir.name}"
+    init = analyzer_dir / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(package, init,
+                                                      submodule_search_locations=[str(analyzer_dir)])
+    else:  # a folder without __init__.py (a test's throwaway analyzer) is a package all the same
+        spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+        spec.submodule_search_locations = [str(analyzer_dir)]
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules[package] = pkg
+    if spec.loader is not None:
+        spec.loader.exec_module(pkg)
+    module = importlib.import_module(f"{package}.{module_name}")
     return getattr(module, cls_name)
 
 
@@ -50,7 +65,8 @@ def run(analyzer_dir: Path, input_root: Path, job_path: Path, out_dir: Path,
     # Imported here so the thread variables above are set before numpy loads.
     from pydantic import BaseModel, ValidationError
 
-    from analyzers.base import Context, SkipAnalysis
+    from analyzers.base import Context, SkipAnalysis, read_declared_params
+    from shared_schema.params import resolve_params
     from shared_schema.envelope import Envelope, ErrorInfo, Status
     from shared_schema.job import JobSpec
     from shared_schema.results import resolve_result_model
@@ -70,6 +86,9 @@ def run(analyzer_dir: Path, input_root: Path, job_path: Path, out_dir: Path,
 
     code = EXIT_OK
     try:
+        # checked again here, against the analyzer's own manifest: a stale or hostile job spec cannot
+        # hand it an undeclared name or a value of the wrong type or out of range
+        ctx.params = resolve_params(read_declared_params(analyzer_dir), {**job.params, **job.overrides})
         result_model = resolve_result_model(job.result)
         analyzer = _load_analyzer(analyzer_dir, entrypoint)()
         analyzer.setup(ctx)

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"  # 1.1: Envelope.cache; 1.2: Envelope.dropped
+SCHEMA_VERSION = "1.3"  # 1.1: Envelope.cache; 1.2: Envelope.dropped; 1.3: manifest params are declared
+#                        (type, default, range/choices, description) and a job's params are all of them, typed
 
 
 class Status(str, Enum):

@@ -23,8 +23,11 @@ class JobSpec(BaseModel):
     frames: dict[str, str] = Field(default_factory=dict, description="set -> folder")
     audio: str | None = None
     upstream: dict[str, str] = Field(default_factory=dict, description="name -> result.json")
-    params: dict[str, Any] = Field(default_factory=dict)
-    overrides: dict[str, Any] = Field(default_factory=dict, description="degradation for this attempt")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="every param the manifest declares: the user's value or its default, "
+                                          "typed; the harness checks them again against the manifest")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="degradation for this attempt (retry "
+                                                                        "overrides: declared params too)")
     attempt: int = 1
     device: str = "cpu"
     threads: int = 1

@@ -5,6 +5,7 @@ errors into one :class:`ManifestError` that names the file and the field.
 """
 from __future__ import annotations
 
+import keyword
 import re
 import tomllib
 from pathlib import Path
@@ -12,9 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared_schema.params import DeclaredParams
 from shared_schema.paths import FRAME_SETS
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+#: names an analyzer may not have: the modules of the ``analyzers`` package beside the analyzers
+RESERVED_NAMES = frozenset({"base", "harness", "common"})
+HELPER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _MEM_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$", re.IGNORECASE)
 _MEM_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -139,14 +144,33 @@ class Manifest(_Strict):
     retry: Retry = Field(default_factory=Retry)
     models: list[ModelRequirement] = Field(default_factory=list)
     image: ImageSpec = Field(default_factory=ImageSpec)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: DeclaredParams = Field(
+        default_factory=dict,
+        description="[params.NAME] tables: type, default, min/max or choices, description (shared_schema.params)")
     test_only: bool = Field(default=False, description="toy analyzers used by the test suite")
+    helpers: list[str] = Field(
+        default_factory=list,
+        description="modules of analyzers/common this analyzer imports (analyzers.common.<helper>); only these "
+                    "enter its image and its source digest")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not NAME_RE.match(v):
             raise ValueError("must be lower_snake_case, 2-63 chars")
+        if v in RESERVED_NAMES or keyword.iskeyword(v):
+            raise ValueError(f"{v!r} cannot name the package analyzers.{v}: a Python keyword, or one of the "
+                             f"SDK's modules ({', '.join(sorted(RESERVED_NAMES))})")
+        return v
+
+    @field_validator("helpers")
+    @classmethod
+    def _helpers(cls, v: list[str]) -> list[str]:
+        bad = [h for h in v if not HELPER_RE.match(h)]
+        if bad:
+            raise ValueError(f"{bad}: a helper is a module name of analyzers/common (lower_snake_case)")
+        if len(set(v)) != len(v):
+            raise ValueError("a helper is named twice")
         return v
 
     @field_validator("result")
@@ -165,6 +189,20 @@ class Manifest(_Strict):
     def _self_dep(self) -> "Manifest":
         if self.name in self.after or self.name in self.needs:
             raise ValueError(f"`after`/`needs` names the analyzer itself ({self.name})")
+        return self
+
+    @model_validator(mode="after")
+    def _overrides_are_params(self) -> "Manifest":
+        """Each retry override sets declared params to values that fit them."""
+        for i, step in enumerate(self.retry.overrides):
+            for key, value in step.items():
+                if key not in self.params:
+                    raise ValueError(f"retry.overrides[{i}]: {key!r} is not a declared param "
+                                     f"(declared: {', '.join(sorted(self.params)) or 'none'})")
+                try:
+                    self.params[key].check(value)
+                except ValueError as exc:
+                    raise ValueError(f"retry.overrides[{i}].{key}: {exc}") from None
         return self
 
 

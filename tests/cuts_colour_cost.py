@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
-from analyzers.base import FrameSet
+from analyzers.base import FrameSet, Params, manifest_params
 from runner.config import REPO_ROOT
 from runner.media.extract import extract
 from runner.media.probe import probe_file
@@ -30,7 +28,7 @@ ANALYZER = REPO_ROOT / "analyzers" / "cut_analysis"
 
 
 class _Ctx:
-    def __init__(self, params: dict, sets: dict[str, FrameSet]):
+    def __init__(self, params: Params, sets: dict[str, FrameSet]):
         self.params, self._sets = params, sets
 
     def frames(self, name: str) -> FrameSet:
@@ -38,10 +36,9 @@ class _Ctx:
 
 
 def bench() -> list[str]:
-    sys.path.insert(0, str(ANALYZER))
-    import analyzer as cut  # the analyzer's folder is only importable now
+    from analyzers.cut_analysis import analyzer as cut  # needs the cpu environment (OpenCV)
 
-    params = tomllib.loads((ANALYZER / "analyzer.toml").read_text())["params"]
+    params = manifest_params(ANALYZER)
     tmp = Path(tempfile.mkdtemp(prefix="cuts_colour_cost_"))
     try:
         media_cuts.transitions(tmp / "trans.mp4")

@@ -5,8 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
-from analyzers.common.face_detect import FaceBox, iou
-
+from analyzers.common.boxes import greedy_match, iou
+from analyzers.common.face_detect import FaceBox
 from shared_schema.results.common import Box
 from shared_schema.results.faces import FaceObservation, FaceTrack
 
@@ -28,16 +28,9 @@ def link(frames: list[tuple[float, list[tuple[FaceBox, FaceObservation]]]],
         for tr in open_tracks:
             (still_open if t - tr.last_t <= max_gap_s else closed).append(tr)
         open_tracks = still_open
-        pairs = sorted(((iou(tr.last_box, box), i, j) for i, tr in enumerate(open_tracks)
-                        for j, (box, _) in enumerate(faces)), reverse=True)
-        used_tracks: set[int] = set()
+        overlaps = [[iou(tr.last_box.xyxy, box.xyxy) for box, _ in faces] for tr in open_tracks]
         used_faces: set[int] = set()
-        for overlap, i, j in pairs:
-            if overlap < min_iou:
-                break
-            if i in used_tracks or j in used_faces:
-                continue
-            used_tracks.add(i)
+        for i, j in greedy_match(overlaps, min_iou):
             used_faces.add(j)
             box, obs = faces[j]
             open_tracks[i].last_box, open_tracks[i].last_t = box, t

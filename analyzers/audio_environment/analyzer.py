@@ -5,10 +5,10 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from _loudness import integrated, k_weight, loudness_range, short_term
-from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 
 from analyzers.base import Analyzer as Base
+from analyzers.common.loudness import integrated, k_weight, loudness_range, short_term
+from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.results.common import TimedValue
 from shared_schema.results.speech import (
@@ -81,8 +81,8 @@ class Analyzer(Base):
 
         db, centroid, flatness, zcr = frame_features(x)
         n = len(db)
-        min_frames = max(1, int(round(float(p.get("min_segment_s", 0.3)) * 100)))
-        silent = db < float(p.get("silence_dbfs", -50.0))
+        min_frames = max(1, int(round(p.min_segment_s * 100)))
+        silent = db < p.silence_dbfs
         classes = {k: _mask(v, n) for k, v in events.items()}
         claimed = np.logical_or.reduce(list(classes.values())) if classes else np.zeros(n, bool)
         silence_runs = runs(silent, min_frames)
@@ -110,7 +110,7 @@ class Analyzer(Base):
         audible = ~silent & (len(x) > 0)
         if not audible.any():
             why = ("the audio track is empty" if empty else
-                   f"every frame is below silence_dbfs ({float(p.get('silence_dbfs', -50.0)):g} dBFS): "
+                   f"every frame is below silence_dbfs ({p.silence_dbfs:g} dBFS): "
                    "no sound to take spectral means of")
             not_measured.update({f"spectral.{k}": why for k in
                                  ("centroid_hz_mean", "flatness_mean", "zero_crossing_rate_mean")})
@@ -120,7 +120,7 @@ class Analyzer(Base):
         st_gated = st[st > -70]
         peak = float(np.max(np.abs(x))) if len(x) else 0.0
         loud = Loudness(
-            integrated_lufs=_r(integrated(y, SAMPLE_RATE)), loudness_range_lu=_r(loudness_range(st)),
+            integrated_lufs=_r(integrated(y, SAMPLE_RATE)), loudness_range_lu=_r(loudness_range(y, SAMPLE_RATE)),
             short_term_max_lufs=_r(float(st_gated.max())) if st_gated.size else None,
             peak_dbfs=round(min(0.0, 20 * np.log10(peak)), 2) if peak > 0 else None)
         step = 50  # 0.5 s of 10 ms frames
@@ -161,8 +161,7 @@ class Analyzer(Base):
 
         clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
         ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}{path.name}", _sha256(path))
-        window = float(ctx.params.get("classifier_window_s", 1.0))
-        min_score = float(ctx.params.get("classifier_min_score", 0.3))
+        window, min_score = ctx.params.classifier_window_s, ctx.params.classifier_min_score
         hop = int(window * SAMPLE_RATE)
         spans: list[ClassifiedSpan] = []
         for i in range(0, max(1, len(x)), hop):

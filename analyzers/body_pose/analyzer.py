@@ -5,7 +5,9 @@ from collections import Counter
 
 import numpy as np
 
-from analyzers.common.yolo_track import IouTracker, model_format
+from analyzers.common.boxes import IouTracker
+from analyzers.common.stride import strided
+from analyzers.common.yolo import model_format
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.checksum import sha256_path
@@ -66,7 +68,7 @@ class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         from ultralytics import YOLO  # guarded: heavy, and it must see YOLO_OFFLINE first
 
-        self.rel = str(ctx.params["model"])
+        self.rel = ctx.params.model
         self.path, name, source = ctx.store_model(self.rel)
         self.format = model_format(self.path)
         self.model = YOLO(str(self.path), task="pose")
@@ -74,18 +76,17 @@ class Analyzer(Base):
 
     def analyze(self, ctx: Context) -> BodyPoseResult:
         p = ctx.params
-        conf, kth = float(p["conf"]), float(p["keypoint_conf"])
-        stride = max(1, int(p.get("stride", 1)))
+        conf, kth = p.conf, p.keypoint_conf
+        stride = p.stride
         if stride > 1:
             ctx.degrade(f"analyzed every {stride}th sampled frame (stride={stride})")
         frames = ctx.frames(FRAME_SET)
         w, h = frames.index.width, frames.index.height
-        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]),
-                             max_shift=float(p["track_max_shift"]))
+        tracker = IouTracker(iou_threshold=p.track_iou, max_gap=p.track_max_gap, max_shift=p.track_max_shift)
         out: list[FramePoses] = []
         pix: list[dict[int, tuple[np.ndarray, np.ndarray, float]]] = []  # per frame: track -> (kp px, seen, height px)
-        for k, i in enumerate(range(0, len(frames), stride)):
-            r = self.model.predict(frames.read(i), imgsz=int(p["imgsz"]), conf=conf, device=ctx.device,
+        for k, _, t, img in strided(frames, stride):
+            r = self.model.predict(img, imgsz=p.imgsz, conf=conf, device=ctx.device,
                                    verbose=False)[0]
             n = len(r.boxes)
             boxes = r.boxes.xyxyn.cpu().numpy() if n else np.zeros((0, 4))
@@ -104,7 +105,7 @@ class Analyzer(Base):
                                for nm, (x, y), c in zip(KEYPOINT_NAMES, kp, kc)],
                     raised_hands=raised_hands(kp, seen), framing=framing(seen)))
                 moved[tid] = (kp * [w, h], seen, max((b[3] - b[1]) * h, 1.0))
-            out.append(FramePoses(t=frames.entries[i].t, persons=persons))
+            out.append(FramePoses(t=t, persons=persons))
             pix.append(moved)
 
         times = [f.t for f in out]

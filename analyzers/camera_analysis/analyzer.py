@@ -15,14 +15,16 @@ be tracked (not ``static``: a still camera is a measurement, not a default).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
-from _camera_flow import Motion, estimate
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, InputMissing
 from shared_schema.results.cuts import CutResult
 from shared_schema.results.motion import CameraResult, MotionSegment, MotionStats, ShotMotion
+
+from ._camera_flow import Motion, estimate
 
 METHOD = ("Shi-Tomasi corners (spread over a 4x4 grid) tracked by pyramidal Lucas-Kanade on every "
           "frame; least-median-of-squares similarity transform per frame pair; shake = RMS of the "
@@ -44,7 +46,7 @@ class Analyzer(Base):
         motion = estimate(frames)
         shots, skip, source = _shots(ctx, fps, n)
         thr = thresholds(p)
-        window = max(2, int(round(float(p["window_s"]) * fps)))
+        window = max(2, int(round(p.window_s * fps)))
         duration = n / fps
 
         per_shot: list[ShotMotion] = []
@@ -73,21 +75,15 @@ class Analyzer(Base):
                                                   not_measured={"label": NOT_TRACKED,
                                                                 "magnitude": NOT_TRACKED}))
         overall = _overall(per_shot)
-        return CameraResult(method=METHOD, shots_from=source, window_s=float(p["window_s"]),
+        return CameraResult(method=METHOD, shots_from=source, window_s=p.window_s,
                             overall=overall, shots=per_shot, timeline=_merge(timeline),
                             not_measured={} if overall else {"overall": "no shot has a label: "
                                                              + NOT_TRACKED})
 
 
-def thresholds(params: dict) -> dict[str, float]:
-    """The label thresholds (``<unit>_min``), as positive floats; anything else is refused."""
-    out = {}
-    for k in UNITS:
-        v = params[f"{k}_min"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"param {k}_min must be a positive number, got {v!r}")
-        out[k] = float(v)
-    return out
+def thresholds(params: Mapping[str, float]) -> dict[str, float]:
+    """The label thresholds: the ``<unit>_min`` params (positive floats, as the manifest declares them)."""
+    return {k: params[f"{k}_min"] for k in UNITS}
 
 
 def _shots(ctx: Context, fps: float, n: int) -> tuple[list[tuple[int, int]], np.ndarray, str]:

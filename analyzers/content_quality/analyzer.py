@@ -6,9 +6,10 @@ import math
 import cv2
 import numpy as np
 
-import _measures as M
 from analyzers.base import Analyzer as Base
 from shared_schema.results.appearance import ContentQualityResult, QualityComponent, QualityFrame
+
+from . import _measures as M
 
 # Share of each component in the overall score: sharpness counts most because it is what a
 # viewer notices first on a phone; bitrate least, because the pixels already show its effect.

@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from pathlib import Path
 
+from analyzers.base import Params, manifest_params
 from shared_schema.results.cross import (AlignedText, Alignment, CrossInputs, CrossResult, HookAnalysis,
                                          KeyMoment, SecondSignals)
 from shared_schema.results.temporal import Signals, SpanValue
 
 _TOKEN = re.compile(r"[a-z0-9']+")
-
-
-@dataclass(frozen=True)
-class FusionParams:
-    hook_s: float = 3.0
-    align_window_s: float = 2.0
-    max_key_moments: int = 5
-    cuts_full: int = 2            # cuts in one second that count as full cut activity
-    audio_jump: float = 0.3       # rise in loudness (0..1) from one second to the next that is a moment
-    loud_dbfs: float = -20.0      # the hook's Leq (dBFS, absolute) at or above which "loud audio" is a cue
 
 
 def tokens(text: str) -> list[str]:
@@ -60,7 +51,7 @@ def _clip01(x: float | None) -> float | None:
     return None if x is None else max(0.0, min(1.0, x))
 
 
-def timeline(sig: Signals, p: FusionParams) -> list[SecondSignals]:
+def timeline(sig: Signals, p: Params) -> list[SecondSignals]:
     n = max(1, math.ceil(sig.duration - 1e-9))
     out = []
     for i in range(n):
@@ -95,7 +86,7 @@ def timeline(sig: Signals, p: FusionParams) -> list[SecondSignals]:
     return out
 
 
-def hook(sig: Signals, rows: list[SecondSignals], p: FusionParams) -> HookAnalysis:
+def hook(sig: Signals, rows: list[SecondSignals], p: Params) -> HookAnalysis:
     end = min(p.hook_s, sig.duration)
     h: dict = {"start": 0.0, "end": end}
     found, unavailable, checked = [], [], 0
@@ -163,7 +154,7 @@ def _leq(series: list[SpanValue], a: float, b: float) -> float | None:
     return 10 * math.log10(total / weight) if weight and total > 0 else (-120.0 if weight else None)
 
 
-def alignment(sig: Signals, p: FusionParams) -> Alignment:
+def alignment(sig: Signals, p: Params) -> Alignment:
     missing = [n for n, v in (("spoken words", sig.words), ("on-screen text", sig.overlays)) if v is None]
     if missing:
         return Alignment(available=False, reason=" and ".join(missing) + " not available",
@@ -188,7 +179,7 @@ def alignment(sig: Signals, p: FusionParams) -> Alignment:
                      mean_lag_s=round(sum(lags) / len(lags), 4) if lags else None)
 
 
-def key_moments(sig: Signals, rows: list[SecondSignals], p: FusionParams) -> list[KeyMoment]:
+def key_moments(sig: Signals, rows: list[SecondSignals], p: Params) -> list[KeyMoment]:
     found: dict[float, list[str]] = {}
 
     def add(t: float, text: str) -> None:
@@ -224,8 +215,9 @@ def key_moments(sig: Signals, rows: list[SecondSignals], p: FusionParams) -> lis
     return [KeyMoment(t=max(0.0, t), score=round(len(s) / full, 4), signals=s) for t, s in sorted(best)]
 
 
-def build(inputs: CrossInputs, params: FusionParams | None = None) -> CrossResult:
-    p = params or FusionParams()
+def build(inputs: CrossInputs, params: Params | None = None) -> CrossResult:
+    """``params``: a run's ``ctx.params``; None: the defaults analyzer.toml declares."""
+    p = params if params is not None else manifest_params(Path(__file__).parent)
     sig = inputs.signals
     rows = timeline(sig, p)
     missing = [m for m in inputs.missing if m.name not in set(inputs.used)]

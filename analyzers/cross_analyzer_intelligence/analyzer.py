@@ -1,21 +1,16 @@
 """cross_analyzer_intelligence: fuses every other analyzer's result (it runs last, as a final stage)."""
 from __future__ import annotations
 
-from dataclasses import fields
-
-from _fusion import FusionParams, build
-from _gather import gather
-
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.cross import CrossResult
 
+from ._fusion import build
+from ._gather import gather
+
 
 class Analyzer(Base):
     def analyze(self, ctx: Context) -> CrossResult:
-        types = {f.name: f.type for f in fields(FusionParams)}
-        p = FusionParams(**{k: (int(v) if types[k] in (int, "int") else float(v))
-                            for k, v in ctx.params.items() if k in types})
         # a final analyzer's job lists every other selected analyzer as upstream
         envelopes = {name: ctx.upstream(name) for name in ctx.job.upstream}
         inputs = gather(envelopes, lambda name: ctx.upstream_result(name), ctx.media.duration_s)
@@ -23,4 +18,4 @@ class Analyzer(Base):
         for m in inputs.missing:
             if m.status != "not_selected":  # selected but not ok: the result is partial, say so
                 ctx.degrade(f"{m.name} was {m.status}: its signals are left out")
-        return build(inputs, p)
+        return build(inputs, ctx.params)

@@ -19,12 +19,13 @@ import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 
-from _cut_chroma import find_chroma_cuts
-from _cut_frames import FrameStats, measure, pair_diff
-from _cut_gradual import Gradual, find_dissolves, find_fades
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.cuts import CutResult, Shot, Transition
+
+from ._cut_chroma import find_chroma_cuts
+from ._cut_frames import FrameStats, measure, pair_diff
+from ._cut_gradual import Gradual, find_dissolves, find_fades
 
 METHOD = ("hard cuts: PySceneDetect AdaptiveDetector (luma) confirmed by a shift-compensated block "
           "difference; equal-luma colour cuts: chroma grid of the 2-fps sampled colour frames, "
@@ -39,15 +40,15 @@ class Analyzer(Base):
         p = ctx.params
         frames = ctx.frames("dense")
         fps = frames.index.fps
-        min_gap = max(1, int(round(float(p["min_shot_s"]) * fps)))
-        floor = float(p["cut_min"])
+        min_gap = max(1, int(round(p.min_shot_s * fps)))
+        floor = p.cut_min
         proposer = CutProposer(fps, min_gap)
         stats = measure(frames, proposer.visit)
         n = len(stats.diff)
 
-        fades = find_fades(stats, fps, float(p["black_level"]), floor)
+        fades = find_fades(stats, fps, p.black_level, floor)
         cuts = [Cut(c, _cut_confidence(stats, c, floor), "content", round(0.5 / fps, 4))
-                for c in proposer.finish(n) if confirm_cut(stats, c, floor, float(p["cut_ratio"]))]
+                for c in proposer.finish(n) if confirm_cut(stats, c, floor, p.cut_ratio)]
         # a cut inside a fade is the fade's own steep part
         cuts = [c for c in cuts if not any(f.start <= c.frame <= f.end + 1 for f in fades)]
         blocked = [(c.frame, c.frame) for c in cuts] + [(f.start, f.end) for f in fades]
@@ -56,8 +57,7 @@ class Analyzer(Base):
         explained = [(c.frame - 1, c.frame) for c in cuts] + [(g.start, g.end) for g in fades + dissolves]
         cuts += [Cut(c.frame, c.confidence, "chroma", c.uncertainty_s)
                  for c in find_chroma_cuts(stats, frames.times, fps, ctx.frames("sampled"), explained,
-                                           floor, float(p["chroma_min"]), float(p["cut_ratio"]),
-                                           float(p["black_level"]), int(p["chroma_every"]))]
+                                           floor, p.chroma_min, p.cut_ratio, p.black_level, p.chroma_every)]
 
         transitions = _transitions(cuts, fades + dissolves, frames.times, fps, min_gap)
         return _result(transitions, frames.times, fps, n)

@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 
 from analyzers.common.face_detect import FaceBox, FaceDetector
-from _gaze import N_LANDMARKS, cues
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.common import Span
 from shared_schema.results.faces import Blink, EyeFrame, EyeTrackingResult
+
+from ._gaze import N_LANDMARKS, cues
 
 FRAME_SET = "sampled"
 METHOD = ("mediapipe face_detection_short_range (tiled) -> face_mesh refine_landmarks on the "
@@ -75,7 +76,7 @@ class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         import mediapipe as mp
 
-        self.detector = FaceDetector(float(ctx.params["min_face_confidence"]))
+        self.detector = FaceDetector(ctx.params.min_face_confidence)
         self.mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=True,
             min_detection_confidence=0.5)
@@ -90,7 +91,7 @@ class Analyzer(Base):
         faces = self.detector.detect(bgr)
         if not faces:
             return EyeFrame(t=t, faces=0, landmarks=False)
-        crop = square_crop(bgr, max(faces, key=lambda b: b.area), float(p["crop_scale"]))
+        crop = square_crop(bgr, max(faces, key=lambda b: b.area), p.crop_scale)
         found = self.mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)).multi_face_landmarks
         if not found or len(found[0].landmark) < N_LANDMARKS:
             return EyeFrame(t=t, faces=len(faces), landmarks=False)
@@ -99,8 +100,8 @@ class Analyzer(Base):
             c = cues(pts, crop.shape[1], crop.shape[0])
         except ValueError:  # no pose solution: landmarks exist but say nothing about gaze
             return EyeFrame(t=t, faces=len(faces), landmarks=False)
-        looking = (abs(c.yaw) <= float(p["max_yaw_deg"]) and abs(c.pitch) <= float(p["max_pitch_deg"])
-                   and c.iris_offset <= float(p["max_iris_offset"]))
+        looking = (abs(c.yaw) <= p.max_yaw_deg and abs(c.pitch) <= p.max_pitch_deg
+                   and c.iris_offset <= p.max_iris_offset)
         return EyeFrame(t=t, faces=len(faces), landmarks=True, looking_at_camera=looking,
                         iris_offset=round(c.iris_offset, 4), yaw=round(c.yaw, 2),
                         pitch=round(c.pitch, 2), ear=round(c.ear, 4))
@@ -133,5 +134,5 @@ class Analyzer(Base):
             frames_with_landmarks=len(with_lm),
             eye_contact_ratio=None if ratio is None else round(ratio, 4),
             eye_contact=eye_contact_spans(out, span_step),
-            blinks=blink_events(out, float(ctx.params["blink_ratio"])),
-            blinks_reliable=fps is not None and fps >= float(ctx.params["blink_min_fps"]), frames=out)
+            blinks=blink_events(out, ctx.params.blink_ratio),
+            blinks_reliable=fps is not None and fps >= ctx.params.blink_min_fps, frames=out)

@@ -5,7 +5,9 @@ from collections import Counter
 
 import numpy as np
 
-from analyzers.common.yolo_track import IouTracker, model_format
+from analyzers.common.boxes import IouTracker
+from analyzers.common.stride import strided
+from analyzers.common.yolo import model_format
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.checksum import sha256_path
@@ -28,7 +30,7 @@ class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         from ultralytics import YOLO  # guarded: heavy, and it must see YOLO_OFFLINE first
 
-        rel = str(ctx.params["model"])
+        rel = ctx.params.model
         self.path, name, source = ctx.store_model(rel)
         self.rel = rel
         self.format = model_format(self.path)
@@ -37,19 +39,16 @@ class Analyzer(Base):
 
     def analyze(self, ctx: Context) -> ObjectDetectionResult:
         p = ctx.params
-        conf, imgsz, stride = float(p["conf"]), int(p["imgsz"]), max(1, int(p.get("stride", 1)))
+        conf, imgsz, stride = p.conf, p.imgsz, p.stride
         if stride > 1:
             ctx.degrade(f"analyzed every {stride}th sampled frame (stride={stride})")
         frames = ctx.frames(FRAME_SET)
-        tracker = IouTracker(iou_threshold=float(p["track_iou"]), max_gap=int(p["track_max_gap"]),
-                             max_shift=float(p["track_max_shift"]))
+        tracker = IouTracker(iou_threshold=p.track_iou, max_gap=p.track_max_gap, max_shift=p.track_max_shift)
         names: dict[int, str] = {}
         out_frames: list[FrameDetections] = []
         per_frame_labels: list[Counter] = []
-        for k, i in enumerate(range(0, len(frames), stride)):
-            t = frames.entries[i].t
-            img = frames.read(i)
-            r = self.model.predict(img, imgsz=imgsz, conf=conf, iou=float(p["nms_iou"]), device=ctx.device,
+        for k, _, t, img in strided(frames, stride):
+            r = self.model.predict(img, imgsz=imgsz, conf=conf, iou=p.nms_iou, device=ctx.device,
                                    verbose=False)[0]
             names = r.names
             boxes = r.boxes

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import time
 
-from _qwen_windows import fit_size, plan_windows, spread
-
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.envelope import SkipReason
 from shared_schema.results.vlm import VlmSettings, VlmSummary, VlmTemporalResult, VlmWindow
+
+from ._qwen_windows import fit_size, plan_windows, spread
 
 DTYPES = ("auto", "half", "float32", "float16", "bfloat16")
 
@@ -30,7 +30,7 @@ class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         t0 = time.monotonic()
         p = ctx.params
-        self.model_name = str(p["model"])
+        self.model_name = p.model
         req = ctx.model_requirement(self.model_name)
         path = ctx.model_path(self.model_name)  # SkipAnalysis(model_absent, fix) when not in the store
         if not (path / "config.json").is_file():
@@ -40,7 +40,7 @@ class Analyzer(Base):
         import torch
         from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
         torch.set_num_threads(max(1, ctx.threads))
-        self.dtype = pick_dtype(str(p["dtype"]), ctx.device)
+        self.dtype = pick_dtype(p.dtype, ctx.device)
         self.processor = AutoProcessor.from_pretrained(path, local_files_only=True)
         # left padding: every row of a batch then ends where generation starts
         self.processor.tokenizer.padding_side = "left"
@@ -86,10 +86,10 @@ class Analyzer(Base):
     def analyze(self, ctx: Context) -> VlmTemporalResult:
         p = ctx.params
         settings = VlmSettings(dtype=str(self.dtype).removeprefix("torch."),
-                               max_frames_per_window=int(p["max_frames_per_window"]),
-                               max_pixels=int(p["max_pixels"]), batch_size=int(p["batch_size"]),
-                               window_s=float(p["window_s"]), max_new_tokens=int(p["max_new_tokens"]))
-        if str(p["dtype"]) == "half" and not ctx.device.startswith("cuda"):
+                               max_frames_per_window=p.max_frames_per_window,
+                               max_pixels=p.max_pixels, batch_size=p.batch_size,
+                               window_s=p.window_s, max_new_tokens=p.max_new_tokens)
+        if p.dtype == "half" and not ctx.device.startswith("cuda"):
             ctx.degrade("ran in bfloat16 on CPU (dtype=half) to fit memory")
         frames = ctx.frames("sampled")
         if len(frames) == 0:
@@ -97,7 +97,7 @@ class Analyzer(Base):
         times = frames.times
         duration = max(ctx.media.duration_s, times[-1])
         windows = plan_windows(times, duration, settings.window_s, settings.max_frames_per_window)
-        prompt = str(p["prompt"])
+        prompt = p.prompt
         out: list[VlmWindow] = []
         t0 = time.monotonic()
         for b in range(0, len(windows), settings.batch_size):
@@ -109,9 +109,9 @@ class Analyzer(Base):
                                      input="video" if len(w.frames) > 1 else "image",
                                      description=text, new_tokens=n_tok))
             ctx.log.info("windows %d/%d described (%.1fs)", len(out), len(windows), time.monotonic() - t0)
-        picked = spread(list(range(len(frames))), max(1, int(p["summary_frames"])))
+        picked = spread(list(range(len(frames))), p.summary_frames)
         summary_frames = [self._load(frames, i, settings.max_pixels) for i in picked]
-        (text, _), = self._generate(ctx, [(str(p["summary_prompt"]), summary_frames)], settings.max_new_tokens)
+        (text, _), = self._generate(ctx, [(p.summary_prompt, summary_frames)], settings.max_new_tokens)
         return VlmTemporalResult(
             model=self.store_path or self.model_name, architecture=type(self.model).__name__,
             device=ctx.device, settings=settings, duration=round(duration, 4), windows=out,

@@ -28,8 +28,7 @@ class Analyzer(Base):
         if cuts is None:  # the runner skips us first when it is not ok; this is the last guard
             raise SkipAnalysis(SkipReason.upstream_failed, "cut_analysis has no ok result")
         frames = ctx.frames("dense")
-        threshold = float(ctx.params["threshold"])
-        lookback = int(ctx.params["lookback"])
+        threshold, lookback = ctx.params.threshold, ctx.params.lookback
 
         keys = [_keyframes(s.start_frame, s.end_frame) for s in cuts.shots]
         feats = [[_features(frames.read(i)) for i in k] for k in keys]

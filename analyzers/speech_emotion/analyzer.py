@@ -5,12 +5,13 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from _prosody import SR, arousal, frame_slice, pitch_track, voiced_regions
 from analyzers.common.speech_wav import read_wav
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, SkipAnalysis
 from shared_schema.results.speech import EmotionSegment, ModelEmotion, SpeechEmotion, Transcript
+
+from ._prosody import SR, arousal, frame_slice, pitch_track, voiced_regions
 
 VALENCE_METHOD = ("VADER 3.3.2 lexicon and rules, compound score of each sentence of the transcript "
                   "(>=0.05 positive, <=-0.05 negative)")
@@ -77,8 +78,7 @@ class Analyzer(Base):
 
     def analyze(self, ctx: Context) -> SpeechEmotion:
         x = read_wav(ctx.audio_path)
-        f0, rms_db = pitch_track(x, float(ctx.params.get("voicing_threshold", 0.3)),
-                                 float(ctx.params.get("min_dbfs", -45.0)))
+        f0, rms_db = pitch_track(x, ctx.params.voicing_threshold, ctx.params.min_dbfs)
         transcript = ctx.upstream_result("speech_transcription", Transcript) \
             if "speech_transcription" in ctx.job.upstream else None
         if transcript is not None:

@@ -80,11 +80,10 @@ class Analyzer(Base):
         vad_path = Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
         ctx.use_model("silero-vad", f"package:{vad_path}", _sha256(vad_path))
         p = ctx.params
-        min_pause = float(p.get("min_pause_s", 0.3))
-        window, step = float(p.get("rate_window_s", 5.0)), float(p.get("rate_step_s", 1.0))
+        min_pause, window, step = p.min_pause_s, p.rate_window_s, p.rate_step_s
         audio = read_wav(ctx.audio_path)
         duration = len(audio) / SAMPLE_RATE
-        spans = speech_spans(audio, float(p.get("vad_threshold", 0.5)), min_pause)
+        spans = speech_spans(audio, p.vad_threshold, min_pause)
         speech = sum(s.end - s.start for s in spans)
         silence = max(0.0, duration - speech)
         pauses = pauses_between(spans, min_pause)

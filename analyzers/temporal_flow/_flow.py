@@ -4,8 +4,10 @@ Pure functions (no I/O) so the rules can be tested without the pipeline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
+from analyzers.base import Params, manifest_params
 from shared_schema.results.common import Span
 from shared_schema.results.temporal import (EnergyPoint, FlowSegment, HookIntensity, Signals,
                                             SpanValue)
@@ -14,15 +16,9 @@ from shared_schema.results.temporal import (EnergyPoint, FlowSegment, HookIntens
 BASE_WEIGHTS = {"cuts": 0.35, "motion": 0.25, "audio": 0.3, "speech": 0.1}
 
 
-@dataclass(frozen=True)
-class FlowParams:
-    bin_s: float = 0.5
-    hook_s: float = 3.0
-    cut_window_s: float = 1.0     # a cut raises energy within this distance of it
-    cuts_full_per_s: float = 1.5  # this cut rate (per second) is full cut energy
-    peak_frac: float = 0.8        # a bin belongs to the peak at this share of the maximum
-    outro_frac: float = 0.6       # after the peak, below this share of the peak mean: outro
-    flat_range: float = 0.1       # a curve varying less than this has one "steady" segment
+#: ``FlowParams(bin_s=1.0)``: the params analyzer.toml declares, defaulted, for calls outside a run
+#: (a run passes ``ctx.params``)
+FlowParams = partial(manifest_params, Path(__file__).parent)
 
 
 def _bins(duration: float, bin_s: float) -> list[tuple[float, float]]:
@@ -52,7 +48,7 @@ def _covered(spans: list[Span], a: float, b: float) -> float | None:
     return max(0.0, min(1.0, cov / (b - a))) if b > a else None
 
 
-def energy_curve(sig: Signals, p: FlowParams) -> tuple[list[EnergyPoint], dict[str, float]]:
+def energy_curve(sig: Signals, p: Params) -> tuple[list[EnergyPoint], dict[str, float]]:
     available = {"cuts": sig.cuts is not None, "motion": sig.motion is not None,
                  "audio": sig.audio_energy is not None, "speech": sig.speech is not None}
     raw = {k: w for k, w in BASE_WEIGHTS.items() if available[k]}
@@ -94,7 +90,7 @@ def _measured(points: list[EnergyPoint]) -> bool:
     return any(q.energy is not None for q in points)
 
 
-def hook(sig: Signals, points: list[EnergyPoint], p: FlowParams) -> HookIntensity:
+def hook(sig: Signals, points: list[EnergyPoint], p: Params) -> HookIntensity:
     end = min(p.hook_s, sig.duration)
     inside = [q for q in points if q.start < end] or points[:1]
     intensity = _mean(inside)
@@ -126,7 +122,7 @@ def _smooth(vals: list[float | None]) -> list[float | None]:
 
 
 def segments(points: list[EnergyPoint], duration: float,
-             p: FlowParams) -> tuple[list[FlowSegment], float | None]:
+             p: Params) -> tuple[list[FlowSegment], float | None]:
     """Segments tiling [0, duration], each with the rule that made it; and the peak instant.
 
     No segments and no peak when the energy was not measured (no input at all)."""

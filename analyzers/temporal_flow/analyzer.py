@@ -1,15 +1,13 @@
 """temporal_flow: pacing of the whole video from what the other analyzers found."""
 from __future__ import annotations
 
-from dataclasses import fields
-
-from _flow import FlowParams, energy_curve, hook, segments
-from _wav_loudness import loudness
-
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.envelope import Status
 from shared_schema.results.temporal import InputState, TemporalFlowResult, signals_from
+
+from ._flow import energy_curve, hook, segments
+from ._wav_loudness import loudness
 
 UPSTREAM = ("cut_analysis", "camera_analysis", "audio_analysis", "speech_flow")
 
@@ -37,8 +35,7 @@ def gather(ctx: Context, names) -> tuple[dict, list[str], list[InputState]]:
 
 class Analyzer(Base):
     def analyze(self, ctx: Context) -> TemporalFlowResult:
-        known = {f.name for f in fields(FlowParams)}
-        p = FlowParams(**{k: float(v) for k, v in ctx.params.items() if k in known})
+        p = ctx.params
         results, used, missing = gather(ctx, UPSTREAM)
         duration = ctx.media.duration_s
         sig = signals_from(results, duration)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _text_segments import ring_std, stroke_flatness
-from _text_tracks import Track, _crop
+
+from ._text_motion import box_crop
+from ._text_records import Track
+from ._text_segments import ring_std, stroke_flatness
 
 #: hand-set prior weights (what each cue should say, in logit units); the fit is pulled towards them
 PRIOR: dict[str, float] = {
@@ -62,7 +64,7 @@ def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int
         g = greys.get(r.frame)
         if g is None or not r.ocr:
             continue
-        c = _crop(g, r.box)
+        c = box_crop(g, r.box)
         f = stroke_flatness(c)
         if f is not None:
             flats.append(f)

@@ -30,9 +30,9 @@ from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
 from runner.config import Settings
 from runner.errors import RunnerError
-from runner.run.execute import RESOURCE_KEYS
+from runner.params import ParamError, ResourceBounds, from_options
 from runner.registry import Registry, registry_for
-from shared_schema.manifest import parse_memory
+from shared_schema.params import ParamSpec
 
 log = logging.getLogger("runner.api")
 
@@ -45,7 +45,8 @@ JobId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="a job i
 class AnalyzeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"tiktok_url": "https://www.tiktok.com/@user/video/7301234567890123456", "analyzers": ["cut_analysis"]},
-        {"video_path": "/data/videos/clip.mp4", "options": {"cut_analysis.threshold": 20}}]})
+        {"video_path": "/data/videos/clip.mp4", "analyzers": ["cut_analysis", "object_detection"],
+         "options": {"cut_analysis.cut_ratio": 4.0, "object_detection.conf": 0.4, "object_detection.timeout_s": 600}}]})
 
     video_path: str | None = Field(None, min_length=1, max_length=MAX_PATH_CHARS,
                                    description="absolute path of a video under one of RUNNER_API_ROOTS")
@@ -54,7 +55,8 @@ class AnalyzeBody(BaseModel):
     analyzers: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, max_length=64, description="run only these (and what they need); default: all")
     options: dict[Annotated[str, Field(max_length=160)], OptionValue] | None = Field(
-        None, max_length=256, description='analyzer params as {"name.key": value}; also name.timeout_s, '
+        None, max_length=256, description='analyzer params as {"name.key": value}, each of the type and '
+                                          'range its analyzer declares (GET /analyzers); also name.timeout_s, '
                                           'name.memory, name.cpus')
     no_cache: bool = Field(False, description="run every analyzer even when the result cache holds its result")
 
@@ -109,7 +111,8 @@ class AnalyzerView(BaseModel):
     audio: bool
     after: list[str]
     needs: list[str]
-    params: dict[str, Any]
+    params: dict[str, ParamSpec] = Field(description="what `options` may set: type, default, range or choices, "
+                                                     "description")
 
 
 class Health(BaseModel):
@@ -133,54 +136,23 @@ def _error(status: int, code: str, message: str, fix: str | None = None, headers
 
 
 # -- validation against the registry -------------------------------------------------------------
+def api_bounds(settings: Settings) -> ResourceBounds:
+    """What a request may set ``timeout_s``, ``memory`` and ``cpus`` to: within this runner's budgets."""
+    return ResourceBounds(min_memory=16 * 2**20, max_memory=settings.memory_budget,
+                          max_cpus=max(1.0, settings.cpu_budget), max_timeout_s=3600.0)
+
+
 def validate_selection(body: AnalyzeBody, registry: Registry, settings: Settings) -> None:
-    """Only analyzers from the registry and params they declare (or resource keys) are accepted."""
+    """Only analyzers from the registry, and params they declare with values that fit (runner.params)."""
     unknown = sorted({n for n in body.analyzers or [] if n not in registry})
     if unknown:
         raise Refused("unknown_analyzer", f"unknown analyzer(s): {', '.join(unknown)[:300]}", status=422,
                       fix="GET /analyzers lists the names")
-    for key, value in (body.options or {}).items():
-        name, dot, param = key.partition(".")
-        if not dot or name not in registry:
-            raise Refused("bad_option", f"option {key[:100]!r}: expected '<analyzer>.<param>' with a known analyzer",
-                          status=422, fix="GET /analyzers lists analyzers and their params")
-        if param in RESOURCE_KEYS:
-            _check_resource(key, param, value, settings)
-            continue
-        params = registry[name].manifest.params
-        if param not in params:
-            raise Refused("bad_option", f"option {key[:100]!r}: {name} has no param {param[:60]!r}", status=422,
-                          fix=f"{name} takes: {', '.join(sorted(params)) or 'no params'}")
-        if not _same_kind(params[param], value):
-            raise Refused("bad_option", f"option {key[:100]!r}: expected {type(params[param]).__name__}, "
-                                        f"got {type(value).__name__}", status=422)
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if default is None:
-        return True
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float)) and (isinstance(default, float) or isinstance(value, int))
-    return isinstance(value, type(default))
-
-
-def _check_resource(key: str, param: str, value: Any, settings: Settings) -> None:
-    bad = Refused("bad_option", f"option {key[:100]!r}: out of range", status=422)
-    if param == "memory":
-        try:
-            mem = parse_memory(str(value))
-        except (ValueError, TypeError):
-            raise bad from None
-        if not 16 * 2**20 <= mem <= settings.memory_budget:
-            raise bad
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad
-    limit = 3600.0 if param == "timeout_s" else max(1.0, settings.cpu_budget)
-    if not 0 < value <= limit:
-        raise bad
+    try:
+        from_options(body.options, registry, api_bounds(settings))
+    except ParamError as exc:
+        raise Refused("bad_option", exc.message, status=422,
+                      fix=f"{exc.fix}; GET /analyzers lists every param" if exc.fix else None) from None
 
 
 ROLES = ("all", "api", "worker")

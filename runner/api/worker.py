@@ -19,6 +19,7 @@ from runner.api.security import refusal
 from runner.api.settings import ApiSettings
 from runner.config import Settings
 from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
+from runner.params import from_options
 from runner.registry import Registry
 
 log = logging.getLogger("runner.api")
@@ -113,15 +114,6 @@ class JobProgress:
             "skip_reason": env.skip_reason.value if env.skip_reason else None,
             "error": env.error.message.splitlines()[0][:300] if env.error and env.error.message else None}
         self._save()
-
-
-def options_to_params(options: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """``{"name.key": v}`` -> ``{"name": {"key": v}}`` (already validated by the app)."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, value in (options or {}).items():
-        name, _, param = key.partition(".")
-        out.setdefault(name, {})[param] = value
-    return out
 
 
 class WorkerPool:
@@ -268,7 +260,7 @@ class WorkerPool:
             source = req.get("video_path") or req["tiktok_url"]
             roots = tuple(self.api.video_roots) if req.get("video_path") else None
             outcome = analyze(AnalyzeRequest(source=source, roots=roots, only=req.get("analyzers") or None,
-                                             params=options_to_params(req.get("options")), out=report_path,
+                                             params=from_options(req.get("options"), self.registry), out=report_path,
                                              use_cache=not req.get("no_cache", False), keep_media=False,
                                              # the page is made by the pipeline while the input copy and
                                              # frames still exist (keyframes), in the media sandbox

@@ -175,7 +175,7 @@ class DockerBackend(Backend):
         threads = max(1, int(round(spec.cpus)))
         env = analyzer_environment(threads, TMP)
         env["PYTHONPATH"] = "/app"
-        command = ["python", "-m", "analyzers.harness", "--analyzer-dir", "/app/analyzer",
+        command = ["python", "-m", "analyzers.harness", "--analyzer-dir", f"/app/analyzers/{spec.entry.name}",
                    "--input", "/input", "--job", f"/input/{job_rel}", "--out", "/out"]
         volumes = {str(spec.workdir): {"bind": "/input", "mode": "ro"},
                    str(spec.out_dir): {"bind": "/out", "mode": "rw"}}

@@ -4,9 +4,14 @@ Ray is imported here only, and only when a batch runs, so ``runner analyze`` nev
 A local instance (no address) is started with the settings' CPU and memory budgets and the GPUs
 in ``RUNNER_GPUS``; ``auto`` or ``ray://host:port`` joins a cluster, where each task builds its
 settings from its own node's environment (paths differ per node; see docs/batch.md).
+
+A video is *queued* from its submission until its task starts on a worker, then *running*: each
+task tells a small actor of the driver's (:class:`StartLog`, no CPU) when it starts, and the
+driver drains that actor as it polls (:attr:`RayEngine.started`).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import socket
@@ -17,7 +22,7 @@ from typing import Any, Callable
 from runner.config import Settings
 from runner.errors import BackendUnavailable
 
-__all__ = ["Capacity", "RayEngine", "forwarded_env", "import_ray"]
+__all__ = ["Capacity", "RayEngine", "StartLog", "forwarded_env", "import_ray"]
 
 #: Ray's object store holds only the per-video reports on their way to the driver
 OBJECT_STORE_BYTES = 256 * 1024**2
@@ -70,8 +75,37 @@ def ray_amount(cpus: float) -> float:
     return cpus if cpus <= 1 else float(math.ceil(cpus))
 
 
+class StartLog:
+    """A Ray actor (no CPU, on the driver's node): tasks report here when they start on a worker."""
+
+    def __init__(self):
+        self._events: list[tuple[int, int, float]] = []
+
+    def started(self, index: int, token: int, at: float) -> None:
+        self._events.append((index, token, at))
+
+    def take(self) -> list[tuple[int, int, float]]:
+        events, self._events = self._events, []
+        return events
+
+
+def run_task(fn: Callable[..., Any], start_log, index: int, token: int, job, settings: Settings, where: str):
+    """One video's Ray task: say that it started (to the driver's StartLog), then ``fn(job, settings, where)``."""
+    if start_log is not None:
+        try:
+            start_log.started.remote(index, token, time.time())   # fire and forget
+        except Exception:  # noqa: BLE001 - the start report is for the view; the video runs anyway
+            pass
+    return fn(job, settings, where)
+
+
 class RayEngine:
-    """Submit ``fn(job, settings, where)`` per video; poll what finished; cancel the rest."""
+    """Submit ``fn(job, settings, where)`` per video; poll what finished; cancel the rest.
+
+    ``started`` maps a video's index to when its current attempt started on a worker (the task's
+    clock); a submitted video without an entry is still queued. Without the StartLog actor (it could
+    not be made, or was lost) ``starts_known`` is False and nothing tells queued from running.
+    """
 
     def __init__(self, address: str | None, settings: Settings, fn: Callable[..., Any]):
         self.address = None if address in (None, "", "local") else address
@@ -86,6 +120,11 @@ class RayEngine:
         #: called as ``on_retry(job, lost)`` when a video is submitted again (``lost``: its lost attempts)
         self.on_retry: Callable[[Any, list[dict[str, Any]]], None] | None = None
         self.startup_s = 0.0
+        self.started: dict[int, float] = {}    # job.index -> when its current attempt started
+        self._token: dict[int, int] = {}       # job.index -> its current attempt's token
+        self._tokens = itertools.count(1)
+        self._start_log = None
+        self._start_take = None                # the outstanding StartLog.take() call
 
     @property
     def cluster(self) -> bool:
@@ -120,8 +159,48 @@ class RayEngine:
             raise BackendUnavailable("ray", f"could not {where}: {str(exc).splitlines()[0] if str(exc) else exc!r}",
                                      fix=fix) from None
         _ray_notices_to_stderr(ray)
-        self._remote = ray.remote(self._fn)
+        self._remote = ray.remote(run_task)
+        self._start_log = self._make_start_log()
         self.startup_s = time.monotonic() - t0
+
+    def _make_start_log(self):
+        ray = self.ray
+        opts: dict[str, Any] = dict(num_cpus=0, max_restarts=0)
+        try:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
+                node_id=ray.get_runtime_context().get_node_id(), soft=True)
+        except Exception:  # noqa: BLE001 - anywhere will do
+            pass
+        try:
+            return ray.remote(StartLog).options(**opts).remote()
+        except Exception:  # noqa: BLE001 - the batch runs without it; nothing tells queued from running
+            return None
+
+    @property
+    def starts_known(self) -> bool:
+        return self._start_log is not None
+
+    def drain_starts(self) -> None:
+        """Take the start reports that have arrived (never waits); a stale attempt's is ignored."""
+        if self._start_log is None:
+            return
+        ray = self.ray
+        if self._start_take is None:
+            self._start_take = self._start_log.take.remote()
+        ready, _ = ray.wait([self._start_take], timeout=0)
+        if not ready:
+            return
+        ref, self._start_take = self._start_take, None
+        try:
+            events = ray.get(ref)
+        except Exception:  # noqa: BLE001 - the actor died with its node: running is unknown from now on
+            self._start_log = None
+            return
+        for index, token, at in events:
+            if self._token.get(index) == token:
+                self.started[index] = min(at, time.time())
 
     def _reachable(self) -> None:
         """Fail fast on a wrong HOST:PORT: ray.init would retry connecting for minutes."""
@@ -158,7 +237,9 @@ class RayEngine:
         opts = dict(num_cpus=ray_amount(s.cpus), num_gpus=s.gpus, memory=s.memory,
                     max_retries=0, retry_exceptions=False)
         where = "cluster" if self.cluster else "local"
-        ref = self._remote.options(**opts).remote(job, settings, where)
+        token = self._token[job.index] = next(self._tokens)
+        self.started.pop(job.index, None)       # queued until this attempt reports its start
+        ref = self._remote.options(**opts).remote(self._fn, self._start_log, job.index, token, job, settings, where)
         self._pending[ref] = (job, settings)
 
     @property
@@ -169,6 +250,9 @@ class RayEngine:
         """(job, result or the exception ray.get raised) for each video that finished."""
         if not self._pending:
             return []
+        # before the wait only: a start drained here came after its predecessor on that worker was
+        # done, so that one is in ``done`` and never counts as running beside it
+        self.drain_starts()
         done, _ = self.ray.wait(list(self._pending), num_returns=len(self._pending), timeout=timeout,
                                 fetch_local=True)
         return [taken for taken in map(self._take, done) if taken is not None]
@@ -218,6 +302,12 @@ class RayEngine:
         return back
 
     def shutdown(self) -> None:
+        if self._start_log is not None and self.ray.is_initialized():
+            try:
+                self.ray.kill(self._start_log)    # a joined instance outlives the batch; its actor does not
+            except Exception:  # noqa: BLE001
+                pass
+            self._start_log = None
         if self.started_here and self.ray.is_initialized():
             self.ray.shutdown()
 

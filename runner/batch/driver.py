@@ -17,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +25,7 @@ from runner.batch.inputs import expand_inputs, out_name
 from runner.batch.result import VideoResult
 from runner.config import Settings
 from runner.errors import RunnerError, UsageError
+from runner.params import check_params
 from runner.run.execute import job_resources
 from runner.run.pipeline import AnalyzeRequest, analyze, plan_for
 from runner.run.planner import Plan, select
@@ -229,6 +230,8 @@ class _Batch:
         self.stream, self.quiet = stream, quiet
         self.rows: list[dict[str, Any]] = []
         self.submitted: dict[int, float] = {}
+        self.started: dict[int, float] = {}     # serial: the video in hand; Ray: the engine's (reported by tasks)
+        self.engine = None
         req.out.mkdir(parents=True, exist_ok=True)
         self.summary_path = req.out / "summary.jsonl"
         self._summary = self.summary_path.open("w", encoding="utf-8")
@@ -236,6 +239,25 @@ class _Batch:
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
+
+    @property
+    def starts_known(self) -> bool:
+        """False on Ray without its StartLog actor: then nothing tells queued from running."""
+        return self.engine is None or self.engine.starts_known
+
+    def in_flight(self) -> tuple[list[int], list[int]]:
+        """(running, queued): the submitted videos without a row, split by whether their task has
+        started on a worker (when not ``starts_known``: all of them under running)."""
+        finished = {r["index"] for r in list(self.rows)}
+        flight = [i for i in list(self.submitted) if i not in finished]
+        if not self.starts_known:
+            return flight, []
+        started = self.start_times()
+        return [i for i in flight if i in started], [i for i in flight if i not in started]
+
+    def start_times(self) -> dict[int, float]:
+        """Video index -> when its current attempt started on a worker."""
+        return self.started if self.engine is None else self.engine.started
 
     def retrying(self, job: VideoJob, lost: list[dict[str, Any]]) -> None:
         from runner.batch.cluster import LOST_RETRIES
@@ -265,7 +287,12 @@ class _Batch:
         self.rows.append(row)
         self._summary.write(json.dumps(row) + "\n")
         self._summary.flush()
-        self.say(_progress_line(len(self.rows), len(self.sources), row))
+        line = _progress_line(len(self.rows), len(self.sources), row)
+        running, queued = self.in_flight()
+        if running or queued:
+            line += (f" [{len(running)} running, {len(queued)} queued]" if self.starts_known
+                     else f" [{len(running)} submitted, not back]")
+        self.say(line)
         return row
 
     def _write_report(self, job: VideoJob, report: Report) -> Path:
@@ -296,6 +323,7 @@ def run_batch(req: BatchRequest, settings: Settings, registry: Registry | None =
                          fix="give video files, a folder of them, a .txt list of paths/URLs, or URLs")
     registry = registry if registry is not None else registry_for(settings)
     select(registry, req.only, req.skip)          # unknown names: a usage error before anything starts
+    req = replace(req, params=check_params(req.params, registry))  # and so is a bad param
     engine = None
     if not req.serial:
         from runner.batch.cluster import RayEngine
@@ -341,6 +369,7 @@ def _drive(batch: _Batch, engine) -> bool:
         cap = None
         if engine is not None:
             engine.on_retry = batch.retrying
+            batch.engine = engine
             cap = engine.capacity()
             if engine.cluster:   # plan GPUs by what the cluster has, not by this (driver) host
                 settings = settings.with_(gpus=("0",) if cap.gpus else ())
@@ -360,6 +389,8 @@ def _drive(batch: _Batch, engine) -> bool:
                 continue
             job = batch.job(i, src, clamp(shape, cap) if cap else shape)
             batch.submitted[i] = time.time()
+            if engine is None:
+                batch.started[i] = batch.submitted[i]
             if engine is None:
                 res = run_video(job, batch.settings)
                 batch.record(job, res)

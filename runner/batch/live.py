@@ -1,9 +1,11 @@
-"""The live terminal view of ``runner batch`` (rich): videos done/running/failed, videos per hour, ETA.
+"""The live terminal view of ``runner batch`` (rich): videos done/running/queued/failed, videos per hour, ETA.
 
 Only when the batch's stream is an interactive terminal and not ``--quiet``
 (runner.run.progress.is_live_terminal); otherwise the batch prints its plain lines as before. The
 per-video lines (``[k/n] name status ...``) are still printed, above the view, so they stay in the
-scrollback; the view reads the batch driver's own state (rows, submitted videos) on each refresh.
+scrollback; the view reads the batch driver's own state (rows, submitted and started videos) on each
+refresh. A video is running once its task has started on a worker (with Ray, the task reports it),
+queued before that.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def rate_and_eta(done: int, total: int, elapsed_s: float) -> tuple[float, float 
 
 
 class BatchView:
-    """Draws a ``runner.batch.driver._Batch``: reads ``rows``, ``submitted`` and ``sources``."""
+    """Draws a ``runner.batch.driver._Batch``: its ``rows``, ``sources``, ``in_flight()`` and ``start_times()``."""
 
     def __init__(self, batch, stream, refresh_per_second: float = 2):
         self.batch = batch
@@ -59,13 +61,13 @@ class BatchView:
         b = self.batch
         rows = list(b.rows)
         total = len(b.sources)
-        finished = {r["index"] for r in rows}
-        running = [i for i in list(b.submitted) if i not in finished]
+        running, queued = b.in_flight()
         failed = sum(r["status"] in FAILED for r in rows)
         partial = sum(r["status"] == "partial" for r in rows)
         elapsed = time.monotonic() - self._t0
         per_hour, eta = rate_and_eta(len(rows), total, elapsed)
-        return {"total": total, "done": len(rows), "running": running, "failed": failed, "partial": partial,
+        return {"total": total, "done": len(rows), "running": running, "queued": queued,
+                "starts_known": b.starts_known, "failed": failed, "partial": partial,
                 "ok": sum(r["status"] == "ok" for r in rows), "per_hour": per_hour, "eta_s": eta,
                 "elapsed_s": elapsed}
 
@@ -74,23 +76,31 @@ class BatchView:
         b = self.batch
         bar = Table.grid(padding=(0, 1))
         bar.add_row(Text("videos", style="bold"), ProgressBar(total=s["total"] or 1, completed=s["done"], width=30),
-                    f"{s['done']}/{s['total']} done", Text(f"{len(s['running'])} running", style="cyan"),
+                    f"{s['done']}/{s['total']} done",
+                    Text(f"{len(s['running'])} running" if s["starts_known"] else f"{len(s['running'])} in flight",
+                         style="cyan"),
+                    Text(f"{len(s['queued'])} queued", style="dim"),
                     Text(f"{s['ok']} ok", style="green"),
                     Text(f"{s['partial']} partial", style="yellow" if s["partial"] else "dim"),
                     Text(f"{s['failed']} failed", style="bold red" if s["failed"] else "dim"),
                     f"{s['per_hour']:.0f} videos/hour" if s["done"] else "-- videos/hour",
                     f"ETA {clock(s['eta_s']).strip()}" if s["eta_s"] is not None else "ETA --",
                     clock(s["elapsed_s"]).strip())
-        if not s["running"]:
+        if not s["running"] and not s["queued"]:
             return bar
         now = time.time()
+        started = b.start_times()
         names = Table.grid(padding=(0, 1))
         for i in s["running"][:SHOW_RUNNING]:
-            since = b.submitted.get(i, now)
+            since = started.get(i, b.submitted.get(i, now))
             names.add_row(Text("⠿", style="cyan"), Path(b.sources[i].split("?")[0]).name or b.sources[i],
                           clock(now - max(since, self._t0_wall)))
         more = len(s["running"]) - SHOW_RUNNING
-        parts = [names] + ([Text(f"  +{more} more in flight", style="dim")] if more > 0 else [])
+        parts: list = [names] if s["running"] else []
+        if more > 0:
+            parts.append(Text(f"  +{more} more running", style="dim"))
+        if s["queued"]:
+            parts.append(Text(f"  {len(s['queued'])} queued: submitted, waiting for a worker with room", style="dim"))
         return Group(*parts, bar)
 
     def start(self) -> None:

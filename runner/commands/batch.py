@@ -36,13 +36,16 @@ def batch(ctx, inputs, ray_address, out, only, skip, sets, backend, no_cache, cp
     130 interrupted (rerun the same command to continue).
     """
     from runner.batch.driver import BatchRequest, run_batch
-    from runner.run.pipeline import parse_sets
+    from runner.params import parse_sets
+    from runner.registry import registry_for
 
     settings = ctx.find_root().obj["settings"]
-    req = BatchRequest(inputs=list(inputs), out=out, only=list(only), skip=list(skip), params=parse_sets(sets),
+    registry = registry_for(settings)
+    req = BatchRequest(inputs=list(inputs), out=out, only=list(only), skip=list(skip),
+                       params=parse_sets(sets, registry),
                        backend=backend, use_cache=not no_cache, html=html, keep_media=keep_media, ray=ray_address,
                        serial=serial,
                        cpus_per_video=cpus_per_video)
-    outcome = run_batch(req, settings, quiet=quiet)
+    outcome = run_batch(req, settings, registry=registry, quiet=quiet)
     click.echo(str(outcome.summary_path))
     sys.exit(outcome.exit_code)

@@ -40,7 +40,7 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="runner")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Analyze short videos with 19 analyzers, each in its own sandbox."""
+    """Analyze short videos with the analyzers under analyzers/ (19 ship), each in its own sandbox."""
     ctx.ensure_object(dict)
     ctx.obj["settings"] = Settings.from_env()
 
@@ -78,18 +78,21 @@ def _sigterm_as_interrupt(*_):
 @click.pass_context
 def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, drop_media, quiet):
     """Analyze VIDEO (a file or an http(s) URL) and write report.json."""
-    from runner.run.pipeline import AnalyzeRequest, analyze as run_analysis, parse_sets
+    from runner.params import parse_sets
+    from runner.registry import registry_for
+    from runner.run.pipeline import AnalyzeRequest, analyze as run_analysis
     from runner.run.progress import for_stream
 
     settings = _settings(ctx)
     if sample_fps:
         settings = settings.with_(sample_fps=sample_fps)
+    registry = registry_for(settings)
     req = AnalyzeRequest(source=video, only=list(only), skip=list(skip), backend=backend,
-                         workdir=workdir, out=out, params=parse_sets(sets),
+                         workdir=workdir, out=out, params=parse_sets(sets, registry),
                           html=html, use_cache=not no_cache, keep_media=not drop_media)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     with for_stream(sys.stderr, quiet=quiet) as progress:  # a live view on a terminal, else lines
-        outcome = run_analysis(req, settings, progress)
+        outcome = run_analysis(req, settings, progress, registry=registry)
     r = outcome.report
     counts = ", ".join(f"{n} {s.value}" for s, n in r.counts.items() if n)
     n_cached = sum(1 for e in r.analyzers.values() if e.cache is not None)
@@ -145,26 +148,33 @@ def plan(ctx, video, only, skip, as_json):
 
 
 @cli.command(name="list")
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def list_(ctx, as_json):
-    """List analyzers with their environment, image and model status."""
+def list_(ctx, name, as_json):
+    """List analyzers with their environment, image and model status; NAME: that one, with its params."""
     from runner.backends.local import LocalBackend
     from runner.models.store import missing_models
+    from runner.params import param_rows
     from runner.registry import registry_for
 
     settings = _settings(ctx)
     registry = registry_for(settings)
+    if name is not None and name not in registry:
+        from runner.errors import UsageError
+
+        raise UsageError(f"no analyzer {name!r}", fix="analyzers: " + ", ".join(sorted(registry)))
+    chosen = {name: registry[name]} if name else registry
     local = LocalBackend(settings.envs_dir, settings.repo_root)
-    missing = missing_models(registry, list(registry), settings.models_dir)
+    missing = missing_models(registry, list(chosen), settings.models_dir)
     images = _image_status(settings, registry)
     rows = []
-    for n, e in sorted(registry.items()):
+    for n, e in sorted(chosen.items()):
         m = e.manifest
         rows.append({"name": n, "version": m.version, "env": m.env, "device": m.resources.device,
                      "env_ready": local.unavailable(e) is None,
                      "models": "missing: " + ",".join(x for x, _ in missing[n]) if n in missing else "ok",
-                     "image": images.get(n, "unknown")})
+                     "image": images.get(n, "unknown"), "params": param_rows(m)})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -172,12 +182,24 @@ def list_(ctx, as_json):
     for r in rows:
         click.echo(f"{r['name']:<30} {r['version']:<8} {r['env']:<6} {'ready' if r['env_ready'] else 'missing':<10} "
                    f"{r['models']:<22} {r['image']}")
+    if name:
+        _echo_params(name, registry[name].manifest)
+        return
     from runner.media.image import status_line
 
     click.echo("media sandbox image: " + status_line(settings)[1])
     from runner.download.image import status_line as fetch_status_line
 
     click.echo("download sandbox image: " + fetch_status_line(settings)[1])
+
+
+def _echo_params(name: str, manifest) -> None:
+    params = manifest.params
+    click.echo(f"\nparams (--set {name}.KEY=VALUE; also timeout_s, memory, cpus):" if params else "\nno params")
+    width = max((len(k) for k in params), default=0)
+    for k, spec in params.items():
+        click.echo(f"  {k:<{width}}  {spec.brief}, default {json.dumps(spec.default)}")
+        click.echo(f"  {'':<{width}}  {spec.description}")
 
 
 def _image_status(settings: Settings, registry) -> dict[str, str]:
@@ -291,10 +313,11 @@ def doctor(ctx):
 from runner.commands.batch import batch  # noqa: E402
 from runner.commands.cache import cache  # noqa: E402
 from runner.commands.images import images  # noqa: E402
+from runner.commands.new import new  # noqa: E402
 from runner.commands.report import report  # noqa: E402
 from runner.commands.serve import serve, worker  # noqa: E402
 
-for _command in (images, serve, worker, report, cache, batch):
+for _command in (images, serve, worker, report, cache, batch, new):
     cli.add_command(_command)
 
 

@@ -31,7 +31,7 @@ from runner.backends.docker import LABEL, connect, image_name
 from runner.config import REPO_ROOT, Settings
 from runner.errors import RunnerError, UsageError
 from runner.registry import Entry, Registry
-from runner.sources import IMAGES, SDK_DIRS, SDK_FILES, _files, _rel, source_digest
+from runner.sources import IMAGES, _files, _rel, image_files, source_digest
 
 CACHE = IMAGES / ".cache"
 TORCH_VERSIONS = ("2.14.1", "0.29.1")
@@ -239,15 +239,15 @@ def build_analyzer(client, settings: Settings, entry: Entry, opts: BuildOptions,
         (dest / whl.name).unlink(missing_ok=True)
     ctx = _Context()
     _prepare(ctx, opts, "Dockerfile.analyzer", wheels)
-    for f in (*SDK_FILES, *SDK_DIRS):
-        ctx.add(REPO_ROOT / f, f)
+    for src, arcname in image_files(entry):  # the SDK and only the helpers the manifest declares
+        ctx.add(src, arcname)
     ctx.add(REPO_ROOT / "shared_schema", "shared_schema")
     ctx.add(entry.path, _rel(entry))
     labels = {f"{LABEL}.analyzer": m.name, f"{LABEL}.version": m.version,
               f"{LABEL}.manifest": json.dumps(m.model_dump(mode="json"), sort_keys=True),
               f"{LABEL}.source-digest": source_digest(entry)}
     try:
-        _build(client, ctx, tag, {"BASE": base, "ANALYZER_DIR": _rel(entry),
+        _build(client, ctx, tag, {"BASE": base, "ANALYZER_DIR": _rel(entry), "ANALYZER_NAME": m.name,
                                   "APT_PACKAGES": " ".join(m.image.apt)}, labels, opts, echo)
     finally:
         shutil.rmtree(dest, ignore_errors=True)  # gigabytes per torch analyzer; pip re-fetches fast
@@ -332,7 +332,8 @@ def compose_file(settings: Settings, registry: Registry) -> str:
         lines += [f"  {name}:", f"    image: {q(image_name(settings.image_prefix, e))}", "    build:",
                   "      context: ..", "      dockerfile: images/Dockerfile.analyzer", "      network: host",
                   "      args:", f"        BASE: {q(torch if m.image.base == 'torch' else cpu)}",
-                  f"        ANALYZER_DIR: {q(_rel(e))}", f"        APT_PACKAGES: {q(' '.join(m.image.apt))}",
+                  f"        ANALYZER_DIR: {q(_rel(e))}", f"        ANALYZER_NAME: {q(name)}",
+                  f"        APT_PACKAGES: {q(' '.join(m.image.apt))}",
                   "      labels:", f"        {LABEL}.analyzer: {q(name)}", f"        {LABEL}.version: {q(m.version)}",
                   f"        {LABEL}.manifest: {q(json.dumps(m.model_dump(mode='json'), sort_keys=True))}"]
     return "\n".join(lines) + "\n"

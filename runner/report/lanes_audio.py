@@ -67,10 +67,17 @@ def loudness_lane(report: Report) -> Lane | Missing:
     if aa is not None:
         pts = dicts(aa, "loudness_series")
         for key, name in (("rms_dbfs", "RMS dBFS"), ("momentary_lufs_approx", "momentary LUFS")):
-            xs, ys = _series(pts, key)
-            if xs:
-                lane.series.append(Series(name, xs, ys, color=key,
-                                          hover=[f"{name} {y:.1f} at {x:.2f} s" for x, y in zip(xs, ys)]))
+            # a null level (digital silence, audio_analysis >= 0.3) breaks the line: a gap, not a floor
+            xs, ys = [], []
+            for p in pts:
+                t = num(p.get("t"))
+                if t is not None and (num(p.get(key)) is not None or p.get(key, 0) is None):
+                    xs.append(t)
+                    ys.append(num(p.get(key)))
+            if any(y is not None for y in ys):
+                lane.series.append(Series(name, xs, ys, color=key, hover=[
+                    f"{name} {y:.1f} at {x:.2f} s" if y is not None else f"{name}: digital silence (no level) at {x:.2f} s"
+                    for x, y in zip(xs, ys)]))
         beats = aa.get("rhythm", {}).get("beat_times") if isinstance(aa.get("rhythm"), dict) else None
         for t in beats if isinstance(beats, list) else []:
             if num(t) is not None:
@@ -87,7 +94,7 @@ def loudness_lane(report: Report) -> Lane | Missing:
                                       hover=[f"RMS {y:.1f} dBFS at {x:.2f} s" for x, y in zip(xs, ys)]))
     if not lane.series:
         return Missing("loudness", lane.title, why_missing(report, "audio_analysis", "audio_environment"))
-    lo = max(-90.0, min(min(s.ys) for s in lane.series))
+    lo = max(-90.0, min(min(y for y in s.ys if y is not None) for s in lane.series))
     lane.y_range = (lo - 3, 6.0)
     return lane
 

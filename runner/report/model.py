@@ -47,7 +47,7 @@ class Series:
 
     name: str
     xs: list[float]
-    ys: list[float]
+    ys: list[float | None]  # None: not measured there, a gap in the line
     hover: list[str] = field(default_factory=list)
     shape: Literal["linear", "hv"] = "linear"
     color: str = ""

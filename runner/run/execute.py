@@ -20,6 +20,7 @@ from runner.run.collect import classify, runner_envelope, skipped
 from runner.outbox import Limits
 from runner.run.files import append_log, dropped_outputs, fresh_out_dir
 from runner.run.planner import Plan
+from runner.params import job_params
 from runner.registry import Entry, Registry
 from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
@@ -27,9 +28,6 @@ from shared_schema.manifest import parse_memory
 from shared_schema.paths import Workdir
 
 log = logging.getLogger(__name__)
-
-#: ``--set name.KEY=value`` keys that set resources instead of analyzer params
-RESOURCE_KEYS = frozenset({"timeout_s", "memory", "cpus"})
 
 
 def job_resources(manifest, user: dict[str, Any]) -> tuple[float, int, float]:
@@ -71,7 +69,7 @@ class ExecContext:
     registry: Registry
     plan: Plan
     models_dir: Path | None
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value (runner.params)
     frame_dirs: dict[str, str] = field(default_factory=dict)
     audio_rel: str | None = None
     #: called once, before the first analyzer is launched (extraction: skipped when every result is cached)
@@ -243,8 +241,8 @@ class Executor:
 
     @staticmethod
     def _params(ctx: ExecContext, entry: Entry) -> dict[str, Any]:
-        m = entry.manifest
-        return {**m.params, **{k: v for k, v in ctx.params.get(m.name, {}).items() if k not in RESOURCE_KEYS}}
+        """Every declared param: the user's value or its default (what the job spec and the cache key hold)."""
+        return job_params(entry.manifest, ctx.params.get(entry.name, {}))
 
     def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any]) -> Path:
         m = entry.manifest

@@ -25,6 +25,7 @@ from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as
 from runner.media.choose import fetcher_for, media_exec_for
 from runner.media.probe import probe
 from runner.run.progress import LineProgress
+from runner.params import check_params
 from runner.registry import Registry, registry_for
 from shared_schema.media import MediaInfo
 from shared_schema.paths import FRAME_SETS, FrameSetSpec, Workdir
@@ -39,7 +40,7 @@ class AnalyzeRequest:
     backend: str | None = None                   # None: settings.backend
     workdir: Path | None = None
     out: Path | None = None
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked by runner.params
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
     keep_media: bool = True                      # False: remove extracted frames/audio when done
@@ -60,24 +61,6 @@ class RunOutcome:
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
-
-
-def parse_sets(pairs: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """``["cut_analysis.threshold=20", ...]`` -> ``{"cut_analysis": {"threshold": 20}}``."""
-    import json
-
-    out: dict[str, dict[str, Any]] = {}
-    for pair in pairs:
-        key, eq, raw = pair.partition("=")
-        name, dot, param = key.partition(".")
-        if not eq or not dot or not name or not param:
-            raise UsageError(f"--set {pair!r}: expected NAME.KEY=VALUE")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        out.setdefault(name, {})[param] = value
-    return out
 
 
 def frame_set_specs(settings: Settings, names: list[str]) -> list[FrameSetSpec]:
@@ -145,6 +128,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
     registry = registry if registry is not None else registry_for(settings)
+    params = check_params(req.params, registry)  # a bad param is a usage error before anything runs
     notices: list[str] = []
 
     def notice(text: str) -> None:
@@ -187,7 +171,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     sets = frame_set_specs(settings, the_plan.frame_sets(registry))
     models_dir = settings.models_dir if settings.models_dir.is_dir() else None
     ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
-                      params=req.params, source=req.source, limits=settings.outbox_limits(),
+                      params=params, source=req.source, limits=settings.outbox_limits(),
                       cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
     extract_s = 0.0
 

@@ -2,7 +2,9 @@
 
 Levels are in dBFS (0 = digital full scale) or in LUFS as BS.1770-4 defines them,
 measured on the runner's mono 16 kHz track (so only approximately the loudness of
-the original stereo mix: content above 8 kHz is gone). Times are seconds.
+the original stereo mix: content above 8 kHz is gone). Times are seconds. Digital silence
+(every sample 0) has no level: such levels are null with the reason in ``not_measured``, never
+a floor value such as -120 dB.
 """
 from __future__ import annotations
 
@@ -12,16 +14,14 @@ from shared_schema.results.common import ResultBase, Span
 
 __all__ = ["LoudnessSummary", "LoudnessPoint", "SpectralPoint", "Rhythm", "AudioAnalysisResult"]
 
-FLOOR_DB = -120.0  # levels of digital silence are reported as this floor, not -inf
-
 
 class LoudnessSummary(ResultBase):
     integrated_lufs_approx: float | None = Field(
-        ge=FLOOR_DB, le=10, description="BS.1770-4 gated integrated loudness of the 16 kHz mono "
+        ge=-70, le=10, description="BS.1770-4 gated integrated loudness of the 16 kHz mono "
                                         "track; None when every 400 ms block is under the -70 LUFS gate")
-    rms_dbfs: float | None = Field(ge=FLOOR_DB, le=0, description="RMS level of the whole track; null for digital "
+    rms_dbfs: float | None = Field(le=0, description="RMS level of the whole track; null for digital "
                                                               "silence (every sample 0)")
-    peak_dbfs: float | None = Field(ge=FLOOR_DB, le=0, description="sample peak (not true peak); null for digital "
+    peak_dbfs: float | None = Field(le=0, description="sample peak (not true peak); null for digital "
                                                                "silence (every sample 0)")
     loudness_range_lu: float | None = Field(
         default=None, ge=0, description="spread (10th to 95th percentile) of gated 3 s short-term "
@@ -30,18 +30,29 @@ class LoudnessSummary(ResultBase):
 
 class LoudnessPoint(ResultBase):
     t: float = Field(ge=0, description="centre of the window")
-    rms_dbfs: float = Field(ge=FLOOR_DB, le=0, description="RMS level over the series step")
-    momentary_lufs_approx: float = Field(ge=FLOOR_DB, le=10, description="K-weighted level of the "
-                                                                         "400 ms around t")
+    rms_dbfs: float | None = Field(le=0, description="RMS level over the series step; null when every sample "
+                                                     "of the step is 0 (digital silence: no level)")
+    momentary_lufs_approx: float | None = Field(le=10, description="K-weighted level of the 400 ms around t; "
+                                                                   "null when every sample there is 0")
 
 
 class SpectralPoint(ResultBase):
+    """Means over the non-silent STFT frames (frame RMS >= silence_threshold_dbfs) of the window; in
+    ``spectral_series`` every value is null when the step has no such frame (nothing to describe)."""
+
     t: float = Field(ge=0, description="centre of the window")
-    centroid_hz: float = Field(ge=0, le=8000)
-    rolloff_hz: float = Field(ge=0, le=8000, description="frequency under which 85% of the energy lies")
-    bandwidth_hz: float = Field(ge=0, le=8000)
-    flatness: float = Field(ge=0, le=1, description="0 = tonal, 1 = white noise")
-    zero_crossing_rate: float = Field(ge=0, le=1)
+    centroid_hz: float | None = Field(ge=0, le=8000)
+    rolloff_hz: float | None = Field(ge=0, le=8000, description="frequency under which 85% of the energy lies")
+    bandwidth_hz: float | None = Field(ge=0, le=8000)
+    flatness: float | None = Field(ge=0, le=1, description="0 = tonal, 1 = white noise")
+    zero_crossing_rate: float | None = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _all_or_none(self) -> "SpectralPoint":
+        vals = [self.centroid_hz, self.rolloff_hz, self.bandwidth_hz, self.flatness, self.zero_crossing_rate]
+        if any(v is None for v in vals) and any(v is not None for v in vals):
+            raise ValueError("a spectral point is measured (every value) or not (every value null)")
+        return self
 
 
 class Rhythm(ResultBase):
@@ -68,7 +79,8 @@ class AudioAnalysisResult(ResultBase):
     rhythm: Rhythm
     spectral: SpectralPoint | None = Field(description="means over the non-silent frames; null when every frame "
                                                        "is below silence_threshold_dbfs (nothing to describe)")
-    spectral_series: list[SpectralPoint]
+    spectral_series: list[SpectralPoint] = Field(description="per series step, over its non-silent frames; "
+                                                             "values null where the step has none")
     silence_threshold_dbfs: float = Field(le=0)
     min_silence_s: float = Field(gt=0)
     silent_segments: list[Span]
@@ -85,4 +97,6 @@ class AudioAnalysisResult(ResultBase):
             raise ValueError("a beat or onset lies after the audio")
         if self.rhythm.beat_times != sorted(self.rhythm.beat_times):
             raise ValueError("beat times are not in order")
+        if self.spectral is not None and self.spectral.centroid_hz is None:
+            raise ValueError("the spectral summary is null as a whole, not a point of nulls")
         return self

@@ -44,8 +44,13 @@ class Transcript(ResultBase):
     language_check: Literal["model", "language_id_model", "param", "none"] = Field(
         description="what says `language`: the multilingual transcriber, a multilingual store model "
                     "(language_id_model), the `language` param, or nothing")
-    language_id_model: str | None = Field(default=None, description="the store model that detected the language")
-    language_probability: float | None = Field(default=None, ge=0, le=1)
+    language_id_model: str | None = Field(
+        default=None, description="the store model that detected the language (faster-whisper's detect_language "
+                                  "on the first 30 s of speech, after the VAD filter when it is on); when it "
+                                  "detects other than 'en' with an English-only transcriber the result is degraded")
+    language_probability: float | None = Field(
+        default=None, ge=0, le=1, description="probability of `language` among Whisper's language tokens, from "
+                                              "the model that detected it; null when nothing detected it")
     mean_word_probability: float | None = Field(default=None, ge=0, le=1,
                                                 description="mean of the words' probabilities; null without words")
     likely_not_english: bool | None = Field(

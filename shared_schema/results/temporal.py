@@ -8,6 +8,7 @@ found nothing.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -39,7 +40,8 @@ class Signals(ResultBase):
                                   "LOUDNESS_FLOOR_DB (50 dB) range: 0 = 50 dB or more below that window")
     audio_dbfs: list[SpanValue] | None = Field(
         default=None, description="RMS level in dBFS, ABSOLUTE (0 dBFS = digital full scale), same windows "
-                                  "as audio_energy")
+                                  "as audio_energy; -inf for a window of digital silence (zero power; "
+                                  "in-process only, these signals are not written to a result)")
     speech: list[Span] | None = Field(default=None, description="spans with speech")
     words: list[TextSpan] | None = Field(default=None, description="spoken words or phrases")
     overlays: list[TextSpan] | None = Field(default=None, description="on-screen text")
@@ -188,7 +190,15 @@ def _absolute_level(points: list[tuple[float, float, float]]) -> list[SpanValue]
 def _read_audio_analysis(res) -> dict:
     half = res.series_step_s / 2
     points = [(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series]
-    return {"audio_energy": _relative_loudness(points), "audio_dbfs": _absolute_level(points)}
+    # a step of digital silence has no level (rms_dbfs null, audio_analysis >= 0.3): no sound, so 0 on
+    # the relative scale, and zero power (-inf dBFS) in the absolute series, so that a power mean over
+    # a window that holds some silence counts it (as it counted the old -120 dB floor)
+    measured = [pt for pt in points if pt[2] is not None]
+    rel = iter(_relative_loudness(measured))
+    energy = [next(rel) if db is not None else SpanValue(start=a, end=b, value=0.0) for a, b, db in points]
+    return {"audio_energy": energy,
+            "audio_dbfs": [SpanValue(start=a, end=b, value=-math.inf if db is None else round(db, 2))
+                           for a, b, db in points]}
 
 
 def _read_audio_environment(res) -> dict:

@@ -2,8 +2,8 @@
 
 Run in the cpu analyzer environment (OpenCV), from the project root:
 
-    .venvs/cpu/bin/python tests/analyzers/camera_calibration.py            # choose on calib, check on held_out
-    .venvs/cpu/bin/python tests/analyzers/camera_calibration.py --split held_out --json out.json
+    .venvs/cpu/bin/python -m tests.analyzers.camera_calibration            # choose on calib, check on held_out
+    .venvs/cpu/bin/python -m tests.analyzers.camera_calibration --split held_out --json out.json
 
 Every clip of ``motion_set`` is measured once by the analyzer's own code (``_camera_flow.estimate``
 and ``analyzer._stats`` over the whole clip as one shot) and labelled by ``analyzer._labels``; the
@@ -23,18 +23,17 @@ import json
 import math
 import sys
 import time
-import tomllib
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-ANALYZER = ROOT / "analyzers" / "camera_analysis"
-sys.path[:0] = [str(ROOT), str(ANALYZER)]
 
 import numpy as np
 
-import analyzer as camera  # analyzers/camera_analysis/analyzer.py
-from _camera_flow import estimate
+from analyzers.base import manifest_params
+from analyzers.camera_analysis import analyzer as camera
+from analyzers.camera_analysis._camera_flow import estimate
 from tests.analyzers import motion_set
+
+ROOT = Path(__file__).resolve().parents[2]
+ANALYZER = ROOT / "analyzers" / "camera_analysis"
 
 STAT = {"pan": "pan_speed", "tilt": "tilt_speed", "zoom": "zoom_rate", "roll": "rotation_dps",
         "shake": "shake"}
@@ -43,7 +42,7 @@ LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", 
 
 
 def manifest_thresholds() -> dict[str, float]:
-    return camera.thresholds(tomllib.loads((ANALYZER / "analyzer.toml").read_text())["params"])
+    return camera.thresholds(manifest_params(ANALYZER))
 
 
 def measure(clips) -> list[dict]:

@@ -35,7 +35,7 @@ def held_out(tmp_path_factory) -> dict:
     require_env(settings, "cpu")
     out = tmp_path_factory.mktemp("calibration") / "held_out.json"
     py = settings.envs_dir / "cpu" / "bin" / "python"
-    proc = subprocess.run([str(py), str(ROOT / "tests/analyzers/camera_calibration.py"),
+    proc = subprocess.run([str(py), "-m", "tests.analyzers.camera_calibration",
                            "--split", "held_out", "--json", str(out)],
                           check=False, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -68,9 +68,9 @@ def test_slow_zooms_are_labelled(held_out):
 
 
 def test_thresholds_are_the_manifests(held_out):
-    import tomllib
+    from analyzers.base import manifest_params
 
-    params = tomllib.loads((ROOT / "analyzers/camera_analysis/analyzer.toml").read_text())["params"]
+    params = manifest_params(ROOT / "analyzers/camera_analysis")
     assert held_out["thresholds"] == {k: params[f"{k}_min"] for k in ("pan", "tilt", "zoom", "roll",
                                                                       "shake")}
 

@@ -2,22 +2,17 @@
 with all, some and none of its inputs ok."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from runner.config import REPO_ROOT
+from analyzers.cross_analyzer_intelligence._fusion import build
+from analyzers.cross_analyzer_intelligence._gather import gather
 from shared_schema.envelope import Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.results import resolve_result_model
 from shared_schema.results.cross import CrossInputs, CrossResult
 from shared_schema.results.temporal import READERS, InputState, Signals, SpanValue, TextSpan
 from shared_schema.results.common import Span
 from tests.conftest import require_env
-
-sys.path.insert(0, str(REPO_ROOT / "analyzers" / "cross_analyzer_intelligence"))
-from _fusion import build  # noqa: E402
-from _gather import gather  # noqa: E402
 
 NAME = "cross_analyzer_intelligence"
 

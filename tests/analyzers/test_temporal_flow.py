@@ -1,21 +1,17 @@
 """temporal_flow: the energy curve and segments follow known cuts and a loud section."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from runner.config import REPO_ROOT
+from analyzers.temporal_flow._flow import FlowParams, energy_curve, segments
 from shared_schema.envelope import Status
 from shared_schema.results.common import Span
 from shared_schema.results.temporal import Signals, SpanValue, TemporalFlowResult
 from tests.conftest import require_env
 from tests.media import ffmpeg
-
-sys.path.insert(0, str(REPO_ROOT / "analyzers" / "temporal_flow"))
-from _flow import FlowParams, energy_curve, segments  # noqa: E402
 
 LOUD = (3.0, 5.0)
 CUTS = (3.5, 4.0)  # the quick shots sit inside the loud section

@@ -191,6 +191,19 @@ def test_small_sign_on_a_still_is_found(run, tmp_path):
     assert {"PARKING"} <= words or {"DOUBLE"} <= words, sorted(words)
 
 
+@pytest.mark.parametrize("crop_x", ["120", "t*24"], ids=["still", "slow_pan"])
+def test_small_sign_appearing_mid_shot_is_found_from_when_it_appears(run, tmp_path, crop_x):
+    """A small red sign (a fifth of a 720x1280 frame wide, 11 px tall in the sampled frames) drawn onto
+    the street photo at t=2.0 s, neither at a cut nor at the start, on a still and under a slow pan."""
+    sign = (f"drawtext=fontfile={FONT}:text='OPEN 24 HOURS':fontsize=20:fontcolor=white:box=1:boxcolor=red:"
+            "boxborderw=4:x=500:y=h*0.3:enable='gte(t,2)'")
+    clip = _clip(tmp_path / "mid.mp4", _photo("bus.jpg"), f"scale=-2:1280,{sign},crop=720:1280:'{crop_x}':0", 5.0)
+    res = _result(run(clip, ["text_overlay"]))
+    hits = _seg(res, "OPEN HOURS")
+    assert len(hits) == 1, [(s.text, s.start, s.end) for s in res.segments]
+    assert abs(hits[0].start - 2.0) <= SAMPLE_INTERVAL, (hits[0].text, hits[0].start)
+
+
 def test_classifier_on_the_held_out_labelled_set(settings):
     """The cue weights on the held-out half of the labelled set (tests/analyzers/text_calibration.py).
 

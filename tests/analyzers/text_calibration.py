@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-ANALYZER_DIR = REPO / "analyzers" / "text_overlay"
 MEDIA = REPO.parent / "shared" / "assets" / "media"
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 
@@ -136,13 +135,12 @@ def sample(path: str, fps: float = 2.0, max_side: int = 640) -> list[tuple[float
 
 
 def engine():
-    sys.path.insert(0, str(ANALYZER_DIR))
     import easyocr
     import easyocr_en_models
     import torch
 
     torch.set_num_threads(2)
-    from analyzer import EasyOCREngine
+    from analyzers.text_overlay.analyzer import EasyOCREngine
 
     reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=str(easyocr_en_models.model_dir()),
                             download_enabled=False, verbose=False)
@@ -151,15 +149,18 @@ def engine():
 
 def track_clip(eng, path: str) -> list[dict]:
     """Tracks of one clip: text, times and raw cues."""
-    from _text_cues import measure
-    from _text_tracks import Params, Tracker, _grey, ratio  # noqa: F401
+    from analyzers.text_overlay._text_cues import measure
+    from analyzers.text_overlay._text_motion import to_grey
+    from analyzers.text_overlay._text_records import Params
+    from analyzers.text_overlay._text_tracks import Tracker
 
     tracker = Tracker(eng, Params())
     greys, wh = {}, (1, 1)
     for k, (t, img) in enumerate(sample(path)):
         tracker.step(img, t)
-        greys[k] = _grey(img)
+        greys[k] = to_grey(img)
         wh = (img.shape[1], img.shape[0])
+    tracker.finish()
     cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
     changes = [f.change for f in tracker.frames]
     return [{"text": tr.best_text(), "start": tracker.frames[tr.first.frame].t, "frames": len(tr.readings),
@@ -168,8 +169,7 @@ def track_clip(eng, path: str) -> list[dict]:
 
 
 def measure_set(out: Path) -> Path:
-    sys.path.insert(0, str(ANALYZER_DIR))
-    from _text_tracks import ratio
+    from analyzers.text_overlay._text_match import ratio
 
     clips = make_set(out)
     eng = engine()
@@ -187,8 +187,7 @@ def measure_set(out: Path) -> Path:
 
 
 def evaluate(rows: list[dict], weights: dict[str, float]) -> dict[str, dict[str, float]]:
-    sys.path.insert(0, str(ANALYZER_DIR))
-    from _text_cues import kind, score
+    from analyzers.text_overlay._text_cues import kind, score
 
     got = [kind(*score(r["cues"], weights)) for r in rows]
     figs = {}
@@ -206,8 +205,7 @@ def fit(rows: list[dict], l2: float = 0.01, steps: int = 20000, lr: float = 1.0)
     """Logistic regression on the fit part (class-balanced), plain numpy gradient descent, with an L2
     pull towards the hand-set prior weights in _text_cues.PRIOR (what the physics says), so a cue the
     small set happens not to exercise (a centred sign under a pan) keeps its expected sign and size."""
-    sys.path.insert(0, str(ANALYZER_DIR))
-    from _text_cues import PRIOR, features
+    from analyzers.text_overlay._text_cues import PRIOR, features
 
     names = [k for k in PRIOR if k != "bias"]
     X = np.array([[features(r["cues"])[n] for n in names] for r in rows])
@@ -228,8 +226,7 @@ def main(argv: list[str]) -> None:
     if cmd == "measure":
         print(measure_set(out))
         return
-    sys.path.insert(0, str(ANALYZER_DIR))
-    from _text_cues import WEIGHTS
+    from analyzers.text_overlay._text_cues import WEIGHTS
 
     if cmd == "eval":  # the analyzer's weights on the held-out rows of a stored cues file, as JSON
         rows = json.loads(out.read_text())
@@ -246,7 +243,7 @@ def main(argv: list[str]) -> None:
     print("fitted, fit part:", evaluate(fit_rows, new))
     print("fitted, held out:", evaluate(held, new))
     for r in held:
-        from _text_cues import kind, score
+        from analyzers.text_overlay._text_cues import kind, score
         got = kind(*score(r["cues"], new))
         if got != r["label"]:
             print("  miss:", r["clip"], repr(r["text"]), r["label"], "->", got, {k: round(v, 2) for k, v in r["cues"].items()})

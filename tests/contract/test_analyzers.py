@@ -82,3 +82,78 @@ EXPECTED = {"object_detection", "text_overlay", "camera_analysis", "scene_segmen
 def test_the_nineteen_analyzers_exist():
     missing = sorted(EXPECTED - set(REGISTRY))
     assert not missing, f"analyzers not yet written: {missing}"
+
+
+# ---- helpers: an analyzer imports only its own package, the SDK, shared_schema and the helpers it declares
+
+COMMON = REPO_ROOT / "analyzers" / "common"
+_COMMON_RE = re.compile(r"\banalyzers\.common\.(\w+)")
+
+
+def _imports(paths) -> set[str]:
+    """Every absolute module an analyzer's files import (plus ``analyzers.common.X`` named in strings,
+    for code that imports through importlib)."""
+    out: set[str] = set()
+    for f in paths:
+        tree = ast.parse(f.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                out.add(node.module)
+                if node.module == "analyzers.common":  # from analyzers.common import boxes
+                    out.update(f"analyzers.common.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                out.update(f"analyzers.common.{m}" for m in _COMMON_RE.findall(node.value))
+    return out
+
+
+def _helpers_imported(paths) -> set[str]:
+    return {m.split(".")[2] for m in _imports(paths) if m.startswith("analyzers.common.")}
+
+
+def _helper_paths(name: str) -> list:
+    return [COMMON / f"{name}.py"] if (COMMON / f"{name}.py").is_file() else sorted((COMMON / name).rglob("*.py"))
+
+
+def test_declared_helpers_are_exactly_the_ones_imported(entry):
+    """Only declared helpers reach the image and the source digest: an undeclared import would work
+    on the local backend and fail in the container; an unused declaration makes images stale for nothing."""
+    declared = set(entry.manifest.helpers)
+    missing = sorted(h for h in declared if not _helper_paths(h))
+    assert not missing, f"{entry.name}: helpers {missing} are not modules of analyzers/common"
+    used = _helpers_imported(entry.path.rglob("*.py"))
+    undeclared = sorted(used - declared)
+    assert not undeclared, (f"{entry.name} imports analyzers.common.{{{','.join(undeclared)}}} without declaring it: "
+                            f"add them to helpers = [...] in its analyzer.toml")
+    needed = set(used)
+    for h in sorted(declared):  # what a declared helper imports must be in the image too
+        needed |= _helpers_imported(_helper_paths(h))
+    assert needed <= declared, (f"{entry.name}: its helpers import analyzers.common.{sorted(needed - declared)}; "
+                                "declare those too")
+    unused = sorted(declared - needed)
+    assert not unused, f"{entry.name} declares helpers {unused} that nothing in it imports"
+
+
+def test_imports_only_its_own_package_the_sdk_and_helpers(entry):
+    """No analyzer imports another analyzer's package: each image holds only its own."""
+    ours = {"analyzers.base", "analyzers.harness", "analyzers.common", f"analyzers.{entry.name}", "analyzers"}
+    foreign = sorted(m for m in _imports(entry.path.rglob("*.py"))
+                     if m.startswith("analyzers.") and not any(m == o or m.startswith(o + ".") for o in ours))
+    assert not foreign, f"{entry.name} imports {foreign}"
+
+
+def test_is_a_package_without_path_tricks(entry):
+    """Private modules are imported relatively (``from ._x import y``); nothing edits sys.path."""
+    assert (entry.path / "__init__.py").is_file(), f"{entry.name}: add an __init__.py (the folder is analyzers.{entry.name})"
+    for f in entry.path.rglob("*.py"):
+        tree = ast.parse(f.read_text())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                    and node.module.startswith("_") and node.module != "__future__"):
+                pytest.fail(f"{f}: `from {node.module} import` is a top-level import of a private module; "
+                            f"write `from .{node.module} import`")
+            if isinstance(node, ast.Import) and any(a.name.startswith("_") for a in node.names):
+                pytest.fail(f"{f}: `import _x` of a private module; write `from . import _x`")
+            if isinstance(node, ast.Attribute) and node.attr == "path" and getattr(node.value, "id", None) == "sys":
+                pytest.fail(f"{f}: edits or reads sys.path; import through the package instead")

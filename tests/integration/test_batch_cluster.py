@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -46,8 +47,11 @@ audio = true
 [resources]
 memory = "256m"
 timeout_s = 60
-[params]
-nap_s = {NAP_S}
+[params.nap_s]
+type = "float"
+default = {NAP_S}
+min = 0.0
+description = "seconds it sleeps"
 '''
 NAP_PY = '''import time
 import wave
@@ -180,6 +184,12 @@ def test_a_batch_spreads_over_nodes_and_survives_a_lost_node(tmp_path):
     assert row["node_id"] == nodes[survivor].node_id
     assert len(row["retries"]) == 1 and row["retries"][0]["type"] in LOST, row["retries"]
     assert f"[retry] {row['name']}" in stderr
+    # queued vs running, as each task reported its start: never more running than the 2 nodes' CPUs,
+    # and with 4 videos on 2 CPUs the first finished line leaves at least one queued
+    flight = [(int(k), int(r), int(q)) for k, r, q in
+              re.findall(r"^\[(\d)/4\] .* \[(\d+) running, (\d+) queued\]$", stderr, re.MULTILINE)]
+    assert flight and flight[0][0] == 1 and flight[0][2] >= 1, stderr[-3000:]
+    assert all(r <= 2 and r + q == 4 - k for k, r, q in flight), flight
     # executions: the lost attempt launched toy_nap on the victim; the final run launched it again on the survivor
     assert (lost_run / "jobs" / "toy_nap.json").exists() and not (lost_run / "report.json").exists()
     report = Report.model_validate_json(Path(row["report"]).read_text())

@@ -136,3 +136,39 @@ def test_batch_piped_keeps_the_plain_lines(tmp_path, clip):
     assert "\x1b[" not in p.stderr
     assert lines[0].startswith("batch: 1 videos, serial") and re.match(r"\[1/1\] clip-\w+ ok \(1 ok; 0 cached\)", lines[1])
     assert lines[-1].startswith("batch: 1 videos (1 ok") and "videos/hour" in lines[-1]
+
+
+def _three_hanging_videos(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Three different clips (no result is shared) and toy_hang cut at 3 s: each video takes seconds."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for i in range(3):
+        media.testsrc(folder / f"v{i}.mp4", seconds=1, size=f"{160 + 2 * i}x284", rate=10)
+    return folder, ["--only", "toy_hang", "--set", "toy_hang.timeout_s=3"]
+
+
+@pytest.mark.slow
+def test_batch_on_ray_tells_queued_from_running(tmp_path):
+    """A local Ray with 1 CPU and 3 videos of 1 CPU each: one runs, two wait in Ray's queue. The view
+    and the lines say so (a video is running only once its task reported its start), never 2 running."""
+    pytest.importorskip("ray")
+    folder, args = _three_hanging_videos(tmp_path)
+    env = _env(tmp_path, RUNNER_CPU_BUDGET="1")
+    code, drawn = run_in_pty([*RUNNER, "batch", str(folder), "--out", str(tmp_path / "out"), *args], env)
+    text = ANSI.sub("", drawn)
+    assert code == 1, text                                   # toy_hang times out: partial rows
+    assert "Traceback" not in text and "batch: 3 videos on local Ray" in text
+    assert "1 running" in text and "2 queued" in text, text  # one in hand, two held by Ray for the CPU
+    assert "2 running" not in text and "3 running" not in text
+    assert "queued: submitted, waiting for a worker with room" in text
+
+    p = subprocess.run([*RUNNER, "batch", str(folder), "--out", str(tmp_path / "out2"), *args],
+                       env={**env, "RUNNER_CACHE_DIR": str(tmp_path / "cache2")}, capture_output=True, text=True,
+                       timeout=240)
+    assert p.returncode == 1 and "\x1b[" not in p.stderr, p.stderr
+    flight = [(int(k), int(r), int(q)) for k, r, q in
+              re.findall(r"^\[(\d)/3\] .* \[(\d) running, (\d) queued\]$", p.stderr, re.MULTILINE)]
+    # after the first video: two left, at most one of them started (1 CPU); after the second: one left
+    assert [k for k, _, _ in flight] == [1, 2], p.stderr
+    assert all(r <= 1 and r + q == 3 - k for k, r, q in flight) and flight[0][2] >= 1, flight
+    assert re.search(r"^\[3/3\] .*\ds$", p.stderr, re.MULTILINE), p.stderr   # nothing left in flight

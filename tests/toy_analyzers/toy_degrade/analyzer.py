@@ -4,7 +4,7 @@ from shared_schema.results.testing import ToyResult
 
 class Analyzer(Base):
     def analyze(self, ctx):
-        mb = int(ctx.params["allocate_mb"])
+        mb = ctx.params.allocate_mb
         blocks = [bytearray(1024 * 1024) for _ in range(mb)]
         for b in blocks:  # touch every page so the allocation is real, not lazily mapped
             b[::4096] = b"\x01" * len(b[::4096])

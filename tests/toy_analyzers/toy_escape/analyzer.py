@@ -32,7 +32,7 @@ class Analyzer(Base):
             "net_tcp": _attempt(lambda: socket.create_connection(("1.1.1.1", 53), timeout=3).close()),
             "net_dns": _attempt(lambda: socket.getaddrinfo("pypi.org", 443)),
             "write_root": _attempt(_write(Path("/escape-probe"))),
-            "write_app": _attempt(_write(Path("/app/analyzer/escape-probe"))),
+            "write_app": _attempt(_write(Path("/app/analyzers/toy_escape/escape-probe"))),
             "write_input": _attempt(_write(ctx.input_root / "escape-probe")),
             "write_input_media": _attempt(lambda: open(ctx.input_root / "media.json", "a").close()),
             "write_models": _attempt(_write((ctx.models_root or Path("/models")) / "escape-probe")),

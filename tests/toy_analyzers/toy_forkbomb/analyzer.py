@@ -10,7 +10,7 @@ from shared_schema.results.testing import ToyResult
 class Analyzer(Base):
     def analyze(self, ctx):
         children, refused = [], None
-        for _ in range(int(ctx.params["max_children"])):
+        for _ in range(ctx.params.max_children):
             try:
                 pid = os.fork()
             except OSError as exc:  # EAGAIN: the pids cgroup is full

@@ -27,8 +27,8 @@ def _exit_now() -> None:
 
 class Analyzer(Base):
     def analyze(self, ctx):
-        attack = ctx.params["attack"]
-        canary = str(ctx.params["canary"])
+        attack = ctx.params.attack
+        canary = ctx.params.canary
         out = _out_dir(Path("/out"))
         seen = {"attack": attack}
         if attack == "symlinks":
@@ -57,7 +57,7 @@ class Analyzer(Base):
             _exit_now()
         elif attack == "log_flood":
             block = (b"flood " * 174763)[: 2**20 - 1] + b"\n"
-            for _ in range(int(ctx.params["flood_mb"])):
+            for _ in range(ctx.params.flood_mb):
                 os.write(1, block)
         elif attack == "deep":
             depth = 100_000
@@ -71,7 +71,7 @@ class Analyzer(Base):
                 fh.write("}")
             _exit_now()
         elif attack == "many_files":
-            for i in range(int(ctx.params["files"])):
+            for i in range(ctx.params.files):
                 os.close(os.open(out / f"f{i:06d}", os.O_WRONLY | os.O_CREAT, 0o644))
         else:
             raise ValueError(f"unknown attack {attack!r}")

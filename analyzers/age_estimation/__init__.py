@@ -1,0 +1,4 @@
+"""age_estimation: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.age_estimation``.
+"""

@@ -1,0 +1,4 @@
+"""audio_environment: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.audio_environment``.
+"""

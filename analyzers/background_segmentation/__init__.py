@@ -1,0 +1,4 @@
+"""background_segmentation: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.background_segmentation``.
+"""

@@ -1,0 +1,4 @@
+"""body_pose: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.body_pose``.
+"""

@@ -1,0 +1,4 @@
+"""color_analysis: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.color_analysis``.
+"""

@@ -1,0 +1,4 @@
+"""content_quality: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.content_quality``.
+"""

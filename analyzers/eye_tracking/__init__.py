@@ -1,0 +1,4 @@
+"""eye_tracking: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.eye_tracking``.
+"""

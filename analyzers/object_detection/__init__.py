@@ -1,0 +1,4 @@
+"""object_detection: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.object_detection``.
+"""

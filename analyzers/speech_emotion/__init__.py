@@ -1,0 +1,4 @@
+"""speech_emotion: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.speech_emotion``.
+"""

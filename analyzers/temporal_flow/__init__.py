@@ -1,0 +1,4 @@
+"""temporal_flow: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.temporal_flow``.
+"""

@@ -1,0 +1,4 @@
+"""text_overlay: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.text_overlay``.
+"""

@@ -1,0 +1,4 @@
+"""toy_oom_retry: analyzer.toml declares what it needs, analyzer.py does the work.
+
+The harness imports this folder as the package ``analyzers.toy_oom_retry``.
+"""
