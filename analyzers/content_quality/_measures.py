@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 SHARPNESS_SIDE = 640  # sharpness is measured at one viewing size so inputs of any size compare
+FLAT_STD = 1.0  # luma std (levels) under which a frame is featureless: no detail, no sharpness
 DARK, BRIGHT = 4, 251
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 EDGE_FRACTION = 0.10  # the strongest-gradient pixels are texture, not noise: left out
@@ -14,12 +15,18 @@ SMOOTH_MAX, STEP_MAX = 3.0, 24.0  # levels: what counts as smooth, and as a smal
 STEP_FLOOR = 0.25  # keeps the ratio near 1 on flat pictures, where every step is ~0
 
 
-def sharpness(grey: np.ndarray) -> float:
-    """Variance of the Laplacian at SHARPNESS_SIDE (never upscaled)."""
+def sharpness(grey: np.ndarray) -> float | None:
+    """Variance of the Laplacian at SHARPNESS_SIDE (never upscaled); None for a featureless frame.
+
+    A frame whose luma spread (std) is under FLAT_STD levels has no detail to judge focus on (black,
+    a solid card): its Laplacian variance (0, or noise alone) says nothing about blur.
+    """
     h, w = grey.shape
     scale = SHARPNESS_SIDE / max(h, w)
     if scale < 1:
         grey = cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    if float(grey.std()) < FLAT_STD:
+        return None
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 

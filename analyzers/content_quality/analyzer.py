@@ -64,7 +64,14 @@ class Analyzer(Base):
                                      clipped_bright=bright, noise_sigma=M.noise_sigma(grey),
                                      blockiness=M.blockiness(grey, period)))
 
-        sharp = float(np.median([r.sharpness for r in rows]))
+        detailed = [r.sharpness for r in rows if r.sharpness is not None]
+        sharp = float(np.median(detailed)) if detailed else None
+        featureless = (f"featureless (luma std under {M.FLAT_STD:g} level at {M.SHARPNESS_SIDE} px: black, "
+                       "a solid card): no detail to judge focus on")
+        not_measured = {}
+        if len(detailed) < len(rows):
+            not_measured["frames[].sharpness"] = f"null at {len(rows) - len(detailed)} of {len(rows)} frames: " \
+                + featureless
         clipped = float(np.mean([r.clipped_dark + r.clipped_bright for r in rows]))
         noise = float(np.median([r.noise_sigma for r in rows]))
         blocks = [r.blockiness for r in rows if r.blockiness is not None]
@@ -74,11 +81,13 @@ class Analyzer(Base):
         bpp = br / (v.width * v.height * v.fps) if br and v.fps > 0 else None
 
         why = {"blockiness": f"the 8x8 grid scaled to the {fw} px frames is under 4 px, or no run is smooth",
-               "bitrate": "ffprobe reports no video or container bitrate"}
+               "bitrate": "ffprobe reports no video or container bitrate",
+               "sharpness": "every analysed frame is " + featureless}
         measured = {
-            "sharpness": (sharp, "Laplacian variance (median frame)",
-                          _clip01((math.log10(max(sharp, 1e-6)) - 1) / 2),
-                          "(log10(value) - 1) / 2, clipped: <= 10 scores 0, >= 1000 scores 1"),
+            "sharpness": (sharp, "Laplacian variance (median of the frames with detail)",
+                          None if sharp is None else _clip01((math.log10(max(sharp, 1e-6)) - 1) / 2),
+                          "(log10(value) - 1) / 2, clipped: <= 10 scores 0, >= 1000 scores 1; not measured "
+                          f"when every frame is featureless (luma std < {M.FLAT_STD:g})"),
             "exposure": (clipped, "fraction of clipped pixels", _clip01(1 - 4 * clipped),
                          "1 - 4 * value, clipped: a quarter of the picture clipped scores 0"),
             "noise": (noise, "luma levels (median frame)", _clip01(1 - noise / 8),
@@ -112,7 +121,7 @@ class Analyzer(Base):
             aspect_label=aspect_label(ratio),
             vertical_9_16=abs(ratio / ASPECTS["9:16"] - 1) <= ASPECT_TOLERANCE,
             fps=v.fps, bitrate_bps=br, frames_analyzed=len(rows), frame_size=(fw, fh),
-            components=components, overall_score=round(overall, 6), frames=rows)
+            components=components, overall_score=round(overall, 6), frames=rows, not_measured=not_measured)
 
 
 def _fix_weight_rounding(components: list[QualityComponent]) -> None:

@@ -132,10 +132,11 @@ def hook(sig: Signals, rows: list[SecondSignals], p: Params) -> HookAnalysis:
     vals = [r.audio_energy for r in first if r.audio_energy is not None]
     h["audio_mean"] = _r(sum(vals) / len(vals)) if vals else None
     # loud audio is absolute: the hook window's Leq against a stated level, never the clip's own peak
-    leq = _leq(sig.audio_dbfs or [], 0.0, end)
+    # digital silence over the whole window has no level (None) but is checked: it is not loud
+    leq, covered = _leq(sig.audio_dbfs or [], 0.0, end)
     h["audio_dbfs"] = None if leq is None else round(leq, 2)
     h["loud_dbfs"] = p.loud_dbfs
-    cue("loud audio", leq is not None, leq is not None and leq >= p.loud_dbfs,
+    cue("loud audio", covered, leq is not None and leq >= p.loud_dbfs,
         f"loud audio (Leq {leq:.1f} dBFS >= {p.loud_dbfs:g} dBFS)" if leq is not None else "")
     if checked:
         return HookAnalysis(score=round(len(found) / checked, 4), cues_checked=checked, signals=found,
@@ -144,14 +145,16 @@ def hook(sig: Signals, rows: list[SecondSignals], p: Params) -> HookAnalysis:
                         cues_checked=0, signals=found, unavailable=unavailable, **h)
 
 
-def _leq(series: list[SpanValue], a: float, b: float) -> float | None:
-    """Power mean (equivalent continuous level) of dBFS values over [a, b), time-weighted; None: no data."""
+def _leq(series: list[SpanValue], a: float, b: float) -> tuple[float | None, bool]:
+    """(Leq, covered): the power mean (equivalent continuous level) of dBFS values over [a, b),
+    time-weighted, and whether the series covers any of the window. A window of digital silence (every
+    value -inf: zero power) has no level: (None, True), never a floor value."""
     total = weight = 0.0
     for s in series:
         w = min(b, s.end) - max(a, s.start)
         if w > 0:
             total, weight = total + w * 10 ** (s.value / 10), weight + w
-    return 10 * math.log10(total / weight) if weight and total > 0 else (-120.0 if weight else None)
+    return (10 * math.log10(total / weight) if weight and total > 0 else None), weight > 0
 
 
 def alignment(sig: Signals, p: Params) -> Alignment:
@@ -229,6 +232,10 @@ def build(inputs: CrossInputs, params: Params | None = None) -> CrossResult:
                                              "speech_flow/speech_transcription)")
     if h.score is None:
         not_measured["hook.score"] = h.score_reason or "no hook cue could be checked"
+    if h.audio_dbfs is None and "loud audio" not in h.unavailable:
+        not_measured["hook.audio_dbfs"] = (f"digital silence over the hook window (0-{h.end:g} s, from "
+                                           f"{sig.sources.get('audio_dbfs', 'the audio input')}): zero power, no "
+                                           "level in dB; the loud-audio cue is checked and absent")
     return CrossResult(method="rule_based_fusion", duration=sig.duration, inputs_used=list(inputs.used),
                        inputs_missing=missing, inputs_ignored=list(inputs.ignored), signal_sources=dict(sig.sources), timeline=rows,
                        hook=h, alignment=alignment(sig, p),

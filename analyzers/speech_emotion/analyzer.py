@@ -50,6 +50,23 @@ def _arousal_label(a: float) -> str:
     return "low" if a < 0.35 else "medium" if a < 0.65 else "high"
 
 
+def _why_means_null(transcript: Transcript | None, segments: list[EmotionSegment], valenced: bool,
+                    timed: bool) -> dict[str, str]:
+    """The reason for each null mean (``not_measured``); empty when both were measured."""
+    out = {}
+    if not valenced:
+        out["valence_mean"] = ("no transcript (speech_transcription not run or not ok): valence is read from "
+                               "the words" if transcript is None else
+                               "no sentence of the transcript has text (no words): nothing to read valence from")
+    if not segments:
+        out["arousal_mean"] = ("no voiced region of 0.5 s or more (the pitch track found no voice): no segment "
+                               "to measure prosody over" if transcript is None else
+                               "the transcript has no words: no sentence to measure prosody over")
+    elif not timed:
+        out["arousal_mean"] = "every segment has zero duration: no time to weight arousal by"
+    return out
+
+
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
         self.clf, self.model_reason = None, None
@@ -127,6 +144,7 @@ class Analyzer(Base):
                 model=model_out))
         vals = [s.valence for s in segments if s.valence is not None]
         weights = [s.end - s.start for s in segments]
+        not_measured = _why_means_null(transcript, segments, bool(vals), sum(weights) > 0)
         return SpeechEmotion(
             method=("valence: lexicon on the transcript; arousal: prosody"
                     + ("; emotion labels: store ONNX model" if self.clf else "")),
@@ -137,7 +155,7 @@ class Analyzer(Base):
             if segments and sum(weights) > 0 else None,
             model_run=self.clf is not None, model_reason=self.model_reason,
             model_name=self.model_name if self.clf else None,
-            model_labels=list(self.clf.labels) if self.clf else [])
+            model_labels=list(self.clf.labels) if self.clf else [], not_measured=not_measured)
 
     def _predict(self, clip: np.ndarray) -> ModelEmotion:
         if len(clip) < MIN_MODEL_SAMPLES:

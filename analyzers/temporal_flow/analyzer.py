@@ -10,6 +10,8 @@ from ._flow import energy_curve, hook, segments
 from ._wav_loudness import loudness
 
 UPSTREAM = ("cut_analysis", "camera_analysis", "audio_analysis", "speech_flow")
+#: energy component -> the upstream analyzer whose series feeds it
+SOURCE = {"cuts": "cut_analysis", "motion": "camera_analysis", "audio": "audio_analysis", "speech": "speech_flow"}
 
 
 def gather(ctx: Context, names) -> tuple[dict, list[str], list[InputState]]:
@@ -31,6 +33,28 @@ def gather(ctx: Context, names) -> tuple[dict, list[str], list[InputState]]:
             results[name] = ctx.upstream_result(name)
             used.append(name)
     return results, used, missing
+
+
+def _absent_components(weights: dict, results: dict, missing: list[InputState], has_audio: bool) -> dict[str, str]:
+    """``energy[].<component>`` -> why that component is null in every bin (its series is absent)."""
+    out = {}
+    for k, name in SOURCE.items():
+        if k in weights:
+            continue
+        if name in results:  # ok, but it supplies no series
+            why = f"{name} gave no {k} series"
+            if name == "camera_analysis":
+                overall = results[name].not_measured.get("overall")
+                why = ("camera_analysis could track nothing: no window of its timeline has a motion label"
+                       + (f" ({overall})" if overall else ""))
+        else:
+            state = next((m for m in missing if m.name == name), None)
+            why = f"{name} gave no result" if state is None else f"{name} was {state.status}" + (
+                f" ({state.reason})" if state.reason else "")
+            if k == "audio" and not has_audio:
+                why += ", and the video has no audio stream to measure loudness from"
+        out[f"energy[].{k}"] = f"null in every bin: {why}; left out of the energy (weight 0), not counted as 0"
+    return out
 
 
 class Analyzer(Base):
@@ -73,6 +97,7 @@ class Analyzer(Base):
                                                      "not counted as 0)")
             if hook(sig, points, p).intensity is None:
                 not_measured["hook.intensity"] = "no input covers the hook window"
+        not_measured.update(_absent_components(weights, results, missing, ctx.job.audio is not None))
         if sig.cuts is None:
             not_measured["hook.cuts"] = "cut_analysis gave no result"
         return TemporalFlowResult(not_measured=not_measured, method="weighted_energy_bins", duration=duration, bin_s=p.bin_s,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from shared_schema.report import Report
 
 from runner.report.model import (Lane, Mark, Missing, Series, Span, clip, dicts, esc, num, result_of,
-                                      span_of, text, why_missing, wrap, xy)
+                                      span_of, text, why_missing, wrap)
 
 __all__ = ["speech_lane", "loudness_lane", "regions_lane", "pacing_lane", "key_moments"]
 
@@ -57,8 +57,20 @@ def speech_lane(report: Report) -> Lane | Missing:
     return lane
 
 
-def _series(points: list[dict], value: str) -> tuple[list[float], list[float]]:
-    return xy(points, lambda p: num(p.get(value)))
+def _level_line(points: list[dict], key: str, name: str, color: str) -> Series | None:
+    """A level series; a null level (digital silence: audio_analysis >= 0.3, audio_environment >= 0.4)
+    breaks the line, a gap, not a floor. None when no point has a level."""
+    xs, ys = [], []
+    for p in points:
+        t = num(p.get("t"))
+        if t is not None and (num(p.get(key)) is not None or p.get(key, 0) is None):
+            xs.append(t)
+            ys.append(num(p.get(key)))
+    if not any(y is not None for y in ys):
+        return None
+    return Series(name, xs, ys, color=color, hover=[
+        f"{name} {y:.1f} at {x:.2f} s" if y is not None else f"{name}: digital silence (no level) at {x:.2f} s"
+        for x, y in zip(xs, ys)])
 
 
 def loudness_lane(report: Report) -> Lane | Missing:
@@ -67,33 +79,29 @@ def loudness_lane(report: Report) -> Lane | Missing:
     if aa is not None:
         pts = dicts(aa, "loudness_series")
         for key, name in (("rms_dbfs", "RMS dBFS"), ("momentary_lufs_approx", "momentary LUFS")):
-            # a null level (digital silence, audio_analysis >= 0.3) breaks the line: a gap, not a floor
-            xs, ys = [], []
-            for p in pts:
-                t = num(p.get("t"))
-                if t is not None and (num(p.get(key)) is not None or p.get(key, 0) is None):
-                    xs.append(t)
-                    ys.append(num(p.get(key)))
-            if any(y is not None for y in ys):
-                lane.series.append(Series(name, xs, ys, color=key, hover=[
-                    f"{name} {y:.1f} at {x:.2f} s" if y is not None else f"{name}: digital silence (no level) at {x:.2f} s"
-                    for x, y in zip(xs, ys)]))
+            line = _level_line(pts, key, name, key)
+            if line is not None:
+                lane.series.append(line)
         beats = aa.get("rhythm", {}).get("beat_times") if isinstance(aa.get("rhythm"), dict) else None
         for t in beats if isinstance(beats, list) else []:
             if num(t) is not None:
                 lane.marks.append(Mark(float(t), 3.0, hover=f"beat at {t:.2f} s", color="beat"))
         if lane.series:
             lane.sources.append("audio_analysis")
+    env = result_of(report, "audio_environment")
     if not lane.series:
-        env = result_of(report, "audio_environment")
         spectral = env.get("spectral") if env else None
-        xs, ys = _series(dicts(spectral, "rms_dbfs_series"), "value")
-        if xs:
+        line = _level_line(dicts(spectral, "rms_dbfs_series"), "value", "RMS dBFS", "rms_dbfs")
+        if line is not None:
             lane.sources.append("audio_environment")
-            lane.series.append(Series("RMS dBFS", xs, ys, color="rms_dbfs",
-                                      hover=[f"RMS {y:.1f} dBFS at {x:.2f} s" for x, y in zip(xs, ys)]))
+            lane.series.append(line)
     if not lane.series:
-        return Missing("loudness", lane.title, why_missing(report, "audio_analysis", "audio_environment"))
+        spectral = env.get("spectral") if env else None
+        silent = [p for src in (dicts(aa, "loudness_series"), dicts(spectral, "rms_dbfs_series"))
+                  for p in src if p.get("rms_dbfs", 0) is None or p.get("value", 0) is None]
+        why = ("digital silence throughout: no level to draw" if silent else
+               why_missing(report, "audio_analysis", "audio_environment"))
+        return Missing("loudness", lane.title, why)
     lo = max(-90.0, min(min(y for y in s.ys if y is not None) for s in lane.series))
     lane.y_range = (lo - 3, 6.0)
     return lane

@@ -97,7 +97,10 @@ class QualityComponent(ResultBase):
 
 class QualityFrame(ResultBase):
     t: float = Field(ge=0)
-    sharpness: float = Field(ge=0, description="variance of the Laplacian of the grey frame at 640 px")
+    sharpness: float | None = Field(ge=0, description="variance of the Laplacian of the grey frame at 640 px; "
+                                                      "null for a featureless frame (luma std under 1 level: "
+                                                      "black, a solid card), which has no detail to judge "
+                                                      "focus on (its variance, 0, is not blur)")
     clipped_dark: float = Field(ge=0, le=1, description="fraction of pixels with luma <= 4")
     clipped_bright: float = Field(ge=0, le=1, description="fraction of pixels with luma >= 251")
     noise_sigma: float = Field(ge=0, description="estimated noise standard deviation in luma levels")
@@ -121,11 +124,19 @@ class ContentQualityResult(ResultBase):
     overall_score: float = Field(ge=0, le=1, description=(
         "hand-weighted, not fitted to viewers: sum of weight * score over the measured components; base "
         "weights sharpness 0.30, exposure 0.15, noise 0.15, blockiness 0.15, resolution 0.15, bitrate 0.10, "
-        "renormalized over the measured ones (each component's `scoring` gives its cut-offs)"))
+        "renormalized over the measured ones: weight = base weight / sum of the measured base weights; a "
+        "component not measured (null score with its reason: sharpness when every frame is featureless, "
+        "blockiness on a grid under 4 px, bitrate without one from ffprobe) has weight 0 (each component's "
+        "`scoring` gives its cut-offs)"))
     frames: list[QualityFrame] = Field(min_length=1)
+    not_measured: dict[str, str] = Field(default_factory=dict, description=(
+        "field -> why it is null, for the per-frame values (frames[].sharpness); a component's own "
+        "reason is beside it"))
 
     @model_validator(mode="after")
     def _weighted(self) -> "ContentQualityResult":
+        if any(f.sharpness is None for f in self.frames) != ("frames[].sharpness" in self.not_measured):
+            raise ValueError("a frame's sharpness is null exactly when not_measured says why")
         measured = [c for c in self.components if c.score is not None]
         if abs(sum(c.weight for c in measured) - 1) > 1e-3:
             raise ValueError("weights of the measured components must add up to 1")

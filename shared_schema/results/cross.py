@@ -69,7 +69,11 @@ class HookAnalysis(Span):
                                                  "loudest window (1); not used by the loud-audio cue")
     audio_dbfs: float | None = Field(default=None, le=0.01,
                                      description="Leq of the window: power mean of the RMS levels, dBFS "
-                                                 "(absolute); the loud-audio cue compares it with loud_dbfs")
+                                                 "(absolute); the loud-audio cue compares it with loud_dbfs. "
+                                                 "Null without an audio input ('loud audio' in unavailable), "
+                                                 "or when the window is digital silence (zero power: no level; "
+                                                 "not_measured['hook.audio_dbfs'], and the cue is checked and "
+                                                 "absent)")
     loud_dbfs: float | None = Field(default=None, description="the level the loud-audio cue is checked against")
     signals: list[str] = Field(description="the cues found, each with its time")
     unavailable: list[str] = Field(description="cues that could not be checked (input missing)")

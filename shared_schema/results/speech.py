@@ -13,7 +13,8 @@ from shared_schema.results.common import ResultBase, Span, TimedValue
 __all__ = [
     "Word", "TranscriptSegment", "Transcript",
     "Pause", "Filler", "SpeechFlow",
-    "EnvironmentSegment", "ClassifiedSpan", "Loudness", "SpectralSummary", "EventClassifier", "AudioEnvironment",
+    "EnvironmentSegment", "ClassifiedSpan", "Loudness", "LevelPoint", "SpectralSummary", "EventClassifier",
+    "AudioEnvironment",
     "ModelEmotion", "EmotionSegment", "SpeechEmotion",
 ]
 
@@ -133,6 +134,13 @@ class Loudness(ResultBase):
     peak_dbfs: float | None = Field(default=None, le=0.01, description="sample peak; null for digital silence")
 
 
+class LevelPoint(ResultBase):
+    t: float = Field(ge=0, description="centre of the 0.5 s window")
+    value: float | None = Field(le=0, description="RMS level of the window's samples, dBFS; null when every "
+                                                  "sample of the window is 0 (digital silence: no level, "
+                                                  "never a floor value)")
+
+
 class SpectralSummary(ResultBase):
     centroid_hz_mean: float | None = Field(ge=0, description="over non-silent frames; null when every frame is "
                                                              "silent or the audio is empty")
@@ -141,7 +149,9 @@ class SpectralSummary(ResultBase):
                                                                 "empty")
     zero_crossing_rate_mean: float | None = Field(ge=0, le=1, description="over non-silent frames; null when every "
                                                                           "frame is silent or the audio is empty")
-    rms_dbfs_series: list[TimedValue] = Field(description="mean frame RMS level of each 0.5 s window; t is the window's centre")
+    rms_dbfs_series: list[LevelPoint] = Field(description="RMS level of each 0.5 s window (power mean of its "
+                                                          "samples); null values where the window is digital "
+                                                          "silence (not_measured['spectral.rms_dbfs_series'])")
 
 
 class ClassifiedSpan(Span):
@@ -228,15 +238,23 @@ class SpeechEmotion(ResultBase):
     segment_source: Literal["transcript", "voiced_regions"] = Field(
         description="transcript: one segment per sentence (or run of words without a 0.6 s gap)")
     segments: list[EmotionSegment]
-    valence_mean: float | None = Field(default=None, ge=-1, le=1)
-    arousal_mean: float | None = Field(default=None, ge=0, le=1)
+    valence_mean: float | None = Field(default=None, ge=-1, le=1, description=(
+        "mean valence of the segments that have one; null when none has (no transcript, or no words): "
+        "not_measured says why"))
+    arousal_mean: float | None = Field(default=None, ge=0, le=1, description=(
+        "duration-weighted mean arousal of the segments; null when there is no segment (no words, or no "
+        "voiced region of 0.5 s): not_measured says why"))
     model_run: bool = Field(description="whether a speech-emotion model from the store ran")
     model_reason: str | None = Field(default=None, description="why the model did not run")
     model_name: str | None = None
     model_labels: list[str] = Field(default_factory=list)
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
 
     @model_validator(mode="after")
     def _model_consistent(self) -> "SpeechEmotion":
+        for name in ("valence_mean", "arousal_mean"):
+            if (getattr(self, name) is None) != (name in self.not_measured):
+                raise ValueError(f"{name}: null exactly when not_measured says why")
         if self.model_run and any(s.model is None for s in self.segments):
             raise ValueError("model_run is true but a segment has no model output")
         if not self.model_run and (self.model_reason is None or any(s.model for s in self.segments)):

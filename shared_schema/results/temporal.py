@@ -88,13 +88,15 @@ class EnergyPoint(Span):
                                            "(2 x cut_window_s) / cuts_full_per_s (1.5 /s))")
     motion: float | None = Field(default=None, ge=0, le=1,
                                  description="overlap-weighted mean of camera_analysis' normalized motion series "
-                                             "over the bin; null when the input is missing or its series does not "
-                                             "cover the bin")
+                                             "over the bin; null when the input is missing, tracked nothing (no "
+                                             "window labelled), or its series does not cover the bin "
+                                             "(not_measured['energy[].motion'] says which)")
     audio: float | None = Field(default=None, ge=0, le=1,
                                 description="overlap-weighted mean of the audio loudness over the bin, relative to the "
                                             "clip's own loudest point (1) down to LOUDNESS_FLOOR_DB below it (0); "
-                                            "see audio_source; null when the input is missing or its series does "
-                                            "not cover the bin")
+                                            "see audio_source; 0 over digital silence (no sound); null when the "
+                                            "input is missing or its series does not cover the bin "
+                                            "(not_measured['energy[].audio'] says which)")
     speech: float | None = Field(default=None, ge=0, le=1,
                                  description="share of the bin under speech spans; null when speech_flow is missing "
                                              "or the bin is empty")
@@ -122,7 +124,8 @@ class TemporalFlowResult(ResultBase):
     inputs_used: list[str]
     inputs_missing: list[InputState]
     audio_source: Literal["audio_analysis", "wav_rms", "none"]
-    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
+    not_measured: dict[str, str] = Field(default_factory=dict, description=(
+        "field -> why it is null; energy[].<component> for a component null in some or every bin"))
 
     @model_validator(mode="after")
     def _tiles(self) -> "TemporalFlowResult":
@@ -183,16 +186,12 @@ def _read_camera(res) -> dict:
     return {"motion": motion or None}
 
 
-def _absolute_level(points: list[tuple[float, float, float]]) -> list[SpanValue]:
-    return [SpanValue(start=a, end=b, value=round(db, 2)) for a, b, db in points]
+def _levels(points: list[tuple[float, float, float | None]]) -> dict:
+    """(start, end, dBFS or None) -> the relative and the absolute series.
 
-
-def _read_audio_analysis(res) -> dict:
-    half = res.series_step_s / 2
-    points = [(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series]
-    # a step of digital silence has no level (rms_dbfs null, audio_analysis >= 0.3): no sound, so 0 on
-    # the relative scale, and zero power (-inf dBFS) in the absolute series, so that a power mean over
-    # a window that holds some silence counts it (as it counted the old -120 dB floor)
+    A window of digital silence has no level (null in audio_analysis >= 0.3 and audio_environment >= 0.4):
+    no sound, so 0 on the relative scale, and zero power (-inf dBFS) in the absolute series, so that a
+    power mean over a window that holds some silence counts it (as it counted the old -120 dB floor)."""
     measured = [pt for pt in points if pt[2] is not None]
     rel = iter(_relative_loudness(measured))
     energy = [next(rel) if db is not None else SpanValue(start=a, end=b, value=0.0) for a, b, db in points]
@@ -201,12 +200,16 @@ def _read_audio_analysis(res) -> dict:
                            for a, b, db in points]}
 
 
+def _read_audio_analysis(res) -> dict:
+    half = res.series_step_s / 2
+    return _levels([(max(0.0, p.t - half), p.t + half, p.rms_dbfs) for p in res.loudness_series])
+
+
 def _read_audio_environment(res) -> dict:
     series = res.spectral.rms_dbfs_series
     step = series[1].t - series[0].t if len(series) > 1 else 0.5
     # each point's t is the centre of its window
-    points = [(max(0.0, p.t - step / 2), p.t + step / 2, p.value) for p in series]
-    return {"audio_energy": _relative_loudness(points), "audio_dbfs": _absolute_level(points),
+    return {**_levels([(max(0.0, p.t - step / 2), p.t + step / 2, p.value) for p in series]),
             "speech": [Span(start=s.start, end=s.end) for s in res.timeline if s.label == "speech"]}
 
 

@@ -158,8 +158,6 @@ def test_scene_similarity_of_flat_keyframes_uses_the_histogram(settings):
 
 
 # ---- issue 16: empty input (black frames, digital silence) -------------------------------------------------
-import pytest  # noqa: E402
-
 from shared_schema.results.audio_features import AudioAnalysisResult  # noqa: E402
 from shared_schema.results.cross import CrossResult  # noqa: E402
 from shared_schema.results.speech import SpeechEmotion, Transcript  # noqa: E402
@@ -225,14 +223,54 @@ def test_cross_on_digital_silence_audio_energy_is_zero(run, settings, tmp_path):
     assert "loud audio" not in cross.hook.unavailable and not any("loud" in s for s in cross.hook.signals)
 
 
-@pytest.mark.xfail(strict=True, reason="cross_analyzer_intelligence's _leq returns an invented -120.0 dBFS for a "
-                                       "window of digital silence: hook.audio_dbfs should be null with the reason "
-                                       "(analyzers/cross_analyzer_intelligence/_fusion.py, not this change)")
 def test_cross_hook_level_of_digital_silence_is_null(run, settings, tmp_path):
+    """The hook window's Leq over digital silence has no level (it was an invented -120 dBFS); the cue is checked."""
     require_env(settings, "cpu")
     out = run(_quiet(tmp_path), ["audio_analysis", "cross_analyzer_intelligence"])
     cross = _result(out, "cross_analyzer_intelligence", CrossResult)
-    assert cross.hook.audio_dbfs is None and "hook.audio_dbfs" in cross.not_measured, cross.hook
+    assert cross.hook.audio_dbfs is None and "digital silence" in cross.not_measured["hook.audio_dbfs"], cross.hook
+    assert "loud audio" not in cross.hook.unavailable and cross.hook.cues_checked >= 1
+
+
+def test_cross_hook_level_of_partial_silence_counts_it_as_zero_power():
+    """A window half digital silence: the power mean counts the silent half as zero power (-3 dB), no floor."""
+    import math
+
+    from analyzers.cross_analyzer_intelligence._fusion import build
+    from shared_schema.results.cross import CrossInputs
+    from shared_schema.results.temporal import Signals, SpanValue
+    sig = Signals(duration=3.0, audio_energy=[SpanValue(start=0, end=3, value=1.0)],
+                  audio_dbfs=[SpanValue(start=0, end=1.5, value=-20.0),
+                              SpanValue(start=1.5, end=3.0, value=-math.inf)])
+    res = build(CrossInputs(signals=sig, used=["audio_analysis"]))
+    assert abs(res.hook.audio_dbfs - (-20 - 10 * math.log10(2))) < 0.01 and "hook.audio_dbfs" not in res.not_measured
+
+
+def test_audio_environment_levels_of_digital_silence_are_null_and_cross_reads_no_sound(run, settings, tmp_path):
+    """audio_environment's level series has no value where the window is digital silence (it was the mean of
+    frames floored at -200 dB); cross_analyzer_intelligence, with audio_environment its only audio source,
+    reads that as no sound (audio_energy 0; the floor made it the clip's loudest, 1.0) and the hook as no level."""
+    require_env(settings, "audio")
+    require_env(settings, "core")
+    out = run(_quiet(tmp_path), ["audio_environment", "cross_analyzer_intelligence"])
+    env = _result(out, "audio_environment", AudioEnvironment)
+    n = len(env.spectral.rms_dbfs_series)
+    assert n >= 7 and all(p.value is None for p in env.spectral.rms_dbfs_series)
+    assert f"null at {n} of {n} points: digital silence" in env.not_measured["spectral.rms_dbfs_series"]
+    cross = _result(out, "cross_analyzer_intelligence", CrossResult)
+    assert cross.signal_sources["audio_energy"] == cross.signal_sources["audio_dbfs"] == "audio_environment"
+    assert cross.hook.audio_mean == 0.0 and all(r.audio_energy == 0.0 for r in cross.timeline), cross.timeline
+    assert cross.hook.audio_dbfs is None and "audio_environment" in cross.not_measured["hook.audio_dbfs"]
+    assert "loud audio" not in cross.hook.unavailable and not any("loud" in s for s in cross.hook.signals)
+    from runner.report.lanes_audio import loudness_lane
+    lane = loudness_lane(out.report)
+    assert not hasattr(lane, "series") and "digital silence" in lane.why, lane  # no floor line drawn
+
+    gap = _result(run(_gap(tmp_path), ["audio_environment"]), "audio_environment", AudioEnvironment)
+    pts = {p.t: p.value for p in gap.spectral.rms_dbfs_series}
+    assert pts[2.25] is None and "null at 1 of" in gap.not_measured["spectral.rms_dbfs_series"]  # 2.0-2.5 s
+    # ffmpeg's sine is at 1/8 of full scale: about -21 dBFS RMS
+    assert all(-25 < pts[t] < -18 for t in (0.25, 0.75, 3.25, 3.75)), pts
 
 
 def test_transcript_and_emotion_of_digital_silence_are_null_with_reasons(run, settings, tmp_path):
@@ -246,15 +284,15 @@ def test_transcript_and_emotion_of_digital_silence_are_null_with_reasons(run, se
     assert not out.report.analyzers["speech_transcription"].degraded  # nothing to get wrong
     emo = _result(out, "speech_emotion", SpeechEmotion)
     assert emo.segments == [] and emo.valence_mean is None and emo.arousal_mean is None
+    assert "no words" in emo.not_measured["valence_mean"] and "no words" in emo.not_measured["arousal_mean"]
 
 
-@pytest.mark.xfail(strict=True, reason="speech_emotion has no not_measured map: valence_mean/arousal_mean are "
-                                       "null without a reason (analyzers/speech_emotion, not this change)")
 def test_speech_emotion_says_why_its_means_are_null(run, settings, tmp_path):
     require_env(settings, "audio")
     env = run(_quiet(tmp_path), ["speech_emotion"]).report.analyzers["speech_emotion"]
-    nm = (env.result or {}).get("not_measured") or {}
-    assert "valence_mean" in nm and "arousal_mean" in nm, env.result
+    res = SpeechEmotion.model_validate(env.result)
+    assert res.valence_mean is None and "no transcript" in res.not_measured["valence_mean"]
+    assert res.arousal_mean is None and "no voiced region" in res.not_measured["arousal_mean"]
 
 
 def test_black_frames_faces_and_people_are_null_with_reasons(run, settings, tmp_path):
@@ -271,22 +309,55 @@ def test_black_frames_faces_and_people_are_null_with_reasons(run, settings, tmp_
     assert pose.mean_movement_energy is None and "no person seen" in pose.not_measured["mean_movement_energy"]
 
 
-@pytest.mark.xfail(strict=True, reason="content_quality scores a flat frame's sharpness 0 (Laplacian variance 0 "
-                                       "means no detail to judge focus on, not blur): should be null with a reason "
-                                       "(analyzers/content_quality, not this change)")
 def test_black_frames_sharpness_is_not_measured(run, settings, tmp_path):
+    """A flat frame has no detail to judge focus on: its sharpness is null (it scored 0, "blurred"), and the
+    overall score is the documented weighted sum over the other components, renormalized."""
     require_env(settings, "cpu")
-    res = _result(run(_quiet(tmp_path), ["content_quality"]), "content_quality", ContentQualityResult)
-    sharp = {c.name: c for c in res.components}["sharpness"]
-    assert sharp.score is None and sharp.reason, sharp
+    out = run(_quiet(tmp_path), ["content_quality"])
+    res = _result(out, "content_quality", ContentQualityResult)
+    comp = {c.name: c for c in res.components}
+    sharp = comp["sharpness"]
+    assert sharp.score is None and sharp.value is None and sharp.weight == 0 and "featureless" in sharp.reason
+    assert all(f.sharpness is None for f in res.frames)
+    n = len(res.frames)
+    assert f"null at {n} of {n} frames: featureless" in res.not_measured["frames[].sharpness"]
+    base = {"exposure": 0.15, "noise": 0.15, "blockiness": 0.15, "resolution": 0.15, "bitrate": 0.10}
+    measured = {k: w for k, w in base.items() if comp[k].score is not None}
+    for k, w in measured.items():
+        assert abs(comp[k].weight - w / sum(measured.values())) < 1e-4, (k, comp[k].weight)
+    assert abs(res.overall_score - sum(comp[k].weight * comp[k].score for k in measured)) < 1e-4
+    env = out.report.analyzers["content_quality"]
+    assert env.degraded and any("sharpness" in r for r in env.degraded_reasons)
 
 
-@pytest.mark.xfail(strict=True, reason="temporal_flow: with camera_analysis ok but no window labelled (nothing "
-                                       "to track), every bin's motion is null and not_measured says nothing "
-                                       "(analyzers/temporal_flow, not this change)")
+def test_content_quality_sharpness_skips_only_featureless_frames(settings):
+    """A black frame is featureless (null); a textured or a blurred one is measured, the blurred one lower."""
+    import subprocess
+
+    from runner.config import REPO_ROOT
+    require_env(settings, "cpu")
+    code = """
+import cv2, numpy as np
+from analyzers.content_quality._measures import sharpness
+assert sharpness(np.zeros((720, 1280), np.uint8)) is None
+assert sharpness(np.full((720, 1280), 200, np.uint8)) is None
+tex = np.random.default_rng(0).integers(0, 255, (720, 1280)).astype(np.uint8)
+blur = cv2.GaussianBlur(tex, (0, 0), 4)
+assert sharpness(tex) > sharpness(blur) > 0, (sharpness(tex), sharpness(blur))
+print("ok")
+"""
+    proc = subprocess.run([str(settings.envs_dir / "cpu" / "bin" / "python"), "-c", code],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
 def test_black_frames_temporal_flow_says_why_motion_is_null(run, settings, tmp_path):
     require_env(settings, "cpu")
     flow = _result(run(_quiet(tmp_path), ["cut_analysis", "camera_analysis", "temporal_flow"]), "temporal_flow",
                    TemporalFlowResult)
-    assert all(b.motion is None for b in flow.energy)
-    assert any("motion" in k for k in flow.not_measured), flow.not_measured
+    assert all(b.motion is None for b in flow.energy) and "motion" not in flow.weights
+    assert "camera_analysis could track nothing" in flow.not_measured["energy[].motion"], flow.not_measured
+    assert "null in every bin" in flow.not_measured["energy[].speech"]  # speech_flow not selected: said too
+    assert "not_selected" in flow.not_measured["energy[].speech"]
+    assert all(b.cuts is not None for b in flow.energy) and not any("cuts" in k for k in flow.not_measured)
