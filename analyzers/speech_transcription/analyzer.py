@@ -99,6 +99,45 @@ class Analyzer(Base):
         lang, prob, _ = lid.detect_language(audio, vad_filter=vad_filter)
         return (lang, float(prob), name), None
 
+    def _english_only_language(self, ctx: Context, audio, vad_filter: bool, words: list, mean_p: float | None,
+                               forced: str | None, not_measured: dict[str, str]):
+        """What an English-only model can say about the spoken language: a language-ID model's answer, the
+        ``language`` param, or the words' own doubt; (detected, spoken, probability, check, lid model,
+        likely_not_english)."""
+        detected, spoken, prob, check, lid_name, suspect = False, None, None, "none", None, None
+        lid, lid_problem = self._language_id(ctx, audio, vad_filter) if words else (None, None)
+        if lid_problem:
+            # asked for and unavailable: the check the user wanted did not run (said, not hidden)
+            ctx.degrade(f"{lid_problem}: the spoken language was not checked; fix: {LID_FIX}")
+        if lid is not None:
+            spoken, prob, lid_name = lid
+            detected, check = True, "language_id_model"
+            if spoken != "en":
+                ctx.degrade(f"English-only model {self.model_name} met {spoken} speech (p={prob:.2f} by "
+                            f"{lid_name}): the transcript is English words forced onto other speech")
+        elif forced and forced != "en":
+            spoken, check = forced, "param"
+            ctx.degrade(f"language={forced} asked for, but {self.model_name} is English-only: "
+                        "the transcript is English words forced onto other speech")
+        elif words:
+            distinct = len({w.word.strip(".,!?;:").lower() for w in words}) / len(words)
+            unsure = mean_p is not None and len(words) >= 3 and mean_p < MIN_ENGLISH_WORD_PROBABILITY
+            looping = len(words) >= 6 and distinct < MIN_DISTINCT_WORDS
+            suspect = unsure or looping
+            not_measured["language"] = (f"{NOT_CHECKED} ({lid_problem}); fix: {LID_FIX}" if lid_problem
+                                        else f"{NOT_CHECKED}; fix: {LID_FIX}")
+            if suspect:
+                why = (f"is unsure of its words (mean word probability {mean_p:.2f} < "
+                       f"{MIN_ENGLISH_WORD_PROBABILITY})" if unsure else
+                       f"repeats itself ({distinct:.0%} distinct words < {MIN_DISTINCT_WORDS:.0%})")
+                ctx.degrade(f"{NOT_CHECKED}, and {self.model_name} {why}: the speech is likely not "
+                            "English (or unclear), the transcript unreliable")
+            # else: confident, varied English words. Not degraded: the language is null with
+            # the reason in not_measured, and likely_not_english=False says what was checked.
+        else:
+            not_measured["language"] = "no speech was transcribed"
+        return detected, spoken, prob, check, lid_name, suspect
+
     def analyze(self, ctx: Context) -> Transcript:
         audio = read_wav(ctx.audio_path)
         vad_filter = ctx.params.vad_filter
@@ -124,60 +163,19 @@ class Analyzer(Base):
             no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4,
             condition_on_previous_text=False)
         duration = len(audio) / SAMPLE_RATE
-        out: list[TranscriptSegment] = []
-        for seg in segments:
-            words = [Word(start=round(max(0.0, w.start), 3), end=round(min(duration, max(w.start, w.end)), 3),
-                          word=w.word.strip(), probability=min(1.0, max(0.0, w.probability)))
-                     for w in (seg.words or []) if w.word.strip()]
-            if not words:
-                continue
-            out.append(TranscriptSegment(
-                start=round(max(0.0, seg.start), 3), end=round(min(duration, max(seg.start, seg.end)), 3),
-                text=seg.text.strip(), avg_logprob=min(0.0, seg.avg_logprob),
-                no_speech_prob=min(1.0, max(0.0, seg.no_speech_prob)), words=words))
+        out = _segments(segments, duration)
         words = [w for s in out for w in s.words]
         mean_p = round(sum(w.probability for w in words) / len(words), 4) if words else None
         forced = ctx.params.language or None
         not_measured: dict[str, str] = {}
-        suspect = None
-        lid_name = None
+        suspect = lid_name = None
         if multilingual:
             detected = forced is None
             spoken, prob, check = info.language, (info.language_probability if detected else None), \
                 ("model" if detected else "param")
         else:
-            detected, spoken, prob, check = False, None, None, "none"
-            lid, lid_problem = self._language_id(ctx, audio, vad_filter) if words else (None, None)
-            if lid_problem:
-                # asked for and unavailable: the check the user wanted did not run (said, not hidden)
-                ctx.degrade(f"{lid_problem}: the spoken language was not checked; fix: {LID_FIX}")
-            if lid is not None:
-                spoken, prob, lid_name = lid
-                detected, check = True, "language_id_model"
-                if spoken != "en":
-                    ctx.degrade(f"English-only model {self.model_name} met {spoken} speech (p={prob:.2f} by "
-                                f"{lid_name}): the transcript is English words forced onto other speech")
-            elif forced and forced != "en":
-                spoken, check = forced, "param"
-                ctx.degrade(f"language={forced} asked for, but {self.model_name} is English-only: "
-                            "the transcript is English words forced onto other speech")
-            elif words:
-                distinct = len({w.word.strip(".,!?;:").lower() for w in words}) / len(words)
-                unsure = mean_p is not None and len(words) >= 3 and mean_p < MIN_ENGLISH_WORD_PROBABILITY
-                looping = len(words) >= 6 and distinct < MIN_DISTINCT_WORDS
-                suspect = unsure or looping
-                not_measured["language"] = (f"{NOT_CHECKED} ({lid_problem}); fix: {LID_FIX}" if lid_problem
-                                            else f"{NOT_CHECKED}; fix: {LID_FIX}")
-                if suspect:
-                    why = (f"is unsure of its words (mean word probability {mean_p:.2f} < "
-                           f"{MIN_ENGLISH_WORD_PROBABILITY})" if unsure else
-                           f"repeats itself ({distinct:.0%} distinct words < {MIN_DISTINCT_WORDS:.0%})")
-                    ctx.degrade(f"{NOT_CHECKED}, and {self.model_name} {why}: the speech is likely not "
-                                "English (or unclear), the transcript unreliable")
-                # else: confident, varied English words. Not degraded: the language is null with
-                # the reason in not_measured, and likely_not_english=False says what was checked.
-            else:
-                not_measured["language"] = "no speech was transcribed"
+            detected, spoken, prob, check, lid_name, suspect = self._english_only_language(
+                ctx, audio, vad_filter, words, mean_p, forced, not_measured)
         if mean_p is None:
             not_measured["mean_word_probability"] = "no words"
         return Transcript(
@@ -190,3 +188,19 @@ class Analyzer(Base):
             speech_duration=round(min(duration, info.duration_after_vad), 3),
             text=" ".join(s.text for s in out).strip(), word_count=sum(len(s.words) for s in out),
             segments=out)
+
+
+def _segments(segments, duration: float) -> list[TranscriptSegment]:
+    """faster-whisper's segments with their words, clamped to the audio; a segment without words is dropped."""
+    out: list[TranscriptSegment] = []
+    for seg in segments:
+        words = [Word(start=round(max(0.0, w.start), 3), end=round(min(duration, max(w.start, w.end)), 3),
+                      word=w.word.strip(), probability=min(1.0, max(0.0, w.probability)))
+                 for w in (seg.words or []) if w.word.strip()]
+        if not words:
+            continue
+        out.append(TranscriptSegment(
+            start=round(max(0.0, seg.start), 3), end=round(min(duration, max(seg.start, seg.end)), 3),
+            text=seg.text.strip(), avg_logprob=min(0.0, seg.avg_logprob),
+            no_speech_prob=min(1.0, max(0.0, seg.no_speech_prob)), words=words))
+    return out
