@@ -101,15 +101,7 @@ class Analyzer(Base):
             "bitrate": (bpp, "bits per pixel per frame", None if bpp is None else _clip01(bpp / FULL_BPP),
                         f"value / {FULL_BPP}, clipped; not measured when ffprobe reports no bitrate"),
         }
-        total_w = sum(WEIGHTS[n] for n, m in measured.items() if m[2] is not None)
-        components = []
-        for name, (value, unit, score, scoring) in measured.items():
-            w = round(WEIGHTS[name] / total_w, 6) if score is not None else 0.0
-            components.append(QualityComponent(
-                name=name, value=None if value is None else round(value, 5), unit=unit,
-                score=None if score is None else round(score, 4), weight=w, scoring=scoring,
-                reason=None if score is not None else why.get(name, "not measured")))
-        _fix_weight_rounding(components)
+        components = _components(measured, why)
         missing = [c.name for c in components if c.score is None]
         if missing:
             ctx.degrade(f"not measured: {', '.join(missing)}; weights re-normalised over the rest")
@@ -122,6 +114,20 @@ class Analyzer(Base):
             vertical_9_16=abs(ratio / ASPECTS["9:16"] - 1) <= ASPECT_TOLERANCE,
             fps=v.fps, bitrate_bps=br, frames_analyzed=len(rows), frame_size=(fw, fh),
             components=components, overall_score=round(overall, 6), frames=rows, not_measured=not_measured)
+
+
+def _components(measured: dict, why: dict[str, str]) -> list[QualityComponent]:
+    """Each component with its score and its weight, re-normalised over the measured ones."""
+    total_w = sum(WEIGHTS[n] for n, m in measured.items() if m[2] is not None)
+    components = []
+    for name, (value, unit, score, scoring) in measured.items():
+        w = round(WEIGHTS[name] / total_w, 6) if score is not None else 0.0
+        components.append(QualityComponent(
+            name=name, value=None if value is None else round(value, 5), unit=unit,
+            score=None if score is None else round(score, 4), weight=w, scoring=scoring,
+            reason=None if score is not None else why.get(name, "not measured")))
+    _fix_weight_rounding(components)
+    return components
 
 
 def _fix_weight_rounding(components: list[QualityComponent]) -> None:

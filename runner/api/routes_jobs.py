@@ -15,6 +15,25 @@ from runner.api.security import Refused
 from runner.api.worker import WorkerPool
 
 
+def _get(store: JobStore, job_id: str) -> Job:
+    job = store.get(job_id)
+    if job is None:
+        raise StarletteHTTPException(404, f"no job {job_id}")
+    return job
+
+
+def _report_text(store: JobStore, job_id: str) -> tuple[Job, str]:
+    job = _get(store, job_id)
+    if not job.report_path or job.state not in FINISHED:
+        raise Refused("no_report", f"job {job_id} is {job.state} and has no report yet", status=409,
+                      fix=f"poll GET /jobs/{job_id} until its state is completed")
+    try:
+        return job, open(job.report_path, encoding="utf-8").read()
+    except OSError:
+        raise Refused("report_missing", f"the report of job {job_id} is gone from the data directory",
+                      status=409, fix=f"POST /jobs/{job_id}/retry") from None
+
+
 def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, auth: list, errors: dict) -> None:
     """``role="api"`` renders nothing: a missing report page is the worker's to make."""
     @app.get("/jobs", response_model=JobPage, dependencies=auth, responses=errors, tags=["jobs"])
@@ -25,33 +44,20 @@ def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, a
         items, total = store.list(limit, offset, state)
         return JobPage(items=[_view(j) for j in items], total=total, limit=limit, offset=offset)
 
-    def _get(job_id: str) -> Job:
-        job = store.get(job_id)
-        if job is None:
-            raise StarletteHTTPException(404, f"no job {job_id}")
-        return job
-
     @app.get("/jobs/{job_id}", response_model=JobView, dependencies=auth, responses=errors, tags=["jobs"])
     def get_job(job_id: JobId) -> JobView:
         """State, per-analyzer progress and errors of one job."""
-        return _view(_get(job_id))
+        return _view(_get(store, job_id))
+    _add_report_routes(app, store, role, auth, errors)
+    _add_control_routes(app, store, pool, auth, errors)
 
-    def _report_text(job_id: str) -> tuple[Job, str]:
-        job = _get(job_id)
-        if not job.report_path or job.state not in FINISHED:
-            raise Refused("no_report", f"job {job_id} is {job.state} and has no report yet", status=409,
-                          fix=f"poll GET /jobs/{job_id} until its state is completed")
-        try:
-            return job, open(job.report_path, encoding="utf-8").read()
-        except OSError:
-            raise Refused("report_missing", f"the report of job {job_id} is gone from the data directory",
-                          status=409, fix=f"POST /jobs/{job_id}/retry") from None
 
+def _add_report_routes(app: FastAPI, store: JobStore, role: str, auth: list, errors: dict) -> None:
     @app.get("/jobs/{job_id}/report", dependencies=auth, responses=errors, tags=["jobs"],
              response_model=dict[str, Any])
     def get_report(job_id: JobId) -> JSONResponse:
         """The job's report.json (also for cancelled or interrupted jobs: it holds what finished)."""
-        _, text = _report_text(job_id)
+        _, text = _report_text(store, job_id)
         try:
             return JSONResponse(json.loads(text))
         except ValueError:
@@ -65,7 +71,7 @@ def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, a
         from runner.report.html import write_html
         from shared_schema.report import Report
 
-        job, text = _report_text(job_id)
+        job, text = _report_text(store, job_id)
         page = pathlib.Path(job.report_path).with_suffix(".html")
         if not page.is_file() or page.stat().st_mtime < pathlib.Path(job.report_path).stat().st_mtime:
             if role == "api":  # the worker writes the page when the job finishes; this process renders nothing
@@ -82,11 +88,13 @@ def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, a
             "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
                                        "style-src 'unsafe-inline'; img-src data:; font-src data:"})
 
+
+def _add_control_routes(app: FastAPI, store: JobStore, pool: WorkerPool, auth: list, errors: dict) -> None:
     @app.delete("/jobs/{job_id}", status_code=202, response_model=JobView, dependencies=auth, responses=errors,
                 tags=["jobs"])
     def cancel(job_id: JobId) -> JobView:
         """Cancel a queued job, or stop a running one (its containers are stopped)."""
-        before = _get(job_id)
+        before = _get(store, job_id)
         if before.state not in (QUEUED, RUNNING):
             raise Refused("already_finished", f"job {job_id} is already {before.state}", status=409)
         job = store.request_cancel(job_id) or before
@@ -98,7 +106,7 @@ def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, a
               responses=errors, tags=["jobs"])
     def retry(job_id: JobId) -> JobView:
         """Queue a failed, cancelled or interrupted job again (same id)."""
-        before = _get(job_id)
+        before = _get(store, job_id)
         if before.state not in RETRYABLE:
             raise Refused("not_retryable", f"job {job_id} is {before.state}; only "
                                            f"{', '.join(sorted(RETRYABLE))} jobs can be retried", status=409)
