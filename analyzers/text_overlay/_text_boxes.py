@@ -40,6 +40,12 @@ def same_row(a, b) -> bool:
     return overlap_1d(a[1], a[3], b[1], b[3]) >= 0.5 * h
 
 
+def is_piece(b, line) -> bool:
+    """Whether box ``b`` is a part of the (clearly larger) box ``line`` on the same row: a word of it."""
+    area = (b[2] - b[0]) * (b[3] - b[1])
+    return same_row(line, b) and overlap_small(line, b) >= 0.9 and area <= 0.8 * (line[2] - line[0]) * (line[3] - line[1])
+
+
 def in_band(box, band: int, h: int) -> bool:
     """Whether a pixel box overlaps band ``band`` of 8 equal horizontal bands of a frame ``h`` tall."""
     return overlap_1d(box[1], box[3], band * h / 8, (band + 1) * h / 8) > 0

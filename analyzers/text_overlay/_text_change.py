@@ -39,9 +39,12 @@ class PictureWatch:
         self._band_hist: list[np.ndarray] = []
         self._edges: np.ndarray | None = None
         self._prev_edges: np.ndarray | None = None
+        self._repeat = False  # the last frame compared repeated the picture before it
+        self._calm = False    # ... and the one before that: the shot held still up to this frame
 
     def compare(self, thumb: np.ndarray, info: FrameInfo) -> bool:
         """Set ``info.change`` and ``info.cut``; True when the picture is the same as before (a still)."""
+        self._calm = self._repeat
         if self._thumb is None:
             return False
         diff = np.abs(thumb - self._thumb)
@@ -54,6 +57,7 @@ class PictureWatch:
         if same:
             # a repeat is what the picture usually does on a still: a sign appearing later stands out
             self._band_hist.append(_cell_change(diff))
+        self._repeat = same
         return same
 
     def accept(self, thumb: np.ndarray, grey: np.ndarray) -> list[int]:
@@ -75,11 +79,10 @@ class PictureWatch:
         if self._prev_edges is None:
             return []
         usual = np.median(np.array(hist), axis=0) if hist else np.zeros_like(bands)
-        # new text adds sharp edges to its cell; people walking or light changing mostly do not. Where the
-        # rest of the picture holds still, a cell that changed alone is enough if it did not lose edges
-        # (small text over an already busy surface adds few edges at this scale)
-        calm = float(np.median(bands)) < 1.0
-        gain = 0.0 if calm else 0.3 * self._prev_edges + 2.0
+        # new text adds sharp edges to its cell; people walking or light changing mostly do not. In a shot
+        # that held still until now, a cell that changed is enough if it did not lose edges (small text
+        # over an already busy surface adds few edges at this scale)
+        gain = 0.0 if self._calm else 0.3 * self._prev_edges + 2.0
         more_edges = self._edges > self._prev_edges + gain
         hit = np.flatnonzero((bands > self.p.spike_diff) & (bands > 3.0 * usual + 1.0) & more_edges)
         return sorted({int(i) // 4 for i in hit})

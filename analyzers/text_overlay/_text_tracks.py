@@ -22,6 +22,7 @@ from ._text_boxes import (
     centre_dist,
     clip_box,
     in_band,
+    is_piece,
     merge_lines,
     overlap_small,
     same_row,
@@ -192,6 +193,12 @@ class Tracker:
         """One detected line box: a line already followed into this frame, one resumed after a miss,
         or a new line (traced back to where it appeared)."""
         h, w = grey.shape
+        # a piece of a line already followed into this frame (the detector split it at a wide gap between
+        # words): the line stays whole
+        whole = next((tr for tr in here if not tr.lost and is_piece(b, tr.last.box)), None)
+        if whole is not None:
+            claimed.add(whole.id)
+            return
         # a detection on a line already followed into this frame: keep the track (widen to the detection)
         match = next((tr for tr in here if tr.id not in claimed and overlap_small(tr.last.box, b) >= 0.5
                       and same_row(tr.last.box, b)), None)

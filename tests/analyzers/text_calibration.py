@@ -14,7 +14,8 @@ Run with the torch environment (it needs EasyOCR), from the repository root:
     .venvs/torch/bin/python -m tests.analyzers.text_calibration fit /tmp/textcal       # weights + held-out figures
     .venvs/torch/bin/python -m tests.analyzers.text_calibration eval tests/data/text_overlay_cues.json
 
-The stored tests/data/text_overlay_cues.json is /tmp/textcal/cues.json of the run behind _text_cues.WEIGHTS.
+The stored tests/data/text_overlay_cues.json is the cues.json of the last measure (text_overlay 2.1.0);
+_text_cues.WEIGHTS were fitted on 2.0.0's and kept: a refit on 2.1.0's scores the same (1.00 everywhere).
 """
 from __future__ import annotations
 
@@ -135,16 +136,13 @@ def sample(path: str, fps: float = 2.0, max_side: int = 640) -> list[tuple[float
 
 
 def engine():
-    import easyocr
     import easyocr_en_models
     import torch
 
-    torch.set_num_threads(2)
-    from analyzers.text_overlay.analyzer import EasyOCREngine
+    torch.set_num_threads(1)  # as the analyzer runs (cpus = 1)
+    from analyzers.text_overlay._text_engine import EasyOCREngine, load_reader
 
-    reader = easyocr.Reader(["en"], gpu=False, model_storage_directory=str(easyocr_en_models.model_dir()),
-                            download_enabled=False, verbose=False)
-    return EasyOCREngine(reader, 0.6)
+    return EasyOCREngine(load_reader(["en"], False, easyocr_en_models.model_dir()), 0.6)
 
 
 def track_clip(eng, path: str) -> list[dict]:
