@@ -3,26 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from analyzers.common.boxes import iou, overlap_of_smaller
+
 
 def at_edge(box, w: int, h: int, margin: float = 3.0) -> bool:
     return box[0] <= margin or box[1] <= margin or box[2] >= w - margin or box[3] >= h - margin
-
-
-def overlap_small(a, b) -> float:
-    """Intersection over the smaller box's area."""
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return inter / small if small > 0 else 0.0
-
-
-def box_iou(a, b) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def overlap_1d(a0, a1, b0, b1) -> float:
@@ -43,7 +28,7 @@ def same_row(a, b) -> bool:
 def is_piece(b, line) -> bool:
     """Whether box ``b`` is a part of the (clearly larger) box ``line`` on the same row: a word of it."""
     area = (b[2] - b[0]) * (b[3] - b[1])
-    return same_row(line, b) and overlap_small(line, b) >= 0.9 and area <= 0.8 * (line[2] - line[0]) * (line[3] - line[1])
+    return same_row(line, b) and overlap_of_smaller(line, b) >= 0.9 and area <= 0.8 * (line[2] - line[0]) * (line[3] - line[1])
 
 
 def in_band(box, band: int, h: int) -> bool:
@@ -68,7 +53,7 @@ def unique_boxes(boxes: list[tuple]) -> list[tuple]:
     """The boxes in order, without those that nearly repeat an earlier one (IoU >= 0.9)."""
     out: list[tuple] = []
     for b in boxes:
-        if all(box_iou(b, o) < 0.9 for o in out):
+        if all(iou(b, o) < 0.9 for o in out):
             out.append(b)
     return out
 

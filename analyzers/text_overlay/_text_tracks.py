@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from analyzers.common.boxes import iou, overlap_of_smaller
+
 from ._text_boxes import (
     at_edge,
-    box_iou,
     centre_dist,
     clip_box,
     in_band,
     is_piece,
     merge_lines,
-    overlap_small,
     same_row,
     shifted,
     unique_boxes,
@@ -200,9 +200,9 @@ class Tracker:
             claimed.add(whole.id)
             return
         # a detection on a line already followed into this frame: keep the track (widen to the detection)
-        match = next((tr for tr in here if tr.id not in claimed and overlap_small(tr.last.box, b) >= 0.5
+        match = next((tr for tr in here if tr.id not in claimed and overlap_of_smaller(tr.last.box, b) >= 0.5
                       and same_row(tr.last.box, b)), None)
-        if match is not None and box_iou(match.last.box, b) >= 0.85:
+        if match is not None and iou(match.last.box, b) >= 0.85:
             claimed.add(match.id)
             return
         text, conf = self._recognize(img, b)
@@ -233,7 +233,7 @@ class Tracker:
             if tr.id in claimed or tr.last.frame == k or k - tr.last.frame > self.p.max_gap + 1:
                 continue
             lb = tr.last.box
-            near = any(box_iou(x, b) >= 0.3 or centre_dist(x, b) < 1.0 for x in (lb, shifted(lb, self._gshift)))
+            near = any(iou(x, b) >= 0.3 or centre_dist(x, b) < 1.0 for x in (lb, shifted(lb, self._gshift)))
             if near and same_line_text(text, tr.best_text(), at_edge(b, w, h)) >= self.p.same_text:
                 return tr
         return None
