@@ -9,12 +9,13 @@ export RUNNER_MODELS_DIR ?= $(ASSETS)/models
 WORK ?= $(CURDIR)/.work
 DEMO_VIDEO := $(WORK)/demo.mp4
 
-.PHONY: setup envs demo test test-fast schema bench ci ci-images system-deps clean help
+.PHONY: setup envs demo test test-fast schema bench ci ci-images system-deps clean help lock
 
 help:
 	@echo "make demo   - set up and analyze VIDEO=... (default: a sample clip it makes)"
 	@echo "make test   - set up and run the test suite"
 	@echo "make setup | envs | schema | bench | images | clean"
+	@echo "make lock [UPGRADE=1] - refresh requirements/*.lock (the runner's own environment)"
 
 system-deps:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
@@ -29,10 +30,28 @@ setup: system-deps $(VENV)/.installed
 	@# runner outside make finds the same model store (~/.config/tiktok-runner/config.toml; README)
 	@$(BIN)/python -m runner.user_config RUNNER_MODELS_DIR=$(RUNNER_MODELS_DIR)
 
-$(VENV)/.installed: pyproject.toml
+# The runner's own environment comes from the lock (exact versions, sha256 hashes; requirements/):
+# a fresh install is the tested install. The project itself goes in without touching a dependency.
+LOCK := requirements/runner.lock
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,api,batch]'
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# One command refreshes the lock: re-resolve pyproject.toml (every extra) for every platform with
+# hashes, keeping the current pins unless UPGRADE=1. uv is pinned and lives in its own venv.
+UV_VERSION := 0.13.9
+UV := $(VENV)-lock/bin/uv
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --native-tls --quiet \
+             --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+$(UV):
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+lock: $(UV)
+	$(UV) pip compile pyproject.toml requirements/build.in --all-extras $(LOCK_FLAGS) -o $(LOCK)
+	$(UV) pip compile pyproject.toml --extra api --constraint $(LOCK) $(LOCK_FLAGS) -o requirements/api.lock
+	@echo "lock: $(LOCK) and requirements/api.lock refreshed; now: make setup test"
 
 # Local-backend environments, one per group (cpu, torch), like the images.
 envs: setup

@@ -33,7 +33,7 @@ CONNECT_TIMEOUT_S = 5.0
 #: again, up to this many times, wherever Ray has room; then it is an ``error`` row
 LOST_RETRIES = 2
 
-INSTALL_FIX = ".venv/bin/pip install -e '.[batch]'   (or: pip install 'tiktok-sandbox-runner[batch]'); " \
+INSTALL_FIX = "make setup (installs requirements/runner.lock, Ray included); " \
               "or run without Ray: runner batch --serial ..."
 
 

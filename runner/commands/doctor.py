@@ -9,7 +9,9 @@ from runner.registry import registry_for
 
 
 def checks(settings: Settings) -> list[tuple[str, bool, str]]:
-    out = []
+    from runner.lockfile import drift_line
+
+    out = [("runner environment = lock", *drift_line())]
     for tool in ("ffmpeg", "ffprobe"):
         p = shutil.which(tool)
         out.append((tool, bool(p), p or "missing: apt-get install ffmpeg"))
@@ -50,7 +52,7 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
 
         out.append(("(optional) ray for batch", True, f"ray {md.version('ray')}"))
     except md.PackageNotFoundError:
-        out.append(("(optional) ray for batch", False, "pip install -e '.[batch]' (or: runner batch --serial)"))
+        out.append(("(optional) ray for batch", False, "make setup (installs requirements/runner.lock; or: runner batch --serial)"))
     out.append(("(optional) GPUs", bool(settings.gpus), ",".join(settings.gpus) or "none (RUNNER_GPUS=all to use them)"))
     return out
 

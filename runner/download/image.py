@@ -3,21 +3,21 @@
 Built like the media image (``runner images build fetch``, part of ``--bases-only``), named
 ``<prefix>/fetch:<FETCH_VERSION>`` and labelled with a digest of what it is built from (its
 Dockerfile, the yt-dlp pin and the core modules copied in), so ``runner images status`` can say
-built, stale or missing.
+built, stale or missing. Its yt-dlp is the one in the runner's lock (``requirements/api.lock``: the
+version and its sha256 hashes), installed in hash-checking mode.
 """
 from __future__ import annotations
 
 import hashlib
 
 from runner.config import REPO_ROOT, Settings
+from runner.lockfile import API_LOCK, Pin, pin
 from runner.images.sandbox import image_state, status_line as sandbox_status_line
 from runner.sources import IMAGES
 
 FETCH_NAME = "fetch"
 FETCH_VERSION = "1"
 DOCKERFILE = "Dockerfile.fetch"
-#: the yt-dlp the runner's own environment uses (a unit test keeps the two equal)
-YTDLP_VERSION = "2026.10.26"
 #: the runner modules the image holds: the yt-dlp attempt, its error classification, the host checks
 CORE_FILES = ("runner/__init__.py", "runner/errors.py", "runner/download/__init__.py",
               "runner/download/net_safety.py", "runner/download/core.py")
@@ -28,9 +28,14 @@ def fetch_tag(settings: Settings) -> str:
     return f"{settings.image_prefix}/{FETCH_NAME}:{FETCH_VERSION}"
 
 
+def ytdlp_pin() -> Pin:
+    """yt-dlp as the runner's lock pins it: the fetch image installs exactly this."""
+    return pin("yt-dlp", API_LOCK)
+
+
 def fetch_digest() -> str:
     h = hashlib.sha256((IMAGES / DOCKERFILE).read_bytes())
-    h.update(YTDLP_VERSION.encode())
+    h.update(ytdlp_pin().line().encode())
     for f in CORE_FILES:
         h.update(f.encode() + b"\0" + (REPO_ROOT / f).read_bytes())
     return h.hexdigest()[:16]
@@ -63,9 +68,11 @@ def build_fetch(client, settings: Settings, opts, echo, force: bool = False) -> 
         return tag
     base = build_base(client, settings, opts, echo)
     ctx = _Context()
-    _prepare(ctx, opts, DOCKERFILE, _pip_download([f"yt-dlp=={YTDLP_VERSION}"], CACHE / "wheels-fetch", opts, echo))
+    ytdlp = ytdlp_pin()
+    _prepare(ctx, opts, DOCKERFILE, _pip_download([ytdlp.line()], CACHE / "wheels-fetch", opts, echo))
+    ctx.add_text("images/fetch.lock", ytdlp.line() + "\n")
     for f in CORE_FILES:
         ctx.add(REPO_ROOT / f, f)
-    _build(client, ctx, tag, {"BASE": base, "YTDLP_VERSION": YTDLP_VERSION},
+    _build(client, ctx, tag, {"BASE": base, "YTDLP_VERSION": ytdlp.version},
            {f"{LABEL}.role": "fetch", f"{LABEL}.source-digest": fetch_digest()}, opts, echo)
     return tag

@@ -110,10 +110,16 @@ def _pip_download(requirements: list[str], dest: Path, opts: BuildOptions, echo)
     if opts.pip_source == "network" or not requirements:
         return None
     dest.mkdir(parents=True, exist_ok=True)
+    # a requirements file, not arguments: a locked line carries its hashes (hash-checking mode)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
+        req.write("\n".join(requirements) + "\n")
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "-d", str(dest),
-           *requirements]
-    echo(f"wheelhouse: pip download {' '.join(requirements)} -> {dest}")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+           "-r", req.name]
+    echo(f"wheelhouse: pip download {' '.join(r.split(' --hash')[0] for r in requirements)} -> {dest}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    finally:
+        os.unlink(req.name)
     if proc.returncode != 0:
         raise RunnerError(f"pip download failed for {requirements}: {proc.stderr.strip()[-1500:]}",
                           fix="check the pins, or build with --pip-source network [--ca-bundle FILE]")

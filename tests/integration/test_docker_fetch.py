@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from runner.config import Settings
 from runner.download.fetch import _attempt, download, download_via
 from runner.errors import DownloadError
 from runner.download.core import generic_key
-from runner.download.image import YTDLP_VERSION
+from runner.download.image import ytdlp_pin
 from runner.media.choose import fetcher_for
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
@@ -62,10 +61,6 @@ def test_network_and_timeout_are_settings():
     assert ApiSettings().fetch_network == "bridge"
     s = from_env({"RUNNER_FETCH_NETWORK": "host", "RUNNER_FETCH_TIMEOUT_S": "30"})
     assert (s.fetch_network, s.fetch_timeout_s) == ("host", 30)
-
-
-def test_the_image_pins_the_runners_yt_dlp():
-    assert YTDLP_VERSION == version("yt-dlp")
 
 
 def test_local_downloads_in_process():
@@ -153,6 +148,14 @@ def fetch_image(client) -> str:
     from runner.download.image import build_fetch, fetch_status_with, fetch_tag
 
     return sandbox_image(client, fetch_status_with, build_fetch, fetch_tag)
+
+
+def test_the_image_runs_the_locked_yt_dlp(client, fetch_image):
+    """The fetch image's yt-dlp is the lock's (requirements/api.lock), whatever the host installed."""
+    out = client.containers.run(fetch_image, ["python", "-c", "import yt_dlp.version as v; print(v.__version__)"],
+                                network_mode="none", remove=True)
+    assert out.decode().strip() == ytdlp_pin().version
+    assert client.images.get(fetch_image).labels["org.tiktok-runner.yt-dlp"] == ytdlp_pin().version
 
 
 @pytest.fixture(scope="module")

@@ -136,7 +136,7 @@ def test_without_ray_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)   # import ray -> ImportError
     with pytest.raises(BackendUnavailable) as exc:
         import_ray()
-    assert "[batch]" in exc.value.fix and "--serial" in exc.value.fix and exc.value.exit_code == 3
+    assert "make setup" in exc.value.fix and "--serial" in exc.value.fix and exc.value.exit_code == 3
 
 
 def test_runner_cli_does_not_import_ray():
