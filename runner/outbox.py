@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import errno
 import itertools
+import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,20 +123,24 @@ def open_regular(name: str, dir_fd: int, cap: int) -> tuple[int, os.stat_result]
     return fd, fst
 
 
-def read_fd(fd: int, cap: int) -> bytes:
-    """At most ``cap`` bytes of ``fd``; :class:`OutboxError` when there are more."""
-    chunks, n = [], 0
+def read_fd(fd: int, cap: int) -> bytearray:
+    """At most ``cap`` bytes of ``fd``, read into one buffer (never chunks joined into a second
+    copy); :class:`OutboxError` when there are more."""
+    buf = bytearray(min(cap, max(0, os.fstat(fd).st_size)) + 1)  # room for the byte that says "more"
+    n = 0
     while True:
-        b = os.read(fd, min(_CHUNK, cap + 1 - n))
-        if not b:
-            return b"".join(chunks)
-        chunks.append(b)
-        n += len(b)
-        if n > cap:
-            raise OutboxError(f"more than {cap} bytes, over the cap")
+        if n == len(buf):
+            if n > cap:
+                raise OutboxError(f"more than {cap} bytes, over the cap")
+            buf.extend(bytes(min(_CHUNK, cap + 1 - n)))  # it grew since fstat
+        got = os.readv(fd, [memoryview(buf)[n:]])
+        if not got:
+            del buf[n:]
+            return buf
+        n += got
 
 
-def read_file(path: Path, cap: int) -> bytes:
+def read_file(path: Path, cap: int) -> bytearray:
     """The bytes of ``path`` (a file in a runner-owned folder, e.g. ``out/<name>/result.json``),
     read without following a link, when it is a regular single-link file of at most ``cap`` bytes."""
     path = Path(path)
@@ -150,6 +156,61 @@ def read_file(path: Path, cap: int) -> bytes:
         return read_fd(fd, cap)
     finally:
         os.close(fd)
+
+
+#: one JSON token a parser turns into an object: a string (group 1 set when it is a key), an opening
+#: bracket, a closing one, a number or a literal. A string is matched atomically (no backtracking
+#: state kept per escape: 640 MiB for a 32 MiB string of escapes otherwise) and an unterminated one
+#: runs to the end, so the scan never restarts from the next quote (linear in the bytes).
+_JSON_TOKEN = re.compile(rb'"(?>[^"\\]*+(?:\\.[^"\\]*+)*+)"?(\s*:)?|([\[{])|([\]}])|-?(?:[0-9][0-9eE.+-]*|Infinity)|'
+                         rb'true|false|null|NaN')
+
+
+def json_shape_error(data: bytes, max_nodes: int, max_depth: int) -> str | None:
+    """Why the JSON text ``data`` holds too many values or nests too deep, or None: counted on the
+    bytes, before any object is built (keys are not values; a malformed text is over-counted, never
+    under). It stops at the first cap passed: valid JSON has at most one key and one closing bracket
+    per value, so more than three tokens per allowed value is over the cap too, and the scan costs
+    O(max_nodes) steps whatever the text."""
+    too_many = f"more than {max_nodes} JSON values (the cap, RUNNER_MAX_JSON_NODES)"
+    n = depth = tokens = 0
+    for m in _JSON_TOKEN.finditer(data):
+        tokens += 1
+        if tokens > 3 * max_nodes + 3:
+            return too_many
+        key, opening, closing = m.group(1, 2, 3)
+        if closing is not None:
+            depth = max(0, depth - 1)
+        elif key is None:
+            n += 1
+            if n > max_nodes:
+                return too_many
+            if opening is not None:
+                depth += 1
+                if depth > max_depth:
+                    return f"nested deeper than {max_depth} levels"
+    return None
+
+
+def load_json(data: bytearray, max_nodes: int, max_depth: int):
+    """The JSON value of the UTF-8 text ``data`` once :func:`json_shape_error` has passed it; else
+    :class:`OutboxError` (``why`` starts with ``too large:`` or ``not JSON:``). ``data`` is emptied
+    once decoded, so the bytes, the text and the objects are never all held at once."""
+    why = json_shape_error(data, max_nodes, max_depth)
+    if why is not None:
+        raise OutboxError(f"too large: {why}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OutboxError(f"not JSON: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    finally:
+        data.clear()
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise OutboxError("too large: nested too deeply to parse") from None
+    except ValueError as exc:
+        raise OutboxError(f"not JSON: {exc}") from None
 
 
 def copy_fd(fd: int, dest: Path, cap: int) -> int:

@@ -6,7 +6,6 @@ report itself (oom, timeout, crashed) are decided here.
 """
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 
 from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
-from runner.outbox import Limits, OutboxError, read_file
+from runner.outbox import Limits, OutboxError, load_json, read_file
 from runner.registry import Entry
 from shared_schema.envelope import Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.results import resolve_result_model
@@ -24,27 +23,10 @@ LOG_TAIL_LINES = 25
 MAX_JSON_DEPTH = 128
 
 
-def json_size_error(value, max_nodes: int, max_depth: int = MAX_JSON_DEPTH) -> str | None:
-    """Why ``value`` (parsed JSON) is too big to accept, or None; stops counting at the caps."""
-    n = 0
-    stack = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        n += 1
-        if n > max_nodes:
-            return f"more than {max_nodes} JSON values (the cap, RUNNER_MAX_JSON_NODES)"
-        if depth > max_depth:
-            return f"nested deeper than {max_depth} levels"
-        if isinstance(v, dict):
-            stack.extend((x, depth + 1) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, depth + 1) for x in v)
-    return None
-
-
 def read_result(result_path: Path, limits: Limits) -> tuple[object | None, str | None]:
     """``(parsed envelope or None when there is none, why it is invalid or None)``: read as data
-    (no link followed, regular single-link file, at most ``limits.max_result_bytes``)."""
+    (no link followed, regular single-link file, at most ``limits.max_result_bytes``), its values
+    and depth counted on the bytes before any object is built (:func:`runner.outbox.load_json`)."""
     try:
         data = read_file(result_path, limits.max_result_bytes)
     except OutboxError as exc:
@@ -52,15 +34,10 @@ def read_result(result_path: Path, limits: Limits) -> tuple[object | None, str |
             return None, None
         return None, f"result.json was not read: {exc.why}"
     try:
-        raw = json.loads(data)
-    except RecursionError:
-        return None, "result.json is nested too deeply to parse"
-    except ValueError as exc:
-        return None, f"result.json is not JSON: {exc}"
-    why = json_size_error(raw, limits.max_json_nodes)
-    if why is not None:
-        return None, f"result.json is too large: {why}"
-    return raw, None
+        return load_json(data, limits.max_json_nodes, MAX_JSON_DEPTH), None
+    except OutboxError as exc:
+        kind, _, why = exc.why.partition(": ")
+        return None, (f"result.json is too large: {why}" if kind == "too large" else f"result.json is not JSON: {why}")
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str | None:

@@ -64,7 +64,7 @@ def _log_flood(env, backend):
 
 
 def _deep(env, backend):
-    assert env.status is Status.invalid_output and "nested too deeply" in env.error.message, env.error
+    assert env.status is Status.invalid_output and "nested deeper than 128" in env.error.message, env.error
 
 
 def _wide(env, backend):

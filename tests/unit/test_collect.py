@@ -138,7 +138,7 @@ def test_oversized_result_is_invalid_without_reading_it(entry, tmp_path):
 
 def test_deeply_nested_result_is_invalid(entry, tmp_path):
     env = _bad(entry, tmp_path, lambda p: p.write_text("[" * 100_000 + "]" * 100_000))
-    assert env.status is Status.invalid_output and "nested too deeply" in env.error.message
+    assert env.status is Status.invalid_output and "nested deeper than 128" in env.error.message
     (tmp_path / "x").mkdir()
     env = _bad(entry, tmp_path / "x", lambda p: p.write_text("[" * 500 + "]" * 500))
     assert env.status is Status.invalid_output and "deeper than" in env.error.message
