@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -23,8 +24,18 @@ def build_report(run: RunInfo, media: MediaInfo, stages: list[list[str]],
 
 
 def write_report(report: Report, path: Path) -> Path:
+    """Write ``report`` to ``path`` atomically: a fresh temp file made with ``O_EXCL`` (``mkstemp``)
+    in the destination folder, then a rename. No predictable name is ever opened, so a symlink
+    planted in that folder (in compose, by another service that can write it) is never written
+    through; the rename replaces a link at ``path`` itself, never its target."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(report.model_dump_json(indent=2))
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(report.model_dump_json(indent=2))
+            os.fchmod(fh.fileno(), 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

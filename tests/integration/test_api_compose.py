@@ -50,8 +50,10 @@ def test_compose_service_shape(tmp_path):
     assert "group_add" not in api and "ports" not in services["worker"]
     env = api["environment"]
     assert env["RUNNER_API_TOKEN"] == "t0ken"
-    # it sees the job store (rw) and the drop folder (ro), nothing else of RUNNER_HOME
-    assert sorted(volumes(api)) == sorted([f"{home}/api:{home}/api:rw", f"{home}/videos:{home}/videos:ro"])
+    # it sees the job store (rw), the reports (ro: issue 23, it can plant no link where the worker
+    # writes them) and the drop folder (ro), nothing else of RUNNER_HOME
+    assert sorted(volumes(api)) == sorted([f"{home}/api:{home}/api:rw", f"{home}/api/reports:{home}/api/reports:ro",
+                                           f"{home}/videos:{home}/videos:ro"])
     assert env["RUNNER_API_DATA_DIR"] == f"{home}/api" and env["RUNNER_API_ROOTS"] == f"{home}/videos"
     assert "/health" in " ".join(api["healthcheck"]["test"])
     assert any(p.get("host_ip", "127.0.0.1") == "127.0.0.1" if isinstance(p, dict) else p.startswith("127.0.0.1:")
@@ -71,3 +73,36 @@ def test_compose_service_shape(tmp_path):
                 "RUNNER_CACHE_DIR"):
         assert wenv[key].startswith(home + "/"), key
     assert wenv["RUNNER_API_DATA_DIR"] == env["RUNNER_API_DATA_DIR"]  # one job store
+
+
+@pytest.mark.docker
+def test_the_api_service_cannot_plant_anything_where_the_worker_writes_reports(tmp_path):
+    """The api service's mounts, as compose resolves them, on the real daemon (issue 23): it writes
+    the job store, but a symlink (or any file) in reports/ is refused, so the worker (which writes
+    reports with fresh O_EXCL temp names anyway) has nothing planted there to write through."""
+    from runner.config import Settings
+    from runner.images.build import base_tag
+    from tests.docker_sandboxes import connect_or_need, need
+
+    home = tmp_path / "home"
+    for d in ("api/reports", "videos"):
+        (home / d).mkdir(parents=True)
+    (home / "api" / "reports" / "job.json").write_text("{}")
+    proc = _config({"RUNNER_API_TOKEN": "t0ken", "RUNNER_HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    api = yaml.safe_load(proc.stdout)["services"]["api"]
+    client = connect_or_need()
+    image = base_tag(Settings.from_env(), "cpu")
+    try:
+        client.images.get(image)
+    except Exception:
+        need(f"{image} is not built: runner images build --bases-only")
+    binds = [v if isinstance(v, str) else f"{v['source']}:{v['target']}:{'ro' if v.get('read_only') else 'rw'}"
+             for v in api["volumes"]]
+    script = (f"cd {home}/api && touch jobs.sqlite3 && echo store-ok; "
+              f"ln -s /etc/passwd reports/.job.json.1.tmp 2>/dev/null || echo link-refused; "
+              f"echo x > reports/job.json 2>/dev/null || echo write-refused; cat reports/job.json")
+    out = client.containers.run(image, ["sh", "-c", script], volumes=binds, network_mode="none",
+                                user=f"{os.getuid()}:{os.getgid()}", remove=True).decode()
+    assert out.split() == ["store-ok", "link-refused", "write-refused", "{}"], out
+    assert sorted(p.name for p in (home / "api" / "reports").iterdir()) == ["job.json"]
