@@ -31,6 +31,7 @@ from runner.params import check_params
 from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.run.planner import select
 from runner.registry import Registry, registry_for
+from runner.terminal import printable
 from shared_schema.report import Report
 
 __all__ = ["BatchOutcome", "BatchRequest", "Shape", "VideoJob", "VideoResult", "run_batch", "run_video",
@@ -92,8 +93,8 @@ class _Batch:
         self._summary = self.summary_path.open("w", encoding="utf-8")
 
     def say(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=self.stream, flush=True)
+        if not self.quiet:  # a line may quote a sandbox (a download's message): no control characters
+            print(printable(text), file=self.stream, flush=True)
 
     @property
     def starts_known(self) -> bool:

@@ -23,6 +23,7 @@ from rich.text import Text
 
 from runner.run.live import clock
 from runner.run.progress import is_live_terminal
+from runner.terminal import printable
 
 #: how many in-flight videos the view names
 SHOW_RUNNING = 8
@@ -53,7 +54,7 @@ class BatchView:
         """A line of the batch (``[k/n] ...``, notices): printed above the view."""
         with self._lock:
             style = "red" if " error (" in text or " interrupted (" in text else None
-            self.console.print(Text(text, style=style or ""))
+            self.console.print(Text(printable(text), style=style or ""))
         if self._live.is_started:
             self._live.refresh()
 

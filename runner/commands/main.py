@@ -22,9 +22,11 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _fail(exc: RunnerError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
+    from runner.terminal import printable  # a message may quote a sandbox (ffprobe, a download)
+
+    click.echo(f"error: {printable(exc.message)}", err=True)
     if exc.fix:
-        click.echo(f"  fix: {exc.fix}", err=True)
+        click.echo(f"  fix: {printable(exc.fix)}", err=True)
     sys.exit(exc.exit_code)
 
 

@@ -19,6 +19,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from runner.terminal import printable
 from shared_schema.envelope import Envelope, Status
 
 _WORD = {Status.ok: "ok", Status.skipped: "skipped", Status.failed: "FAILED", Status.invalid_output: "INVALID",
@@ -77,11 +78,11 @@ class LiveProgress:
 
     # -- the pipeline's interface ---------------------------------------------
     def phase(self, name: str, seconds: float, detail: str = "") -> None:
-        self.console.print(Text.assemble(("  ✓ ", "green"), (f"{name:<10}", "bold"), f"{seconds:7.2f}s  ",
-                                         (detail, "dim")))
+        self.console.print(Text.assemble(("  ✓ ", "green"), (f"{printable(name):<10}", "bold"), f"{seconds:7.2f}s  ",
+                                         (printable(detail), "dim")))
 
     def notice(self, text: str) -> None:
-        self.console.print(Text.assemble(("note: ", "bold yellow"), text))
+        self.console.print(Text.assemble(("note: ", "bold yellow"), printable(text)))
 
     # -- the executor's --------------------------------------------------------
     def planned(self, stages: list[list[str]], upstream: dict[str, list[str]]) -> None:
@@ -145,8 +146,8 @@ class LiveProgress:
             elif env.status is not Status.ok and env.error is not None:
                 why = env.error.message
             detail = Text(" ".join(f"[{m}]" for m in marks), style="cyan")
-            if why:
-                detail.append((" " if marks else "") + why.splitlines()[0][:100], style="dim")
+            if why:  # an analyzer's own words: no control character reaches the terminal
+                detail.append((" " if marks else "") + printable(why.splitlines()[0])[:100], style="dim")
             return (Text("✓" if env.status is Status.ok else "•" if env.status is Status.skipped else "✗",
                          style=_STYLE[env.status]), Text(_WORD[env.status], style=_STYLE[env.status]),
                     clock(r.wall_s if r.wall_s is not None else env.duration_s), detail)

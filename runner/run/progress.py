@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TextIO
 
+from runner.terminal import printable
 from shared_schema.envelope import Envelope, Status
 
 _MARK = {Status.ok: "ok", Status.skipped: "skip", Status.failed: "FAIL", Status.invalid_output: "INVALID",
@@ -29,9 +30,11 @@ class LineProgress:
         return None
 
     def _say(self, text: str) -> None:
+        """Print one line; what a sandbox wrote (error messages, notices, details) loses its control
+        characters first (runner.terminal)."""
         if not self.quiet:
             with self._lock:
-                print(text, file=self.stream, flush=True)
+                print(printable(text), file=self.stream, flush=True)
 
     def phase(self, name: str, seconds: float, detail: str = "") -> None:
         self._say(f"  {name:<28} {seconds:7.2f}s  {detail}".rstrip())

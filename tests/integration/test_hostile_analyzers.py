@@ -2,7 +2,8 @@
 
 ``toy_hostile`` plants one attack per run (``params.attack``) beside ``toy_good``: symlinks under
 every name the runner has touched, a symlink or FIFO as result.json, hard links, a 2 GB result,
-a log flood, a result nested 100,000 deep, one with 10^6 entries, 100,000 files. For each, on the
+a log flood, a result nested 100,000 deep, one with 10^6 entries, 100,000 files, terminal control
+codes in its error. For each, on the
 local backend always and on the docker backend with a real daemon: a canary outside the workdir
 keeps its content and mtime, nothing new appears outside the workdir and the cache, the attacker
 gets a clear status, toy_good is intact and the result cache holds no link and no outside bytes.
@@ -79,9 +80,15 @@ def _many_files(env, backend):
     assert len(env.dropped) <= 51 and "more entries dropped" in env.dropped[-1].why
 
 
+def _terminal_codes(env, backend):
+    """The report keeps the analyzer's words as data; printing them is what strips the codes
+    (tests/integration/test_terminal_codes.py)."""
+    assert env.status is Status.failed and "pwned by toy_hostile" in env.error.message, env.error
+
+
 ATTACKS = {"symlinks": _symlinks, "result_symlink": _result_symlink, "hardlink": _hardlink, "fifo": _fifo,
            "big_result": _big_result, "log_flood": _log_flood, "deep": _deep, "wide": _wide,
-           "many_files": _many_files}
+           "many_files": _many_files, "terminal_codes": _terminal_codes}
 
 
 def _tree(path: Path) -> dict[str, tuple[bytes, int]]:

@@ -11,6 +11,9 @@ from pathlib import Path
 from analyzers.base import Analyzer as Base
 from shared_schema.results.testing import ToyResult
 
+#: an error message that drives a terminal: retitle the window (OSC 0 + BEL), clear it, an 8-bit CSI,
+#: a carriage return that overwrites the line, a backspace
+TERMINAL_CODES = "\x1b]0;pwned by toy_hostile\x07\x1b[2J\x9b31mred\rrewritten\x08 end"
 #: every name the runner has touched in out/<name>/, and one the cache would copy
 RUNNER_NAMES = ("log.txt", ".result.json.runner.tmp", "result.json.tmp", "loot")
 
@@ -73,6 +76,8 @@ class Analyzer(Base):
         elif attack == "many_files":
             for i in range(ctx.params.files):
                 os.close(os.open(out / f"f{i:06d}", os.O_WRONLY | os.O_CREAT, 0o644))
+        elif attack == "terminal_codes":
+            raise RuntimeError(TERMINAL_CODES)
         else:
             raise ValueError(f"unknown attack {attack!r}")
         return ToyResult(message="planted", frames_seen=0, params=seen)
