@@ -67,12 +67,20 @@ FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv"
 TOOLS = ("ffprobe", "ffmpeg")
 
 
+#: options of one demuxer, passed only where that demuxer is forced (ffmpeg 5.1 exits with "Option
+#: enable_drefs not found" when another one, e.g. matroska, is given it): the mov/mp4 demuxer never
+#: opens the external files a data reference box names (off by default; said here so a build or a
+#: default that changes cannot turn it on)
+DEMUXER_OPTIONS = {"mov": ("-enable_drefs", "0")}
+
+
 def input_args(rel: str, demuxer: str) -> list[str]:
-    """The argv that names an admitted input: ``file:`` only, the forced demuxer, both whitelists."""
+    """The argv that names an admitted input: ``file:`` only, the forced demuxer and its options,
+    both whitelists."""
     if rel.startswith(("/", "-")) or ".." in Path(rel).parts:
         raise ValueError(f"media inputs are workdir-relative: {rel!r}")
     return ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST, "-f", demuxer,
-            "-i", f"file:{rel}"]
+            *DEMUXER_OPTIONS.get(demuxer, ()), "-i", f"file:{rel}"]
 
 
 class HostMediaExec:
