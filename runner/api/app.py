@@ -144,7 +144,9 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
         if creds is None or not hmac.compare_digest(creds.credentials.encode(), api.token.encode()):
             raise StarletteHTTPException(401, "missing or wrong bearer token")
 
+    # FastAPI's /docs and /redoc pages load unpinned JavaScript from a CDN (no SRI): off unless asked
     app = FastAPI(title="TikTok sandbox runner API", version=__version__, lifespan=lifespan,
+                  docs_url="/docs" if api.docs else None, redoc_url="/redoc" if api.docs else None,
                   description="Queue analyses of short videos and read their reports. Send "
                               "`Authorization: Bearer <RUNNER_API_TOKEN>` on every call but /health.")
     app.state.store, app.state.pool, app.state.registry = store, pool, registry

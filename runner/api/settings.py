@@ -16,6 +16,9 @@ Variables (all optional):
                                  (default 600; 0 turns waiting off: every submit answers 202 at once)
 - ``RUNNER_API_ALLOW_LOCAL``     ``1`` lets ``runner serve``/``runner worker`` run jobs on the local backend, which
                                  is NOT a sandbox (tests, trusted single-user machines); default: refused
+- ``RUNNER_API_DOCS``            ``1`` serves the interactive docs at ``/docs`` and ``/redoc``: FastAPI's pages load
+                                 Swagger UI / ReDoc JavaScript from a CDN, unpinned and without SRI, so they are
+                                 off by default (``/openapi.json``, plain JSON, is always served)
 - ``RUNNER_URL_ALLOWLIST``       hosts ``tiktok_url`` may name, comma-separated
                                  (default ``tiktok.com,www.tiktok.com,vm.tiktok.com,m.tiktok.com``)
 - the downloader's variables (``RUNNER_ALLOW_PRIVATE_URLS``, ``RUNNER_PROXIES``, ``RUNNER_COOKIES_FILE``,
@@ -46,6 +49,7 @@ class ApiSettings(DownloadSettings):
     max_wait_s: int = 600                  # POST /analyze?wait= is clamped to this
     url_allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
     allow_local: bool = False              # the local backend (no sandbox) may run jobs
+    docs: bool = False                     # /docs and /redoc (CDN JavaScript): only when asked for
 
     @property
     def video_roots(self) -> tuple[Path, ...]:
@@ -77,5 +81,6 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
     if env.get("RUNNER_URL_ALLOWLIST"):
         kw["url_allowlist"] = tuple(h.lower().rstrip(".") for h in _split(env["RUNNER_URL_ALLOWLIST"]))
     kw["allow_local"] = env.get("RUNNER_API_ALLOW_LOCAL", "") == "1"
+    kw["docs"] = env.get("RUNNER_API_DOCS", "") == "1"
     kw.update(download_kwargs(env))
     return ApiSettings(**kw)

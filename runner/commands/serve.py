@@ -19,6 +19,13 @@ def is_loopback(host: str) -> bool:
         return False  # a name other than localhost may resolve anywhere
 
 
+#: what an unsandboxed analyzer can read (one did: the token, from the parent's /proc/<pid>/environ)
+SECRETS_READABLE = ("An analyzer then runs as this server's user and can read its secrets: RUNNER_API_TOKEN and "
+                    "the proxy credentials in RUNNER_PROXIES from /proc/<pid>/environ of this process, the "
+                    "cookies file (RUNNER_COOKIES_FILE) and the job store; allow it only where every video and "
+                    "analyzer is trusted")
+
+
 def sandboxed(settings: Settings, allow_local: bool) -> Settings:
     """The settings jobs run with: the docker backend, never a silent fall back to the local one.
 
@@ -36,9 +43,9 @@ def sandboxed(settings: Settings, allow_local: bool) -> Settings:
     if backend == "docker":
         return settings
     if allow_local:
-        if backend == "local":
-            click.echo(f"WARNING: jobs run on the local backend, allowed by --allow-unsandboxed / "
-                       f"RUNNER_API_ALLOW_LOCAL=1: {LOCAL_IS_NOT_A_SANDBOX}", err=True)
+        when = "jobs run" if backend == "local" else "where no Docker daemon answers, jobs run"
+        click.echo(f"WARNING: {when} on the local backend, allowed by --allow-unsandboxed / "
+                   f"RUNNER_API_ALLOW_LOCAL=1: {LOCAL_IS_NOT_A_SANDBOX}. {SECRETS_READABLE}", err=True)
         return settings
     if backend == "local":
         raise UsageError(f"refusing to run jobs on the local backend: {LOCAL_IS_NOT_A_SANDBOX}", fix=fix_local)
@@ -77,7 +84,8 @@ _LEVEL = click.option("--log-level", default="info", show_default=True,
 @_LEVEL
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, role: str, allow_unsandboxed: bool, log_level: str) -> None:
-    """Serve the HTTP API: POST /analyze, GET /jobs/{id}, ... (OpenAPI docs at /docs)."""
+    """Serve the HTTP API: POST /analyze, GET /jobs/{id}, ... (the OpenAPI spec at /openapi.json;
+    interactive docs at /docs with RUNNER_API_DOCS=1)."""
     if role == "worker":
         return ctx.invoke(worker, allow_unsandboxed=allow_unsandboxed, log_level=log_level)
     import uvicorn
@@ -94,7 +102,8 @@ def serve(ctx: click.Context, host: str, port: int, role: str, allow_unsandboxed
         settings = sandboxed(settings, allow_unsandboxed or api.allow_local)
     _logging(log_level)
     app = create_app(settings, api, role=role)
-    click.echo(f"runner API on http://{host}:{port} (role {role}; docs /docs; auth "
+    click.echo(f"runner API on http://{host}:{port} (role {role}; spec /openapi.json"
+               f"{', docs /docs' if api.docs else ''}; auth "
                f"{'on' if api.token else 'off: loopback only, Host checked'}; data {api.data_dir}"
                + (f"; backend {settings.backend}" if role == "all" else "; jobs run by `runner worker`") + ")",
                err=True)

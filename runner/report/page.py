@@ -1,7 +1,10 @@
 """The page: facts, analyzer table, timelines, keyframes, key moments, texts. One self-contained file."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from runner.report.model import Lane, Missing, dicts, num, result_of, text, why_
 from runner.report.thumbs import Strip, strip
 from runner.report.timeline import FONT, figure
 
-__all__ = ["render", "LANES", "build_lanes"]
+__all__ = ["render", "LANES", "build_lanes", "content_security_policy"]
 
 #: the timelines, top to bottom (a plain tuple of readers)
 LANES = (lanes_visual.cuts_lane, lanes_visual.camera_lane, lanes_visual.persons_lane, lanes_visual.text_lane,
@@ -65,6 +68,40 @@ def _plotly_js() -> str:
     if basic.is_file():
         return basic.read_text(encoding="utf-8")
     return plotly.offline.get_plotlyjs()
+
+
+#: the one script that draws the timeline: the same text on every page (so one hash allows it), reading
+#: the figure from a JSON data block, which no browser executes
+_DRAW_JS = ("(function(){var d=document.getElementById('timeline-data');if(!d||!window.Plotly)return;"
+            "var f=JSON.parse(d.textContent);Plotly.newPlot('timeline',f.figure.data,f.figure.layout,f.config);})();")
+
+
+def _sha256(js: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode() + "'"
+
+
+@lru_cache(maxsize=2)
+def content_security_policy(meta: bool = False) -> str:
+    """The page's policy: nothing from the network, the two scripts it carries allowed by their sha256
+    (plotly.js and the drawing script), no other script, no form, no ``<base>``, no framing. ``meta``:
+    the form a ``<meta>`` element may carry (browsers ignore ``frame-ancestors`` there and say so)."""
+    policy = (f"default-src 'none'; script-src {_sha256(_plotly_js())} {_sha256(_DRAW_JS)}; "
+              "style-src 'unsafe-inline'; img-src data:; font-src data:; form-action 'none'; base-uri 'none'")
+    return policy if meta else policy + "; frame-ancestors 'none'"
+
+
+def _json_block(value_json: str) -> str:
+    """JSON text made safe inside ``<script type=application/json>``: no ``<``, ``>`` or ``&`` (a
+    ``</script>`` in a report string cannot end the block); the same value once parsed."""
+    return value_json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _figure_html(fig, config: dict) -> str:
+    """The timeline's div, its figure as a JSON data block and the fixed drawing script."""
+    data = '{"figure":' + pio.to_json(fig, validate=False) + ',"config":' + json.dumps(config) + "}"
+    return (f"<div id=timeline class=plotly-graph-div style='height:{int(fig.layout.height)}px;width:100%'></div>"
+            f"<script type=application/json id=timeline-data>{_json_block(data)}</script>"
+            f"<script>{_DRAW_JS}</script>")
 
 
 def build_lanes(report: Report) -> list[Lane | Missing]:
@@ -164,10 +201,8 @@ def _timelines(report: Report) -> tuple[str, bool]:
         cuts = [m.t for lane in lanes if lane.key == "cuts" for m in lane.marks]
         try:
             fig = figure(lanes, max(report.media.duration_s, 0.01), cuts)
-            div = pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id="timeline",
-                              default_width="100%", default_height=f"{fig.layout.height}px",
-                              config={"displaylogo": False, "responsive": True,
-                                      "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
+            div = _figure_html(fig, {"displaylogo": False, "responsive": True,
+                                     "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
         except Exception as exc:  # values plotly rejects must not cost the page
             notes.insert(0, f"<li>the timelines could not be drawn: {_e(type(exc).__name__)}: {_e(exc)}</li>")
             lanes = []
@@ -256,6 +291,7 @@ def render(report: Report, json_name: str = "report.json", media_exec=None) -> s
     body = "".join(f"<section id={i}><h2>{t}</h2>{h}</section>" for i, t, h in sections)
     js = f"<script>{_plotly_js()}</script>" if needs_js else ""
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<meta http-equiv=Content-Security-Policy content=\"{content_security_policy(meta=True)}\">"
             f"<meta name=viewport content='width=device-width,initial-scale=1'><link rel=icon href='data:,'>"
             f"<title>{_e(Path(m.path).name)}: analysis report</title><style>{_CSS % {'font': FONT}}</style>{js}</head>"
             f"<body><main><h1>{_e(Path(m.path).name)}</h1>"

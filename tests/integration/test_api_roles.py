@@ -152,3 +152,47 @@ def test_api_role_queues_and_a_separate_worker_runs_the_job(tmp_path):
         if worker is not None:
             worker.stop()
         srv.cleanup()
+
+
+def test_the_interactive_docs_are_off_unless_asked_for(tmp_path):
+    """issue 23: FastAPI's /docs and /redoc pages load unpinned JavaScript from a CDN (no SRI); a
+    server offers them only with RUNNER_API_DOCS=1. The spec itself is plain JSON, always served."""
+    srv = ApiServer(tmp_path).start()
+    try:
+        for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+            status, body = _raw_get(srv.port, path, "127.0.0.1")
+            assert status == 404 and b"cdn" not in body.lower(), (path, status)
+        status, body = _raw_get(srv.port, "/openapi.json", "127.0.0.1")
+        assert status == 200 and b'"/analyze"' in body
+    finally:
+        srv.cleanup()
+    srv = ApiServer(tmp_path / "with-docs", extra_env={"RUNNER_API_DOCS": "1"}).start()
+    try:
+        status, body = _raw_get(srv.port, "/docs", "127.0.0.1")
+        assert status == 200 and b"swagger-ui" in body   # what the setting knowingly turns on
+    finally:
+        srv.cleanup()
+
+
+def test_allow_unsandboxed_warns_that_analyzers_can_read_the_servers_secrets(capsys):
+    """issue 23: on the local backend an analyzer is a plain process of the server's user; it read
+    RUNNER_API_TOKEN from the parent's /proc/<pid>/environ. Allowing it says so."""
+    from runner.commands.serve import sandboxed
+    from runner.config import Settings
+
+    for backend in ("local", "auto"):
+        assert sandboxed(Settings.from_env().with_(backend=backend), allow_local=True).backend == backend
+        err = capsys.readouterr().err
+        assert "WARNING" in err and "/proc/<pid>/environ" in err and "RUNNER_API_TOKEN" in err, err
+        assert "RUNNER_COOKIES_FILE" in err and "RUNNER_PROXIES" in err, err
+
+
+def test_a_local_analyzer_can_read_the_servers_environment(tmp_path):
+    """What the warning is about, shown: a process the server starts (as the local backend starts an
+    analyzer) reads the server's token from /proc/<ppid>/environ."""
+    token = "secret-" + os.urandom(8).hex()
+    child = ("import os; print(open(f'/proc/{os.getppid()}/environ','rb').read().split(b'\\0'))")
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], env={{}})"
+    out = subprocess.run([sys.executable, "-c", parent], env={**os.environ, "RUNNER_API_TOKEN": token},
+                         capture_output=True, text=True, timeout=60).stdout
+    assert token in out  # an empty environment for the child does not hide the parent's
