@@ -2,10 +2,10 @@
 
 The file is opened ONCE (for the API, by walking from an allowed root with ``O_NOFOLLOW`` on every
 component, so no symlink is followed and a file swapped for one after submission is refused),
-checked with ``fstat`` (regular files only, size cap), sniffed (an allowlist of container
-families, each mapped to the demuxer ffmpeg is forced to use; playlists and manifests are refused
-whatever their name), then copied into ``<workdir>/input/video.<ext>`` from that same descriptor
-while it is hashed. Everything downstream (probe, extraction, thumbnails, the cache key) reads
+checked with ``fstat`` (regular files only, size cap), then copied into
+``<workdir>/input/video.<ext>`` from that same descriptor while it is hashed; the head of that copy
+is what is sniffed (an allowlist of container families, each mapped to the demuxer ffmpeg is forced
+to use; playlists and manifests are refused whatever their name), before anything else is written. Everything downstream (probe, extraction, thumbnails, the cache key) reads
 that copy, never the user's path again.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from runner.backends.sandbox_user import share_with_sandbox
 from runner.errors import AdmissionError
 
 CHUNK = 1 << 20
@@ -151,20 +152,22 @@ def _walk(root: Path, parts: tuple[str, ...]) -> int:
 # ----------------------------------------------------------------------------- admission
 def admit(path: Path | str, workdir_input_dir: Path, limits: Limits | None = None,
           display: str | None = None, roots: tuple[Path, ...] | None = None) -> Admitted:
-    """Open ``path`` once, check and sniff it, copy it into ``workdir_input_dir`` while hashing it."""
+    """Open ``path`` once and copy it into ``workdir_input_dir`` while hashing it; what is sniffed is
+    the head of that copy (the bytes of the same read), never a separate read of the source, so a
+    file rewritten between a sniff and the copy cannot pass one and be the other."""
     limits = limits or Limits()
     shown = display or str(path)
     fd = open_input(path, roots, shown)
     try:
-        family = _sized_family(fd, shown, limits)
-        demuxer, ext = FAMILIES[family]
+        size = os.fstat(fd).st_size
+        if size > limits.max_bytes:
+            raise _too_large(shown, size, limits)
         workdir_input_dir.mkdir(parents=True, exist_ok=True)
-        dest = workdir_input_dir / f"video.{ext}"
-        digest, copied = _copy(fd, dest, shown, limits)
+        family, dest, digest, copied = _copy(fd, workdir_input_dir, shown, limits)
     finally:
         os.close(fd)
-    return Admitted(path=dest, rel=f"{workdir_input_dir.name}/{dest.name}", family=family, demuxer=demuxer,
-                    size_bytes=copied, sha256=digest, display=shown)
+    return Admitted(path=dest, rel=f"{workdir_input_dir.name}/{dest.name}", family=family,
+                    demuxer=FAMILIES[family][0], size_bytes=copied, sha256=digest, display=shown)
 
 
 def check(path: Path | str, roots: tuple[Path, ...] | None = None, limits: Limits | None = None,
@@ -187,13 +190,29 @@ def _sized_family(fd: int, shown: str, limits: Limits) -> str:
     return sniff(os.pread(fd, HEAD, 0), shown)
 
 
-def _copy(fd: int, dest: Path, shown: str, limits: Limits) -> tuple[str, int]:
+def _head(fd: int) -> bytes:
+    """The first :data:`HEAD` bytes of the read (fewer at the end of the file)."""
+    head = b""
+    while len(head) < HEAD and (block := os.read(fd, HEAD - len(head))):
+        head += block
+    return head
+
+
+def _copy(fd: int, folder: Path, shown: str, limits: Limits) -> tuple[str, Path, str, int]:
+    """``(family, the copy, sha256, bytes)``: one sequential read of ``fd``; its head is sniffed
+    before it is written as the copy's head, the rest follows under the size cap. The copy is
+    readable by the runner and the sandbox user only (runner.backends.sandbox_user)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    head = _head(fd)
+    family = sniff(head, shown)  # refuses an empty file, a playlist, anything not allowlisted
+    dest = folder / f"video.{FAMILIES[family][1]}"
     h = hashlib.sha256()
     total = 0
-    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        while block := os.read(fd, CHUNK):
+        share_with_sandbox(out, folder=False)
+        block = head
+        while block:
             total += len(block)
             if total > limits.max_bytes:
                 raise _too_large(shown, total, limits)
@@ -201,15 +220,13 @@ def _copy(fd: int, dest: Path, shown: str, limits: Limits) -> tuple[str, int]:
             view = memoryview(block)
             while view:
                 view = view[os.write(out, view):]
+            block = os.read(fd, CHUNK)
     except BaseException:
         os.close(out)
         dest.unlink(missing_ok=True)
         raise
     os.close(out)
-    if total == 0:
-        dest.unlink(missing_ok=True)
-        raise AdmissionError(shown, "empty", "file is empty (0 bytes)")
-    return h.hexdigest(), total
+    return family, dest, h.hexdigest(), total
 
 
 def _too_large(shown: str, size: int, limits: Limits) -> AdmissionError:

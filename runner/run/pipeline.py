@@ -11,6 +11,7 @@ from typing import Any
 
 from runner import __version__
 from runner.backends.base import Backend
+from runner.backends.sandbox_user import share_folder_with_sandbox
 from runner.config import Settings
 from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache
@@ -109,17 +110,18 @@ def choose_backend(settings: Settings, requested: str, registry: Registry, names
 
 
 def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
+    """A new (or empty) workdir that only the runner and the sandbox user can read (sandbox_user)."""
     if given is not None:
         given = given.resolve()
         if given.exists() and any(given.iterdir()):
             raise UsageError(f"--workdir {given} is not empty", fix="give a new or empty folder")
         given.mkdir(parents=True, exist_ok=True)
-        return given
+        return share_folder_with_sandbox(given)
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(source.split("?")[0]).stem)[:40]
     name = f"{stem or 'video'}-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     path = settings.work_root / name
     path.mkdir(parents=True, exist_ok=False)
-    return path
+    return share_folder_with_sandbox(path)
 
 
 def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None = None,
@@ -220,7 +222,7 @@ class _Extraction:
             self.notice(w)
         self.progress.phase("extract", self.seconds, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in
                                                                 ex.frame_sets.items()) + (", audio" if ex.audio else ""))
-        wd.root.chmod(0o755)
+        share_folder_with_sandbox(wd.root)  # the runner's and the sandbox user's: no other local user
         self.ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
         self.ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
 

@@ -124,3 +124,48 @@ def test_caps_are_settings_with_defaults():
     s = Settings.from_env({"RUNNER_MAX_INPUT_BYTES": "10m", "RUNNER_MAX_DURATION_S": "60", "RUNNER_MAX_PIXELS": "100",
                            "RUNNER_MAX_FPS": "30", "RUNNER_MAX_STREAMS": "2"})
     assert Limits.from_settings(s) == Limits(10 * 2**20, 60.0, 100, 30.0, 2)
+
+
+# ---- issue 23: what is sniffed is the copy; the copy is the runner's and the sandbox's only --------
+MP4_HEAD = struct.pack(">I", 24) + b"ftypisom" + b"\0" * 12
+PLAYLIST = b"#EXTM3U\n#EXTINF:2,\nfile:///etc/secret.ts\n#EXT-X-ENDLIST\n"
+
+
+def test_a_file_rewritten_after_a_sniff_cannot_be_admitted_as_something_else(tmp_path, monkeypatch):
+    """An uploader rewrites the file while it is admitted: the moment its bytes are first read, its
+    head becomes a playlist. Sniffing a separate read of the source (before the copy) passed the mp4
+    and copied the playlist; the copy's own head is what is sniffed now."""
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(MP4_HEAD + b"\0" * 100_000)
+    real_read = os.read
+    rewritten = []
+
+    def read(fd, n):
+        if not rewritten and os.fstat(fd).st_ino == src.stat().st_ino:
+            with open(src, "r+b") as fh:  # the attacker's write, timed between sniff and copy
+                fh.write(PLAYLIST)
+            rewritten.append(True)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", read)
+    try:
+        got = admit(src, tmp_path / "wd" / "input")
+    except AdmissionError as exc:
+        assert exc.code == "playlist_refused"
+        assert not list((tmp_path / "wd" / "input").iterdir())
+    else:
+        assert sniff(got.path.read_bytes()[:4096]) == got.family, "the copy is not what was sniffed"
+    assert rewritten
+
+
+def test_the_copy_is_readable_by_the_runner_and_the_sandbox_user_only(tmp_path):
+    src = tmp_path / "clip.mp4"
+    src.write_bytes(MP4_HEAD + b"\0" * 1000)
+    got = admit(src, tmp_path / "input")
+    st = got.path.stat()
+    assert st.st_mode & 0o007 == 0, oct(st.st_mode)         # no other local user
+    if os.geteuid() == 0:   # root: the sandboxes run as nobody (65534) and read through the group
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, 65534, 0o640)
+    else:                   # the sandboxes run as this uid
+        assert (st.st_uid, st.st_mode & 0o777) == (os.geteuid(), 0o600)
+    assert got.path.read_bytes() == src.read_bytes()
