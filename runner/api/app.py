@@ -23,35 +23,16 @@ from runner.api.jobs import Job, JobStore
 from runner.api.middleware import BodyLimit, LoopbackHostOnly
 from runner.api.routes_jobs import add_job_routes
 from runner.api.schemas import AnalyzeBody, AnalyzerView, ErrorBody, Health, JobView, job_view
-from runner.api.security import Refused, check_url, resolve_video_path
+from runner.api.checks import api_bounds, check_request, validate_selection  # noqa: F401 - re-exported
 from runner.api.settings import ApiSettings
 from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
 from runner.config import Settings
-from runner.params import ParamError, ResourceBounds, from_options
 from runner.registry import Registry, registry_for
 
+__all__ = ["api_bounds", "create_app", "validate_selection"]  # the checks: runner.api.checks (the worker's too)
+
 log = logging.getLogger("runner.api")
-
-
-# -- validation against the registry -------------------------------------------------------------
-def api_bounds(settings: Settings) -> ResourceBounds:
-    """What a request may set ``timeout_s``, ``memory`` and ``cpus`` to: within this runner's budgets."""
-    return ResourceBounds(min_memory=16 * 2**20, max_memory=settings.memory_budget,
-                          max_cpus=max(1.0, settings.cpu_budget), max_timeout_s=3600.0)
-
-
-def validate_selection(body: AnalyzeBody, registry: Registry, settings: Settings) -> None:
-    """Only analyzers from the registry, and params they declare with values that fit (runner.params)."""
-    unknown = sorted({n for n in body.analyzers or [] if n not in registry})
-    if unknown:
-        raise Refused("unknown_analyzer", f"unknown analyzer(s): {', '.join(unknown)[:300]}", status=422,
-                      fix="GET /analyzers lists the names")
-    try:
-        from_options(body.options, registry, api_bounds(settings))
-    except ParamError as exc:
-        raise Refused("bad_option", exc.message, status=422,
-                      fix=f"{exc.fix}; GET /analyzers lists every param" if exc.fix else None) from None
 
 
 ROLES = ("all", "api", "worker")
@@ -110,13 +91,7 @@ def add_submit_route(app: FastAPI, settings: Settings, api: ApiSettings, registr
         return await answer(job, job_view(job).model_dump(mode="json"), waited)
 
     def _queue(body: AnalyzeBody) -> Job:
-        if body.video_path is not None:
-            from runner.media.admit import Limits
-
-            resolve_video_path(body.video_path, api.video_roots, Limits.from_settings(settings))
-        else:
-            check_url(body.tiktok_url or "", api.url_allowlist)
-        validate_selection(body, registry, settings)
+        check_request(body, settings, api, registry)
         request = body.model_dump(exclude_none=True)
         if request.get("analyzers"):
             request["analyzers"] = list(dict.fromkeys(request["analyzers"]))

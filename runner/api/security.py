@@ -81,8 +81,9 @@ def check_url(url: str, allowlist: tuple[str, ...]) -> str:
         parts.port  # noqa: B018 - raises ValueError on a malformed or out-of-range port
     except ValueError as exc:
         raise Refused("bad_url", f"tiktok_url is not a valid URL: {exc}", fix=fix) from None
-    if parts.scheme not in ("http", "https"):
-        raise Refused("bad_url", "tiktok_url must be an http(s) URL", fix=fix)
+    if parts.scheme not in ("http", "https") or not url.startswith(("http://", "https://")):
+        # literally: the pipeline takes anything else (HTTPS://..., a bare path) for a local file
+        raise Refused("bad_url", "tiktok_url must be an http(s) URL (starting http:// or https://)", fix=fix)
     if parts.username is not None or parts.password is not None:
         raise Refused("bad_url", "tiktok_url must not carry credentials", fix=fix)
     host = (parts.hostname or "").rstrip(".").lower()

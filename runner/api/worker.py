@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
-from runner.api.security import refusal
+from runner.api.checks import recheck_job
+from runner.api.security import Refused, refusal
 from runner.api.settings import ApiSettings
 from runner.config import Settings
 from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
-from runner.params import from_options
 from runner.registry import Registry
 
 log = logging.getLogger("runner.api")
@@ -255,19 +255,23 @@ class WorkerPool:
         try:
             if active.reason:
                 raise _Stopped(active.reason)
-            # a path is admitted again when it runs, walking from a root without following any
+            # what the API process wrote is a request: every submit-time check again (runner.api.checks),
+            # and a path is admitted again when it runs, walking from a root without following any
             # symlink: a file replaced by a symlink (or a FIFO) since it was queued is refused
-            source = req.get("video_path") or req["tiktok_url"]
-            roots = tuple(self.api.video_roots) if req.get("video_path") else None
-            outcome = analyze(AnalyzeRequest(source=source, roots=roots, only=req.get("analyzers") or None,
-                                             params=from_options(req.get("options"), self.registry), out=report_path,
-                                             use_cache=not req.get("no_cache", False), keep_media=False,
+            body, params = recheck_job(req, self.settings, self.api, self.registry)
+            source = body.video_path or body.tiktok_url
+            roots = tuple(self.api.video_roots) if body.video_path else None
+            outcome = analyze(AnalyzeRequest(source=source, roots=roots, only=body.analyzers or None,
+                                             params=params, out=report_path,
+                                             use_cache=not body.no_cache, keep_media=False,
                                              # the page is made by the pipeline while the input copy and
                                              # frames still exist (keyframes), in the media sandbox
                                              html=True),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))
+        except Refused as exc:  # a stored request the API would have refused: the same code
+            self.store.finish(job.id, FAILED, error={"code": exc.code, "message": exc.message, "fix": exc.fix})
         except AdmissionError as exc:
             ref = refusal(exc)
             self.store.finish(job.id, FAILED, error={"code": ref.code, "message": exc.message, "fix": ref.fix})
