@@ -5,11 +5,19 @@ keys ``timeout_s``, ``memory`` and ``cpus`` set that analyzer's resources for th
 
 An unknown analyzer, an unknown param or a bad value is a :class:`ParamError` (exit 2, API 422)
 whose ``fix`` lists the analyzer's params with their types.
+
+A ``str`` param without ``choices`` named ``model`` or ``*_model`` names a file or folder in the
+model store (:func:`store_params`): its value must be a relative path without ``..``, and where a
+request may only use declared models (the API: ``ResourceBounds.declared_models_only``) it must be
+the param's default, a ``[[models]]`` path of the analyzer or lie in a declared folder entry. The
+host hashes the file it names into the cache key and the envelope (``runner.models.chosen``).
 """
 from __future__ import annotations
 
 import difflib
 import math
+import re
+from pathlib import PurePosixPath
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -19,7 +27,7 @@ from shared_schema.manifest import Manifest, parse_memory
 from shared_schema.params import RESOURCE_KEYS, ParamSpec, resolve_params
 
 __all__ = ["RESOURCE_KEYS", "ParamError", "ResourceBounds", "UserParams", "check_params", "from_options",
-           "job_params", "parse_sets", "param_rows", "takes"]
+           "is_declared_model", "job_params", "parse_sets", "param_rows", "store_params", "takes"]
 
 #: analyzer -> key -> typed value (its params, and resource keys)
 UserParams = dict[str, dict[str, Any]]
@@ -39,12 +47,45 @@ class ParamError(UsageError):
 
 @dataclass(frozen=True)
 class ResourceBounds:
-    """What the resource keys may be set to (the API's: within the runner's budgets)."""
+    """What a request may set: the resource keys (the API's: within the runner's budgets) and, with
+    ``declared_models_only`` (the API), a store model param only to a model its analyzer declares."""
 
     min_memory: int = 1
     max_memory: int | None = None
     max_cpus: float | None = None
     max_timeout_s: float | None = None
+    declared_models_only: bool = False
+
+
+_MODEL_PARAM = re.compile(r"^(?:[a-z0-9_]+_)?model$")
+
+
+def store_params(manifest: Manifest) -> list[str]:
+    """The params whose value names a path in the model store: ``str``, no ``choices``, named
+    ``model`` or ``*_model`` (object_detection.model, speech_transcription.language_id_model, ...)."""
+    return [k for k, s in manifest.params.items() if s.type == "str" and s.choices is None and _MODEL_PARAM.match(k)]
+
+
+def is_declared_model(manifest: Manifest, param: str, value: str) -> bool:
+    """``value`` is the param's default, a ``[[models]]`` path of the analyzer, or inside one of its
+    declared folder entries (a ``path`` ending in ``/``)."""
+    if value == manifest.params[param].default:
+        return True
+    for m in manifest.models:
+        if m.path and (value == m.path or value.rstrip("/") == m.path.rstrip("/")
+                       or (m.path.endswith("/") and value.startswith(m.path))):
+            return True
+    return False
+
+
+def _check_store_path(name: str, manifest: Manifest, param: str, value: str, bounds: "ResourceBounds") -> None:
+    declared = [m.path for m in manifest.models if m.path]
+    if value and (PurePosixPath(value).is_absolute() or ".." in PurePosixPath(value).parts or "\0" in value):
+        raise ValueError("must be a path inside the model store (relative, without '..')")
+    if bounds.declared_models_only and not is_declared_model(manifest, param, value):
+        raise ValueError(f"{value!r} is not a model {name} declares: here only its default "
+                         f"({manifest.params[param].default!r}) or its [[models]] "
+                         f"({', '.join(declared) or 'none'}) may be named")
 
 
 def _short(text: str, n: int = 80) -> str:
@@ -113,7 +154,10 @@ def _put(out: UserParams, registry: Registry, key: str, value: Any, *, text: boo
                                 f"{_did_you_mean(param, [*manifest.params, *RESOURCE_KEYS])}",
                          analyzer=name, param=param, fix=takes(name, manifest))
     try:
-        out.setdefault(name, {})[param] = spec.parse(value) if text else spec.check(value)
+        value = spec.parse(value) if text else spec.check(value)
+        if param in store_params(manifest):
+            _check_store_path(name, manifest, param, value, bounds)
+        out.setdefault(name, {})[param] = value
     except ValueError as exc:
         raise ParamError(where, f"{name}.{param} ({spec.brief}): {exc}", analyzer=name, param=param,
                          fix=takes(name, manifest)) from None

@@ -6,7 +6,8 @@ into the store (a compromised or buggy API process, a hand-edited database) must
 rules as a body posted to ``/analyze``, and fails with the same error code the API would have given.
 The rules: the body's shape (:class:`~runner.api.schemas.AnalyzeBody`), a ``video_path`` under the
 roots (reached without a symlink, sniffed), a ``tiktok_url`` that is http(s) and on the allowlist,
-known analyzers, and options each analyzer declares, with resource keys within this runner's budgets.
+known analyzers, and options each analyzer declares, with resource keys within this runner's budgets
+and model params naming only declared models.
 """
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ from runner.registry import Registry
 
 def api_bounds(settings: Settings) -> ResourceBounds:
     """What a request may set ``timeout_s``, ``memory`` and ``cpus`` to: within this runner's budgets
-    (the whole runner's, not one worker slot's)."""
+    (the whole runner's, not one worker slot's); and a model param only to a model its analyzer
+    declares (runner.params.is_declared_model)."""
     return ResourceBounds(min_memory=16 * 2**20, max_memory=settings.memory_budget,
-                          max_cpus=max(1.0, settings.cpu_budget), max_timeout_s=3600.0)
+                          max_cpus=max(1.0, settings.cpu_budget), max_timeout_s=3600.0,
+                          declared_models_only=True)
 
 
 def validate_selection(body: AnalyzeBody, registry: Registry, settings: Settings) -> UserParams:

@@ -4,7 +4,8 @@ A key is the sha256 of a canonical JSON document (see :func:`key_document`):
 the input's sha256, the extraction of the frame sets and audio the analyzer
 reads, the analyzer's name and version, the identity of what runs it (image
 id, or source digest + environment on the local backend), its effective
-params, its device, its models, and a digest of each upstream result it reads.
+params, its device, its models (and the sha256 of each store file a model
+param names), and a digest of each upstream result it reads.
 Upstream digests cover the upstream's *result*, not its key: when a changed
 param leaves an upstream result the same, its readers are still reused.
 """
@@ -54,9 +55,12 @@ def model_state(models_dir: Path | None, entry: Entry) -> list[dict]:
 
 
 def key_document(*, input_sha256: str, entry: Entry, identity: str, params: dict, device: str,
-                 frame_specs: dict[str, dict], models: list[dict], upstream: dict[str, str]) -> dict:
+                 frame_specs: dict[str, dict], models: list[dict], upstream: dict[str, str],
+                 chosen: list[dict] | None = None) -> dict:
+    """``chosen``: the sha256 of each store file a model param names (runner.models.chosen); only
+    analyzers that have such a param carry the field, so the others keep their keys."""
     m = entry.manifest
-    return {
+    doc = {
         "schema": SCHEMA_VERSION, "extract": EXTRACT_VERSION, "input": input_sha256,
         "analyzer": m.name, "version": m.version, "identity": identity,
         "params": params, "device": device, "models": models,
@@ -64,6 +68,9 @@ def key_document(*, input_sha256: str, entry: Entry, identity: str, params: dict
         "audio": AUDIO_FORMAT if m.inputs.audio else None,
         "upstream": upstream,
     }
+    if chosen:
+        doc["chosen"] = chosen
+    return doc
 
 
 @dataclass
@@ -79,7 +86,8 @@ class RunCache:
     hits: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
 
-    def key(self, entry: Entry, params: dict, device: str, upstream: dict[str, Envelope | None]) -> str | None:
+    def key(self, entry: Entry, params: dict, device: str, upstream: dict[str, Envelope | None],
+            chosen: list[dict] | None = None) -> str | None:
         try:
             ident = self.identity(entry)
         except Exception as exc:  # an unknown implementation is never a reason to fail the run
@@ -91,7 +99,7 @@ class RunCache:
                            device=device, frame_specs=self.frame_specs,
                            models=model_state(self.models_dir, entry),
                            upstream={u: (result_digest(e) if e is not None else None)
-                                     for u, e in sorted(upstream.items())})
+                                     for u, e in sorted(upstream.items())}, chosen=chosen)
         return _digest(doc)
 
     def lookup(self, key: str, out_dir: Path) -> Envelope | None:

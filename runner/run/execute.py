@@ -279,15 +279,27 @@ class Executor:
                     raise _PrepareFailed from exc
                 self._prepared = True
 
-    def _cache_key(self, ctx: ExecContext, entry: Entry) -> str | None:
+    @staticmethod
+    def _chosen(ctx: ExecContext, entry: Entry) -> list:
+        """The store files its model params name, hashed here on the host (runner.models.chosen)."""
+        from runner.models.chosen import chosen_models
+        from runner.models.verify import CACHE_NAME
+
+        cache_file = ctx.cache.store.root / CACHE_NAME if ctx.cache is not None else None
+        return chosen_models(entry.manifest, Executor._params(ctx, entry), ctx.models_dir, cache_file)
+
+    def _cache_key(self, ctx: ExecContext, entry: Entry, chosen: list) -> str | None:
+        from runner.models.chosen import key_rows
+
         if ctx.cache is None:
             return None
         return ctx.cache.key(entry, self._params(ctx, entry), ctx.plan.runnable[entry.name].device,
-                             {u: self.results.get(u) for u in self._upstream(ctx, entry)})
+                             {u: self.results.get(u) for u in self._upstream(ctx, entry)}, key_rows(chosen))
 
     def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
         try:
-            key = self._cache_key(ctx, entry)
+            chosen = self._chosen(ctx, entry)
+            key = self._cache_key(ctx, entry, chosen)
             if key is not None:
                 hit = ctx.cache.lookup(key, ctx.workdir.out_dir(entry.name))
                 if hit is not None:
@@ -299,7 +311,7 @@ class Executor:
             if bad_model is not None:
                 self._record(ctx, entry.name, bad_model)
                 return
-            env = self._attempts(ctx, entry, sched)
+            env = self._attempts(ctx, entry, sched, chosen)
             if key is not None:
                 ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source, ctx.limits)
         except _PrepareFailed:
@@ -323,7 +335,7 @@ class Executor:
         return runner_envelope(entry, Status.failed, error=ErrorInfo(type="ModelChecksumMismatch", message=message,
                                                                      fix=fix))
 
-    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> Envelope:
+    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler, chosen: list = ()) -> Envelope:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
@@ -369,7 +381,10 @@ class Executor:
             degraded.append(f"attempt {attempts[-1].n} ran with overrides {attempts[-1].overrides} "
                             f"after {attempts[-2].status.value}")
         dropped = dropped_outputs(out_dir, ctx.limits) if attempts else []
+        from runner.models.chosen import model_uses
+
         env = env.model_copy(update={"attempts": attempts, "degraded": bool(degraded), "dropped": dropped,
+                                     "models": [*env.models, *model_uses(m, list(chosen))],
                                      "degraded_reasons": degraded,
                                      "duration_s": round(time.monotonic() - t_start, 4)
                                      if len(attempts) > 1 else env.duration_s})

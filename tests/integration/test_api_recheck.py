@@ -46,6 +46,8 @@ CASES = {
                                    "unknown_analyzer"),
     "undeclared_param": lambda s: ({"video_path": str(s.video("in.mp4")), "analyzers": ["toy_good"],
                                     "options": {"toy_good.nope": 1}}, "bad_option"),
+    "undeclared_model": lambda s: ({"video_path": str(s.video("in.mp4")), "analyzers": ["toy_model_param"],
+                                    "options": {"toy_model_param.model": "other/evil.txt"}}, "bad_option"),
     "two_sources": lambda s: ({"video_path": str(s.video("in.mp4")), "tiktok_url": "https://www.tiktok.com/@u/video/1"},
                               "invalid_request"),
     "unknown_field": lambda s: ({"video_path": str(s.video("in.mp4")), "run_as": "root"}, "invalid_request"),
