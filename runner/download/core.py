@@ -1,16 +1,19 @@
 """One yt-dlp attempt into a folder, and what its failures mean: the download core.
 
 It parses pages, picks a format and fetches the media (yt-dlp's Python API), so on the docker
-backend it runs only inside the download sandbox (``<prefix>/fetch:1``, ``images/Dockerfile.fetch``,
+backend it runs only inside the download sandbox (``<prefix>/fetch:2``, ``images/Dockerfile.fetch``,
 :mod:`runner.download.sandbox`), started as ``python -m runner.download.core``; on the local
 backend :mod:`runner.download.fetch` calls :func:`fetch_once` in-process. It imports nothing of the
-runner but :mod:`runner.errors` and :mod:`runner.download.net_safety` (the image holds only those three).
+runner but :mod:`runner.errors`, :mod:`runner.download.net_safety` and :mod:`runner.download.egress`
+(the image holds only those).
 
-In the sandbox it reads ``/in/request.json`` (the URL, one proxy, the caps, the cache keys the
-host already has) and writes ``/out/video.<ext>`` and, last, ``/out/result.json``:
-``{"status": "ok", "key", "file", "id", "title", "ext", "extractor"}``,
-``{"status": "cached", "key"}`` (the host has it: nothing was downloaded) or
-``{"status": "error", "kind", "message", "fix"}``. The host reads both as untrusted data.
+In the sandbox (network ``none``) it reads ``/in/request.json`` (the URL and the size cap; no proxy
+credentials, no cache keys), reaches the network only through the egress proxy's unix socket
+(``/egress/proxy.sock``, offered to yt-dlp as an HTTP proxy on the sandbox's own loopback), and
+writes ``/out/video.<ext>`` and, last, ``/out/result.json``:
+``{"status": "ok", "file", "id", "title", "ext", "extractor"}`` or
+``{"status": "error", "kind", "message", "fix"}``. The host reads both as untrusted data and names
+the cache entry itself, from the URL it asked for.
 """
 from __future__ import annotations
 
@@ -19,16 +22,17 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from runner.errors import DownloadError
+from runner.download.egress import REFUSED, splice
 from runner.download.net_safety import check_public_host
+from runner.errors import DownloadError
 
 VIDEO_EXTS = (".mp4", ".webm", ".mkv", ".mov", ".m4v")
-KEY_RE = re.compile(r"^[a-z0-9_-]{1,120}$")
 
 # Message patterns for errors yt-dlp reports as plain ExtractorErrors (TikTok's own wording).
 _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
@@ -46,26 +50,18 @@ FIX = {
     "rate_limited": "the site is limiting or blocking this IP: wait, or set RUNNER_PROXIES to rotate proxies",
     "unsupported_url": "give a TikTok video URL (https://www.tiktok.com/@user/video/ID) or a direct video URL",
     "network": "check connectivity (and RUNNER_PROXIES if set)",
+    "refused": "only public hosts are fetched: the URL, a redirect or its media named a non-public address",
 }
 KINDS = frozenset({"not_found", "private", "geo_blocked", "rate_limited", "unsupported_url", "refused", "network"})
 
 
+
 @dataclass(frozen=True)
 class Fetched:
-    """What one attempt gave: the cache ``key`` and either a file in the attempt's folder, or
-    ``file is None`` when ``known(key)`` said the cache already has it."""
+    """What one attempt gave: a file in the attempt's folder and what yt-dlp said about it."""
 
-    key: str
-    file: Path | None
+    file: Path
     info: dict
-
-
-def cache_key(url: str, info: dict) -> str:
-    ie = str(info.get("extractor_key") or info.get("ie_key") or "generic").lower()
-    vid = str(info.get("id") or "")
-    if ie == "generic" or not vid:
-        return generic_key(url)  # a generic "id" is just the file name: two hosts' clip.mp4 must not collide
-    return re.sub(r"[^a-z0-9_-]", "_", f"{ie}-{vid}".lower())[:120]
 
 
 def generic_key(url: str) -> str:
@@ -90,9 +86,11 @@ class _Log:
 
 
 def fetch_once(url: str, dest: Path, *, proxy: str | None, cookiefile: Path | None, allow_private: bool,
-               max_bytes: int, known: Callable[[str], bool] = lambda _key: False) -> Fetched:
+               max_bytes: int, check_hosts: bool = True) -> Fetched:
     """Download ``url`` with yt-dlp into the folder ``dest`` (``video.<ext>``); raises
-    :class:`DownloadError`. ``cookiefile`` is a copy yt-dlp may write back to."""
+    :class:`DownloadError`. ``cookiefile`` is a copy yt-dlp may write back to. ``check_hosts``:
+    resolve and check the page and media hosts here (in process); the sandbox leaves that to the
+    egress proxy, which checks every connection (it has no DNS of its own)."""
     import yt_dlp
 
     log = _Log()
@@ -116,10 +114,7 @@ def fetch_once(url: str, dest: Path, *, proxy: str | None, cookiefile: Path | No
             raise as_download_error(url, exc, log) from None
         if info is None:
             raise DownloadError(url, "unsupported_url", log.last_error or "nothing to download")
-        key = cache_key(url, info)
-        if known(key):
-            return Fetched(key, None, _summary(info))
-        for media_url in _media_urls(info):
+        for media_url in _media_urls(info) if check_hosts else ():
             check_public_host(media_url, allow_private)
         try:
             done = ydl.process_ie_result(info, download=True)
@@ -134,7 +129,7 @@ def fetch_once(url: str, dest: Path, *, proxy: str | None, cookiefile: Path | No
         raise DownloadError(url, "network", log.last_error or "yt-dlp finished without a file")
     if files[0].stat().st_size > max_bytes:
         raise too_large(url, max_bytes)
-    return Fetched(key, files[0], _summary(done or info))
+    return Fetched(files[0], _summary(done or info))
 
 
 def too_large(url: str, max_bytes: int) -> DownloadError:
@@ -180,6 +175,8 @@ def classify(exc: BaseException, extra: str = "") -> tuple[str, str]:
 
     msg = re.sub(r"^ERROR:\s*", "", str(exc) or extra).strip()
     msg = re.sub(r"\s*;\s*please report this issue.*$", "", msg, flags=re.I | re.S)[:400]
+    if any(REFUSED.lower() in str(e).lower() for e in _causes(exc)) or REFUSED.lower() in msg.lower():
+        return "refused", msg  # the egress proxy's 403: a non-public address (never retried)
     for e in _causes(exc):
         if isinstance(e, UnsupportedError):
             return "unsupported_url", msg
@@ -216,6 +213,30 @@ def _write_result(out: Path, doc: dict) -> None:
     os.replace(tmp, out / RESULT)
 
 
+def loopback_door(unix_path: str) -> str:
+    """An HTTP proxy URL on this sandbox's loopback whose every connection is carried to the egress
+    proxy's unix socket (the sandbox has no other network)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(32)
+
+    def carry(conn: socket.socket) -> None:
+        with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as out:
+            try:
+                out.connect(unix_path)
+            except OSError:
+                return
+            splice(conn, out, 120.0)
+
+    def accept() -> None:
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=carry, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
 def main(inbox: Path = IN, out: Path = OUT) -> int:
     """Read ``inbox/request.json``, fetch into ``out``, write ``out/result.json``; exit 0 either way
     (a failed download is a result, not a crash)."""
@@ -225,20 +246,16 @@ def main(inbox: Path = IN, out: Path = OUT) -> int:
     if (inbox / COOKIES).is_file():
         # yt-dlp writes the jar back on close: hand it a writable copy in /tmp
         cookiefile = Path(shutil.copy(inbox / COOKIES, Path(os.environ.get("TMPDIR", "/tmp")) / COOKIES))
-    known = frozenset(req.get("known_keys") or ())
+    egress = req.get("egress_socket")
     try:
-        got = fetch_once(url, out, proxy=req.get("proxy"), cookiefile=cookiefile,
-                         allow_private=bool(req.get("allow_private")), max_bytes=int(req["max_bytes"]),
-                         known=known.__contains__)
+        got = fetch_once(url, out, proxy=loopback_door(str(egress)) if egress else None, cookiefile=cookiefile,
+                         allow_private=False, max_bytes=int(req["max_bytes"]), check_hosts=not egress)
     except DownloadError as exc:
         prefix = f"{exc.url}: {exc.kind}: "
         message = exc.message[len(prefix):] if exc.message.startswith(prefix) else exc.message
         _write_result(out, {"status": "error", "kind": exc.kind, "message": message, "fix": exc.fix})
         return 0
-    if got.file is None:
-        _write_result(out, {"status": "cached", "key": got.key, **got.info})
-        return 0
-    _write_result(out, {"status": "ok", "key": got.key, "file": got.file.name, **got.info})
+    _write_result(out, {"status": "ok", "file": got.file.name, **got.info})
     return 0
 
 

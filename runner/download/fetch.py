@@ -4,7 +4,9 @@
   unless ``allow_private_urls``;
 - retries transient failures (network, rate limiting) with exponential backoff, rotating through
   the configured proxies, one per attempt;
-- caches downloads by video id, so the same video is fetched once;
+- caches downloads under a key the host derives from the URL it was asked for (the TikTok video id
+  in the URL, else a hash of the URL), so the same video is fetched once; an entry is never
+  overwritten, and nothing a download says picks the entry it lands in;
 - raises :class:`runner.errors.DownloadError` with a ``kind`` a caller can act on.
 
 What the private-address check cannot see: redirect hops inside yt-dlp's own requests and DNS
@@ -18,6 +20,7 @@ docker backend (:class:`runner.download.sandbox.DockerFetch`, chosen by
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -29,8 +32,7 @@ from urllib.parse import urlsplit
 from runner.download.settings import DownloadSettings, from_env
 from runner.errors import DownloadError
 from runner.download.core import VIDEO_EXTS as _VIDEO_EXTS
-from runner.download.core import cache_key as _cache_key  # noqa: F401 - kept for callers of the old name
-from runner.download.core import classify, fetch_once  # noqa: F401 - classify is part of this module's API
+from runner.download.core import classify, fetch_once, generic_key  # noqa: F401 - classify is part of the API
 from runner.download.net_safety import check_public_host
 
 TRANSIENT = frozenset({"network", "rate_limited"})
@@ -62,12 +64,10 @@ def download_via(attempt: Attempt, url: str, settings=None, progress: Callable[[
     say = progress or (lambda _text: None)
     cache = opts.download_cache
     cache.mkdir(parents=True, exist_ok=True)
-    m = _TIKTOK_ID.match(url)
-    if m:
-        hit = _cached(cache, f"tiktok-{m.group(1)}")
-        if hit:
-            say(f"download: cache hit for TikTok video {m.group(1)} ({hit.name})")
-            return hit
+    hit = _cached(cache, url_key(url))
+    if hit:
+        say(f"download: cache hit for {url} ({hit.name})")
+        return hit
     # Before any request: the page host itself must be public.
     check_public_host(url, opts.allow_private_urls)
 
@@ -98,15 +98,26 @@ def cached(cache: Path, key: str) -> Path | None:
     return _cached(cache, key)
 
 
-def known_keys(cache: Path, limit: int = 20_000) -> list[str]:
-    """The keys the cache holds (at most ``limit``): an attempt that finds its key here downloads nothing."""
-    out = []
-    for p in cache.iterdir() if cache.is_dir() else ():
-        if p.suffix.lower() in _VIDEO_EXTS and not p.name.startswith("."):
-            out.append(p.stem)
-            if len(out) >= limit:
-                break
-    return out
+def url_key(url: str) -> str:
+    """The cache key of ``url``, derived here from what was asked for: ``tiktok-<id>`` when the URL
+    carries a TikTok video id, else ``generic-<sha256 of the URL>``."""
+    m = _TIKTOK_ID.match(url)
+    return f"tiktok-{m.group(1)}" if m else generic_key(url)
+
+
+def keep(src: Path, cache: Path, key: str) -> Path:
+    """Put the finished file ``src`` (a fresh temp file in ``cache``) in as ``<key><ext>`` without
+    ever replacing an entry: a hard link made with ``link()``, which fails when the name exists
+    (then the entry already there is the answer). ``src`` is removed either way."""
+    ext = src.suffix.lower() if src.suffix.lower() in _VIDEO_EXTS else ".mp4"
+    final = cache / f"{key}{ext}"
+    try:
+        os.link(src, final)
+    except FileExistsError:
+        final = _cached(cache, key) or final
+    finally:
+        src.unlink(missing_ok=True)
+    return final
 
 
 def _cached(cache: Path, key: str) -> Path | None:
@@ -147,16 +158,8 @@ def _attempt(url: str, opts: DownloadSettings, proxy: str | None, n: int, say: C
             # yt-dlp writes the jar back on close: hand it a copy so the configured file stays as is
             cookiefile = Path(shutil.copy(opts.cookies_file, tmp / "cookies.txt"))
         got = fetch_once(url, tmp, proxy=proxy, cookiefile=cookiefile, allow_private=opts.allow_private_urls,
-                         max_bytes=opts.download_max_bytes,
-                         known=lambda key: _cached(opts.download_cache, key) is not None)
-        if got.file is None:
-            hit = _cached(opts.download_cache, got.key)
-            say(f"download: cache hit ({hit.name})")
-            return hit
-        src = got.file
-        ext = src.suffix.lower() if src.suffix.lower() in _VIDEO_EXTS else ".mp4"
-        final = opts.download_cache / f"{got.key}{ext}"
-        src.replace(final)  # atomic: a reader never sees a half-written cache entry
+                         max_bytes=opts.download_max_bytes)
+        final = keep(got.file, opts.download_cache, url_key(url))  # atomic, and never over an entry
         say(f"download: {final.stat().st_size} bytes in {time.monotonic() - t0:.1f}s{via} -> {final.name}")
         return final
     finally:

@@ -16,11 +16,12 @@ from runner.images.sandbox import image_state, status_line as sandbox_status_lin
 from runner.sources import IMAGES
 
 FETCH_NAME = "fetch"
-FETCH_VERSION = "1"
+FETCH_VERSION = "2"  # 2: the egress proxy (runner/download/egress.py); yt-dlp has network none
 DOCKERFILE = "Dockerfile.fetch"
-#: the runner modules the image holds: the yt-dlp attempt, its error classification, the host checks
+#: the runner modules the image holds: the yt-dlp attempt, its error classification, the host checks,
+#: the egress proxy
 CORE_FILES = ("runner/__init__.py", "runner/errors.py", "runner/download/__init__.py",
-              "runner/download/net_safety.py", "runner/download/core.py")
+              "runner/download/net_safety.py", "runner/download/egress.py", "runner/download/core.py")
 FIX = "runner images build fetch (or: make images)"
 
 
@@ -54,12 +55,12 @@ def fetch_status(settings: Settings) -> str:
 
 
 def status_line(settings: Settings) -> tuple[bool, str]:
-    """``(built?, "built <prefix>/fetch:1")`` for ``runner list`` and ``runner doctor``."""
+    """``(built?, "built <prefix>/fetch:2")`` for ``runner list`` and ``runner doctor``."""
     return sandbox_status_line(lambda client: fetch_status_with(client, settings), fetch_tag(settings), FIX)
 
 
 def build_fetch(client, settings: Settings, opts, echo, force: bool = False) -> str:
-    """Build ``<prefix>/fetch:1`` FROM the cpu base (built first when missing); skip when up to date."""
+    """Build ``<prefix>/fetch:2`` FROM the cpu base (built first when missing); skip when up to date."""
     from runner.backends.docker import LABEL
     from runner.images.build import CACHE, _build, _Context, _pip_download, _prepare, build_base
 

@@ -11,8 +11,9 @@
 - ``RUNNER_DOWNLOAD_ATTEMPTS``   attempts per download on transient errors (default 4)
 - ``RUNNER_DOWNLOAD_BACKOFF_S``  first wait between attempts, doubled each time (default 2)
 - ``RUNNER_DOWNLOAD_MAX_BYTES``  largest video accepted (default 512 MiB)
-- ``RUNNER_FETCH_NETWORK``       docker network of the download sandbox (docker backend; default ``bridge``;
-                                 ``host`` only for tests against a loopback server)
+- ``RUNNER_FETCH_NETWORK``       docker network of the download sandbox's egress proxy (docker backend; default
+                                 ``bridge``; ``host`` on a daemon without a bridge, e.g. ``--bridge=none``). yt-dlp's
+                                 own container has network ``none``; the proxy reaches public addresses only
 - ``RUNNER_FETCH_TIMEOUT_S``     wall-clock limit of one download attempt in the sandbox (default 600)
 """
 from __future__ import annotations
@@ -35,8 +36,12 @@ class DownloadSettings:
     download_attempts: int = 4
     download_backoff_s: float = 2.0
     download_max_bytes: int = 512 * 1024 * 1024
-    fetch_network: str = "bridge"          # the download sandbox's docker network
+    fetch_network: str = "bridge"          # the docker network of the download sandbox's egress proxy
     fetch_timeout_s: int = 600             # one attempt in the download sandbox
+    #: tests only: the egress proxy may connect to loopback and private addresses (a test's loopback
+    #: origin). Never read from the environment: only code that builds DownloadSettings itself sets it,
+    #: so no variable, config file or API request can turn it on in production.
+    fetch_private_for_tests: bool = False
 
 
 def split(value: str, sep: str = ",") -> tuple[str, ...]:

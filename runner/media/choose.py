@@ -94,7 +94,7 @@ FETCH_HOST_NOTE = "URL downloads run yt-dlp in this process, not in a sandbox"
 def fetcher_for(backend, settings: Settings, *, run_id: str = "fetch", notice=None):
     """Where a URL download attempt runs (a :class:`runner.download.fetch.Attempt`), chosen like
     :func:`media_exec_for`: the download sandbox (:class:`~runner.download.sandbox.DockerFetch`,
-    image ``<prefix>/fetch:1``) on ``docker`` (else :class:`BackendUnavailable` naming the fix),
+    image ``<prefix>/fetch:2``) on ``docker`` (else :class:`BackendUnavailable` naming the fix),
     yt-dlp in this process on ``local``, and on ``auto`` the sandbox when the daemon answers and
     its image is built, else this process with one warning."""
     from runner.download.fetch import _attempt as in_process

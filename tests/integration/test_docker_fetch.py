@@ -1,60 +1,76 @@
-"""The download sandbox: yt-dlp runs in a locked-down container on the docker backend.
+"""The download sandbox: yt-dlp runs in a locked-down container with no network; an egress proxy
+container is its only way out and reaches public addresses only (issue 23).
 
-Without a daemon: the container config, the host-side reader of the sandbox's ``out/`` folder
-(a symlink, a hardlink, a FIFO or an oversized file is never taken), the cache key check and the
-backend choice. With a daemon and the fetch image (``runner images build fetch``; built here from
-the cpu base when missing, about 30 s): real downloads from a loopback HTTP server through the
-sandbox on network ``host`` (a real deployment uses ``bridge``), a 404, the cache, and an HLS
-playlist naming a host file, whose bytes never reach the host.
+Without a daemon: the two container configs, the host-side reader of the sandbox's ``out/`` folder
+(a symlink, a hardlink, a FIFO or an oversized file is never taken), the cache key the host derives
+from the URL (a compromised sandbox's answer picks no entry and overwrites none) and the backend
+choice. With a daemon and the fetch image (``runner images build fetch``; built here from the cpu
+base when missing, about 30 s): the egress proxy refuses 127.0.0.1, a private address of this host
+and 169.254.169.254 while a public-looking address passes its check; real downloads from a loopback
+HTTP server through the sandbox, allowed only by the code-only test allowance
+(``fetch_private_for_tests``); a 404; the cache; an upstream proxy chained by the egress proxy; and
+an HLS playlist naming a host file, whose bytes never reach the host.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import socket
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from runner.api.settings import ApiSettings, from_env
-from runner.download.sandbox import DockerFetch, checked_key, read_result, take_video
+from runner.download.sandbox import SOCKET, DockerFetch, read_result, take_video
 from runner.config import Settings
-from runner.download.fetch import _attempt, download, download_via
+from runner.download.fetch import _attempt, download, download_via, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
 from runner.download.image import ytdlp_pin
 from runner.media.choose import fetcher_for
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
-from tests.integration.test_download import LoopbackServer
+from tests.integration.test_download import LoopbackServer, _ProxyHandler
 
 RUN_LABEL = "org.tiktok-runner.run"
 URL = "http://127.0.0.1:9/clip.mp4"
+VICTIM = "https://www.tiktok.com/@victim/video/7301234567890123456"
 
 
 # -- no daemon ----------------------------------------------------------------------------------
-def test_container_config_is_locked_down(tmp_path):
-    fx = DockerFetch(client=None, image="localhost/tiktok-runner/fetch:1", run_id="cfg-test")
-    kw = fx.container_config(tmp_path, "bridge")
-    assert kw["image"] == "localhost/tiktok-runner/fetch:1"
-    assert kw["command"] == ["python", "-m", "runner.download.core"]
-    assert kw["network_mode"] == "bridge" and kw["read_only"] is True
-    assert kw["cap_drop"] == ["ALL"] and kw["security_opt"] == ["no-new-privileges"]
-    assert kw["init"] is True
+def _locked(kw: dict) -> None:
+    assert kw["image"] == "localhost/tiktok-runner/fetch:2" and kw["read_only"] is True
+    assert kw["cap_drop"] == ["ALL"] and kw["security_opt"] == ["no-new-privileges"] and kw["init"] is True
     user = kw["user"].split(":")
     assert user[0] not in ("0", "root") and user[1:] != ["0"]
     assert kw["mem_limit"] == kw["memswap_limit"] and 0 < kw["pids_limit"] <= 1024 and kw["nano_cpus"] > 0
     assert set(kw["tmpfs"]) == {"/tmp"} and "noexec" in kw["tmpfs"]["/tmp"]
     assert "privileged" not in kw and "devices" not in kw and "cap_add" not in kw
-    root = tmp_path.resolve()
-    assert kw["volumes"] == {str(root / "in"): {"bind": "/in", "mode": "ro"},
-                             str(root / "out"): {"bind": "/out", "mode": "rw"}}
-    assert [v for v in kw["volumes"].values() if v["mode"] != "ro"] == [{"bind": "/out", "mode": "rw"}]
     assert not any("docker.sock" in src for src in kw["volumes"])
     assert kw["labels"]["org.tiktok-runner.project"] == "tiktok-sandbox-runner"
     assert kw["labels"][RUN_LABEL] == "cfg-test" and kw["labels"]["org.tiktok-runner.role"] == "fetch"
-    assert "API_TOKEN" not in str(kw["environment"])
-    assert fx.container_config(tmp_path, "host")["network_mode"] == "host"
+    assert "API_TOKEN" not in str(kw["environment"]) and "PROXY" not in str(kw["environment"]).upper()
+
+
+def test_container_configs_are_locked_down(tmp_path):
+    fx = DockerFetch(client=None, image="localhost/tiktok-runner/fetch:2", run_id="cfg-test")
+    root = tmp_path.resolve()
+    ytdlp = fx.container_config(tmp_path)
+    _locked(ytdlp)
+    assert ytdlp["command"] == ["python", "-m", "runner.download.core"]
+    assert ytdlp["network_mode"] == "none"          # yt-dlp has no network: the proxy's socket is its door
+    assert ytdlp["volumes"] == {str(root / "in"): {"bind": "/in", "mode": "ro"},
+                                str(root / "egress"): {"bind": "/egress", "mode": "ro"},
+                                str(root / "out"): {"bind": "/out", "mode": "rw"}}
+    proxy = fx.egress_config(tmp_path, "bridge")
+    _locked(proxy)
+    assert proxy["command"] == ["python", "-m", "runner.download.egress", "/px/config.json"]
+    assert proxy["network_mode"] == "bridge" and fx.egress_config(tmp_path, "host")["network_mode"] == "host"
+    assert proxy["volumes"] == {str(root / "px"): {"bind": "/px", "mode": "ro"},
+                                str(root / "egress"): {"bind": "/egress", "mode": "rw"}}
 
 
 def test_network_and_timeout_are_settings():
@@ -80,6 +96,95 @@ def test_reader_takes_a_regular_file(tmp_path):
     got = take_video(out, "video.mp4", cache, "tiktok-1", 1000, URL)
     assert got == cache / "tiktok-1.mp4" and got.read_bytes() == b"x" * 100
     assert [p.name for p in cache.iterdir()] == ["tiktok-1.mp4"]
+
+
+def test_the_host_derives_the_key_from_the_url_it_asked_for():
+    assert url_key(VICTIM) == "tiktok-7301234567890123456"
+    assert url_key("https://m.tiktok.com/v/7301234567890123456.html") == "tiktok-7301234567890123456"
+    assert url_key("https://cdn.example/clip.mp4") == generic_key("https://cdn.example/clip.mp4")
+    assert url_key("https://cdn.example/clip.mp4?a=1") != url_key("https://cdn.example/clip.mp4?a=2")
+
+
+def test_an_entry_is_never_overwritten(tmp_path):
+    out, cache = _out(tmp_path)
+    (cache / "tiktok-1.mp4").write_bytes(b"first")
+    (out / "video.mp4").write_bytes(b"second, later")
+    got = take_video(out, "video.mp4", cache, "tiktok-1", 1000, URL)
+    assert got == cache / "tiktok-1.mp4" and got.read_bytes() == b"first"
+    assert sorted(p.name for p in cache.iterdir()) == ["tiktok-1.mp4"]   # no temp file left
+
+
+class _CompromisedSandbox(DockerFetch):
+    """The host's real attempt (request, result reading, cache) around a sandbox that lies: it
+    writes ``answer`` as result.json and the attacker's bytes as the video."""
+
+    def __init__(self, answer: dict, payload: bytes):
+        super().__init__(client=None, image="localhost/tiktok-runner/fetch:2", run_id="liar")
+        self.answer, self.payload, self.seen = answer, payload, {}
+
+    def check_image(self) -> None:
+        pass
+
+    def _run(self, scratch: Path, opts, url: str) -> None:
+        self.seen = {p.relative_to(scratch).as_posix(): p.read_bytes() for p in scratch.rglob("*") if p.is_file()}
+        (scratch / "out" / "video.mp4").write_bytes(self.payload)
+        (scratch / "out" / "result.json").write_text(json.dumps(self.answer))
+
+
+@pytest.mark.parametrize("answer", [
+    {"status": "ok", "key": "tiktok-7301234567890123456", "file": "video.mp4"},   # the issue's replacement
+    {"status": "cached", "key": "tiktok-7301234567890123456"},                    # point the job at it
+])
+def test_a_compromised_sandbox_cannot_replace_or_point_at_another_videos_entry(tmp_path, answer):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"{url_key(VICTIM)}.mp4").write_bytes(b"the victim's video")
+    opts = ApiSettings(download_cache=cache)
+    liar = _CompromisedSandbox(answer, b"the attacker's bytes")
+    attacker = "https://cdn.example/attack.mp4"
+    try:   # one attempt, as download_via makes it (its proxy from RUNNER_PROXIES)
+        got = liar(attacker, opts, "http://user:s3cret@10.0.0.7:3128", 1, lambda _s: None)
+    except DownloadError:
+        got = None
+    assert (cache / f"{url_key(VICTIM)}.mp4").read_bytes() == b"the victim's video"
+    if answer["status"] == "ok":
+        assert got == cache / f"{url_key(attacker)}.mp4" and got.read_bytes() == b"the attacker's bytes"
+    else:
+        assert got is None      # "cached" is not an answer the host takes
+    # what went in: the URL and the cap; no key list, no proxy credential (those are the proxy's)
+    request = json.loads(liar.seen["in/request.json"])
+    assert set(request) == {"url", "max_bytes", "egress_socket"} and request["url"] == attacker
+    assert not any(b"s3cret" in data for name, data in liar.seen.items() if not name.startswith("px/"))
+    assert json.loads(liar.seen["px/config.json"])["upstream"] == "http://user:s3cret@10.0.0.7:3128"
+    assert json.loads(liar.seen["px/config.json"])["allow_private"] is False
+
+
+def test_the_per_destination_check_refuses_any_non_public_answer():
+    """Every address a name resolves to must be public (one private answer among public ones is a
+    rebinding attempt); the proxy connects only to addresses it checked."""
+    from runner.download.egress import Refusal, checked_addresses
+
+    def resolver(answers):
+        return lambda host, port, type=None: [(socket.AF_INET6 if ":" in a else socket.AF_INET, type, 6, "",
+                                               (a, port)) for a in answers]
+
+    assert checked_addresses("cdn.example", 443, False, resolver(["93.184.215.14"])) == \
+        [(socket.AF_INET, ("93.184.215.14", 443))]
+    for answers in (["93.184.215.14", "127.0.0.1"], ["169.254.169.254"], ["10.1.2.3"], ["::1"], ["fd00::1"],
+                    ["::ffff:192.168.1.1"], ["100.64.0.1"], ["224.0.0.1"], ["0.0.0.0"]):
+        with pytest.raises(Refusal) as err:
+            checked_addresses("rebind.example", 443, False, resolver(answers))
+        assert err.value.status == 403, answers
+    assert checked_addresses("x", 80, True, resolver(["127.0.0.1"]))       # the test allowance
+    with pytest.raises(Refusal):
+        checked_addresses("x", 0, False, resolver(["93.184.215.14"]))
+
+
+def test_the_test_allowance_is_not_an_environment_setting():
+    """Only code that builds the settings itself can let the egress proxy reach a private address."""
+    env = {k: "1" for k in ("RUNNER_ALLOW_PRIVATE_URLS", "RUNNER_FETCH_PRIVATE_FOR_TESTS", "FETCH_PRIVATE_FOR_TESTS")}
+    assert from_env(env).fetch_private_for_tests is False
+    assert Settings.from_env() is not None and ApiSettings().fetch_private_for_tests is False
 
 
 @pytest.mark.parametrize("plant", ["symlink", "hardlink", "fifo", "oversized", "empty", "bad_name"])
@@ -129,14 +234,6 @@ def test_result_json_is_read_as_capped_data(tmp_path, plant):
     assert err.value.kind == "network"
 
 
-def test_cache_keys_from_the_sandbox_are_checked():
-    assert checked_key(URL, "tiktok-7301234567890123456") == "tiktok-7301234567890123456"
-    assert checked_key(URL, "generic-0000000000") == generic_key(URL)  # recomputed on the host
-    for bad in ("../../etc/passwd", "", "A" * 200, None, 7, "tiktok-1/x"):
-        with pytest.raises(DownloadError):
-            checked_key(URL, bad)
-
-
 # -- with a daemon ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def client():
@@ -165,8 +262,10 @@ def clip_bytes(tmp_path_factory) -> bytes:
 
 @pytest.fixture
 def options(tmp_path) -> ApiSettings:
+    """Downloads from a loopback origin: the host's own check lifted (``allow_private_urls``) and the
+    egress proxy let through by the code-only test allowance, on network ``host`` (no bridge here)."""
     return ApiSettings(allow_private_urls=True, download_cache=tmp_path / "cache", download_backoff_s=0.05,
-                       download_attempts=2, fetch_network="host", fetch_timeout_s=120)
+                       download_attempts=2, fetch_network="host", fetch_timeout_s=120, fetch_private_for_tests=True)
 
 
 @pytest.fixture
@@ -182,6 +281,145 @@ def _scratch_left(options: ApiSettings) -> list[str]:
     return [p.name for p in options.download_cache.iterdir() if p.name.startswith((".fetch-", ".tmp-"))]
 
 
+# -- the egress proxy on the real daemon ----------------------------------------------------------
+_ASK = r"""
+import json, socket, sys
+out = []
+for line in sys.argv[1:]:
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect("/egress/proxy.sock")
+    s.sendall(line.encode() + b"\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    out.append([line, data.split(b"\r\n", 1)[0].decode(errors="replace")])
+    s.close()
+try:   # the sandbox's own network: none
+    socket.create_connection(("1.1.1.1", 443), timeout=5)
+    out.append(["direct", "connected"])
+except OSError as exc:
+    out.append(["direct", type(exc).__name__ + ": " + str(exc)])
+print(json.dumps(out))
+"""
+
+
+class _Listener:
+    """A TCP listener on ``host`` that counts the connections it accepts."""
+
+    def __init__(self, host: str):
+        import threading
+
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.port, self.accepted = self.sock.getsockname()[1], 0
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+
+def _private_address_of_this_host() -> str | None:
+    """This host's own non-loopback IPv4 when it is not public (a LAN, a cloud VPC, a test net)."""
+    from runner.download.net_safety import is_public
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("1.1.1.1", 53))      # UDP: nothing is sent, the kernel picks the source address
+            addr = s.getsockname()[0]
+        except OSError:
+            return None
+    return addr if not addr.startswith("127.") and not is_public(addr) else None
+
+
+def _through_egress(client, fetch_image, tmp_path, lines: list[str], private_for_tests: bool = False):
+    """Start the real egress proxy (network host) for a scratch folder, then a container built from
+    the yt-dlp sandbox's own config that sends each request line through the socket."""
+    fx = DockerFetch(client, fetch_image, run_id=f"egress-test-{uuid.uuid4().hex[:8]}")
+    scratch = tmp_path / f"scratch-{uuid.uuid4().hex[:6]}"
+    scratch.mkdir(mode=0o700)
+    fx._prepare(scratch, "http://unused/", ApiSettings(download_cache=tmp_path,
+                                                        fetch_private_for_tests=private_for_tests), None)
+    proxy = fx.box.create(fx.egress_config(scratch, "host"))
+    asker = None
+    try:
+        proxy.start()
+        assert fx._wait_for_socket(proxy, scratch / "egress" / SOCKET) == "", proxy.logs()[-2000:]
+        kw = fx.container_config(scratch)
+        kw["command"] = ["python", "-c", _ASK, *lines]
+        asker = fx.box.create(kw)
+        asker.start()
+        asker.wait(timeout=300)
+        answers = json.loads(asker.logs(stdout=True, stderr=False).decode().strip().splitlines()[-1])
+        return dict(answers), proxy.logs().decode(errors="replace")
+    finally:
+        for c in (asker, proxy):
+            if c is not None:
+                c.remove(force=True)
+
+
+def test_the_egress_proxy_reaches_public_addresses_only(client, fetch_image, tmp_path):
+    """127.0.0.1, a private address of this host, 169.254.169.254 (and names and IPv6 forms of them)
+    are refused before any connection; a public-looking address passes the check (then 502 here, no
+    route out, or 200 where there is one); the yt-dlp container itself reaches nothing directly."""
+    loop = _Listener("127.0.0.1")
+    lan_ip = _private_address_of_this_host()
+    lan = _Listener("0.0.0.0")
+    lan_target = f"{lan_ip}:{lan.port}" if lan_ip else "10.255.255.1:80"
+    refused = [f"CONNECT 127.0.0.1:{loop.port} HTTP/1.1", f"GET http://127.0.0.1:{loop.port}/x HTTP/1.1",
+               f"CONNECT localhost:{loop.port} HTTP/1.1", f"CONNECT [::1]:{loop.port} HTTP/1.1",
+               f"CONNECT {lan_target} HTTP/1.1", f"GET http://{lan_target}/x HTTP/1.1",
+               "GET http://169.254.169.254/latest/meta-data/ HTTP/1.1", "CONNECT 169.254.169.254:80 HTTP/1.1",
+               "CONNECT 10.0.0.1:443 HTTP/1.1", "CONNECT [::ffff:127.0.0.1]:80 HTTP/1.1", "CONNECT 0.0.0.0:80 HTTP/1.1"]
+    public = "CONNECT 1.1.1.1:443 HTTP/1.1"
+    answers, log = _through_egress(client, fetch_image, tmp_path, [*refused, public])
+    for line in refused:
+        assert answers[line].startswith("HTTP/1.1 403 Refused by egress policy"), (line, answers[line], log)
+    assert loop.accepted == 0 and lan.accepted == 0, "a refused destination was connected to"
+    assert answers[public].split()[1] in ("200", "502"), (answers[public], log)   # passed the check
+    assert "refuse (403)" in log and "1.1.1.1" not in "".join(ln for ln in log.splitlines() if "refuse" in ln)
+    assert answers["direct"].startswith("OSError") and "connected" not in answers["direct"], answers["direct"]
+
+
+def test_only_the_code_only_test_allowance_opens_loopback(client, fetch_image, tmp_path):
+    loop = _Listener("127.0.0.1")
+    line = f"CONNECT 127.0.0.1:{loop.port} HTTP/1.1"
+    answers, _ = _through_egress(client, fetch_image, tmp_path, [line], private_for_tests=True)
+    assert answers[line].startswith("HTTP/1.1 200") and loop.accepted == 1
+
+
+def test_a_loopback_url_is_refused_even_with_the_hosts_own_check_lifted(fx, clip_bytes, options):
+    """RUNNER_ALLOW_PRIVATE_URLS=1 lifts the host's check of the page host; the egress proxy still
+    refuses: without the code-only allowance the sandbox cannot reach 127.0.0.1."""
+    with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
+        with pytest.raises(DownloadError) as err:
+            download_via(fx, srv.url("/clip.mp4"), None,
+                         options=options.with_(fetch_private_for_tests=False, download_attempts=3))
+    assert err.value.kind == "refused", err.value.message
+    assert srv.requests == []
+    assert list(options.download_cache.glob("*.mp4")) == []
+
+
+def test_an_upstream_proxy_is_chained_by_the_egress_proxy(fx, clip_bytes, options):
+    """RUNNER_PROXIES reaches the egress proxy only: it carries the download through the upstream."""
+    with LoopbackServer({"/clip.mp4": clip_bytes}) as origin, LoopbackServer({}, handler=_ProxyHandler) as up:
+        path = download_via(fx, origin.url("/clip.mp4"), None,
+                            options=options.with_(proxies=(f"http://user:pw@127.0.0.1:{up.port}",)))
+    assert path.read_bytes() == clip_bytes
+    assert origin.url("/clip.mp4") in up.requests       # the upstream carried it
+
+
 def test_downloads_through_the_sandbox_then_hits_the_cache(fx, clip_bytes, options):
     notes: list[str] = []
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
@@ -194,7 +432,7 @@ def test_downloads_through_the_sandbox_then_hits_the_cache(fx, clip_bytes, optio
         again = download_via(fx, srv.url("/clip.mp4"), None, progress=notes.append, options=options)
         assert again == path
         assert any("cache hit" in n for n in notes)
-        assert len(srv.requests) <= seen + 1  # the sandbox saw the key in the cache: no second download
+        assert len(srv.requests) == seen  # the host knows the key from the URL: no sandbox, no request
     assert _scratch_left(options) == []
 
 

@@ -42,7 +42,7 @@ def test_one_decode_pass_writes_every_set_and_audio(tmp_path, sample_video):
     assert cmd.count("-i") == 1 and "split=3" in " ".join(cmd)  # decoded once, split in the graph
     # the input is named as a workdir-relative file: input under both whitelists and a forced demuxer
     i = cmd.index("-i")
-    assert cmd[i + 1] == "file:input/video.mp4" and cmd[i - 2:i] == ("-f", "mov")
+    assert cmd[i + 1] == "file:input/video.mp4" and cmd[i - 4:i] == ("-f", "mov", "-enable_drefs", "0")
     assert cmd[cmd.index("-protocol_whitelist") + 1] == "file" and "-format_whitelist" in cmd
     assert set(call.writable) == {"frames/sampled", "frames/dense", "frames/hires", "audio"}
     assert not any(a.startswith("/") for a in cmd[1:])               # nothing absolute
