@@ -59,7 +59,9 @@ def key_rows(chosen: list[Chosen]) -> list[dict]:
 
 
 def model_uses(manifest: Manifest, chosen: list[Chosen]) -> list[ModelUse]:
-    """The envelope's record of each hashed file."""
+    """The envelope's record of each hashed file; not of a declared model whose declared sha256 it
+    matches (checked against it before launch, and recorded under its own name)."""
+    declared = {(m.path, m.sha256) for m in manifest.models if m.path and m.sha256}
     return [ModelUse(name=f"{manifest.name}.{c.param}={c.value}",
                      source=f"model store: {c.value} (sha256 taken by the runner before launch)", sha256=c.sha256)
-            for c in chosen if c.sha256 is not None]
+            for c in chosen if c.sha256 is not None and (c.value, c.sha256) not in declared]
