@@ -3,7 +3,7 @@ RUNNER ?= $(BIN)/runner
 # extra `runner images build` options, e.g. IMAGE_ARGS="--pip-source network --ca-bundle /etc/ssl/certs/ca-certificates.crt"
 IMAGE_ARGS ?=
 # What CI builds beyond the cpu images: the torch base and every torch analyzer
-CI_TORCH_IMAGES ?= object_detection body_pose text_overlay qwen2_vl_temporal
+CI_TORCH_IMAGES ?= object_detection body_pose qwen2_vl_temporal
 
 .PHONY: images image-% images-from images-bases images-smoke
 

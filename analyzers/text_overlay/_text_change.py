@@ -53,7 +53,9 @@ class PictureWatch:
         # but keeps the grey histogram; a cut changes both
         info.cut = (info.change >= self.p.cut_diff
                     and float(np.abs(grey_histogram(thumb) - self._hist16).sum()) >= 0.5)
-        same = float(diff.reshape(8, 8, 8, 8).mean(axis=(1, 3)).max()) < self.p.same_frame_diff
+        # a repeat only when no 4x4 block of the thumbnail (40x40 px of a sampled frame) changed: a small
+        # caption or handle appearing changes its block by several grey levels
+        same = float(diff.reshape(16, 4, 16, 4).mean(axis=(1, 3)).max()) < self.p.same_frame_diff
         if same:
             # a repeat is what the picture usually does on a still: a sign appearing later stands out
             self._band_hist.append(_cell_change(diff))

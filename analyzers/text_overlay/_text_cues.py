@@ -1,10 +1,21 @@
 """Caption (added in editing) or scene text: cues measured on a tracked line, and their weights.
 
-Each cue is a number measured from the frames; ``overlay_score`` is a logistic
-model over them, sigmoid(bias + sum(weight x cue)), with the weights fitted on a
-labelled set of made clips (tests/analyzers/text_calibration.py: captions drawn
-with ffmpeg over real moving footage in several fonts, colours, outlines and
-positions; the sign photos panned, zoomed and held still).
+Each cue is a number measured from the frames, or None when the line gave nothing to measure it on
+(seen in one analyzed frame only: no motion; a crop too small or flat: no rendering cue). A feature
+is computed from a cue only when the cue was measured; an unmeasured cue's feature is 0, so it adds
+nothing to the logit (it is neither evidence for a caption nor for scene text).
+
+``overlay_score`` is a score, sigmoid(bias + sum(weight x feature)), with the weights fitted on the
+fit half of a labelled set of made clips (tests/analyzers/text_calibration.py; figures in
+docs/text_overlay.md). It is not a calibrated probability.
+
+Two groups of cues:
+- motion, measured over pairs of analyzed frames: the line stays fixed while the picture around it
+  changes (a caption), the line moves or scales with the picture (scene text);
+- rendering, measured in any single frame: an outline or shadow hugging the letters, an even box or bar
+  behind them, one flat stroke colour, crisp drawn edges, centred on the frame, in a caption zone.
+A line seen in one frame, or over a still picture (no motion measured), is decided by the rendering
+cues alone, and is ``uncertain`` only when they pull both ways.
 """
 from __future__ import annotations
 
@@ -14,28 +25,34 @@ import numpy as np
 
 from ._text_motion import box_crop
 from ._text_records import Track
-from ._text_segments import ring_std, stroke_flatness
+from ._text_segments import rim_cues, ring_std, stroke_flatness
 
 #: hand-set prior weights (what each cue should say, in logit units); the fit is pulled towards them
 PRIOR: dict[str, float] = {
-    "bias": -0.6,
-    "fixed_while_picture_moves": 2.6,   # log1p(ring change around the box, in the box's frame) when it stays put
-    "still_picture": -1.5,              # the whole picture does not change: no motion cue either way
-    "moves_with_picture": -4.0,         # the box moves (line heights per frame / 0.1), capped at 1
-    "size_changes": -3.0,               # |log| height ratio per frame (zoom), x10, capped at 1
+    "bias": 0.0,
+    "fixed_while_picture_moves": 3.0,   # log-scaled change around the box, in its own frame, when it stays put
+    "moves_with_picture": -4.0,         # the box moves: (line heights per frame - 0.05) / 0.15, clipped 0..1
+    "size_changes": -3.0,               # |log| height ratio per frame (zoom): (x - 0.04) / 0.16, clipped 0..1
+    "outline": 2.0,                     # an even rim around the letters, unlike what lies beyond (0..1)
+    "even_background": 1.0,             # the band around the box is one value (a box, a bar)
     "flat_colour": 0.8,                 # 1 - stroke colour spread / 20, clipped 0..1
-    "crisp_edges": 1.2,                 # edge sharpness (0..1)
-    "even_background": 1.0,             # ring around the box is one value
-    "centred": 0.8,                     # 1 - |centre x - 0.5| / 0.15, clipped 0..1
-    "with_the_shot": -0.8,              # appears on the first frame / a cut and lasts to the end / a cut
+    "crisp_edges": 0.5,                 # edge sharpness (0..1)
+    "centred": 1.0,                     # (0.05 - |centre x - 0.5|) / 0.03, clipped 0..1: 1 within 0.02 of the middle
+    "caption_zone": 0.5,                # centred on the frame's middle band or its lower or upper fifth
+    "corner": 1.0,                      # near a corner: in the top or bottom 15%, within 8% of a side edge
+    "box": 1.0,                         # one even grey right around the letters and a little further out
+    "textured": -2.0,                   # stroke colour spread over 12 (photo light and texture), x / 20
 }
-#: fitted by tests/analyzers/text_calibration.py on the fit half of the labelled set (figures in analyzer.toml)
+#: fitted by tests/analyzers/text_calibration.py on the fit half of the labelled set (`fit`; the refit test
+#: in tests/analyzers/test_text_classifier.py reproduces them from tests/data/text_overlay_cues_fit.json)
 WEIGHTS: dict[str, float] = {
-    "bias": -1.74, "fixed_while_picture_moves": 3.75, "still_picture": -3.87, "moves_with_picture": -3.76,
-    "size_changes": -3.02, "flat_colour": 0.8, "crisp_edges": 1.2, "even_background": 1.31, "centred": 2.11,
-    "with_the_shot": -0.0,
+    "bias": -3.64, "fixed_while_picture_moves": 0.9, "moves_with_picture": -5.68, "size_changes": -3.01,
+    "outline": 2.43, "even_background": -0.3, "flat_colour": 0.53, "crisp_edges": 0.5, "centred": 4.55,
+    "caption_zone": 0.3, "corner": 2.65, "box": 2.95, "textured": 0.25,
 }
-OVERLAY_AT, SCENE_AT = 0.6, 0.4
+#: kind: overlay at or above OVERLAY_AT, scene at or below SCENE_AT, between: see kind()
+OVERLAY_AT, SCENE_AT = 0.7, 0.3
+MOTION = ("fixed_while_picture_moves", "moves_with_picture", "size_changes")
 
 
 def crispness(grey_crop: np.ndarray) -> float | None:
@@ -54,97 +71,116 @@ def crispness(grey_crop: np.ndarray) -> float | None:
     return float(np.clip(np.percentile(mag, 98) / (hi - lo), 0, 1))
 
 
-def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int], cuts: set[int],
-            n_frames: int, changes: list[float] | None = None) -> dict[str, float | None]:
-    """The raw cue values of one track (greys: analyzed frame index -> grey frame, for OCR'd readings;
-    changes: whole-picture change of each analyzed frame since the previous one)."""
-    w, h = frame_wh
-    flats, crisps, rings = [], [], []
+def _med(values) -> float | None:
+    return float(np.median(values)) if len(values) else None
+
+
+def _rendering(track: Track, greys: dict[int, np.ndarray], wh: tuple[int, int]) -> dict[str, float | None]:
+    """Median over the line's recognized readings of the single-frame cues."""
+    w, h = wh
+    flats, crisps, rings, outlines, boxes = [], [], [], [], []
     for r in track.readings:
         g = greys.get(r.frame)
         if g is None or not r.ocr:
             continue
         c = box_crop(g, r.box)
-        f = stroke_flatness(c)
-        if f is not None:
-            flats.append(f)
-        cr = crispness(c)
-        if cr is not None:
-            crisps.append(cr)
-        nb = (r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h)
-        rs = ring_std(g, nb)
-        if rs is not None:
-            rings.append(rs)
-    boxes = np.array([r.box for r in track.readings], dtype=float)
-    cx = float(np.median((boxes[:, 0] + boxes[:, 2]) / 2)) / w
-    first, last = track.first.frame, track.last.frame
-    def med(values) -> float | None:
-        return float(np.median(values)) if len(values) else None
+        for values, v in ((flats, stroke_flatness(c)), (crisps, crispness(c)),
+                          (rings, ring_std(g, (r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h)))):
+            if v is not None:
+                values.append(v)
+        m = 0.5 * (r.box[3] - r.box[1])
+        o, b = rim_cues(box_crop(g, (r.box[0] - m, r.box[1] - m, r.box[2] + m, r.box[3] + m)), 2 * m)
+        for values, v in ((outlines, o), (boxes, b)):
+            if v is not None:
+                values.append(v)
+    return {"flatness": _med(flats), "crispness": _med(crisps), "ring_std": _med(rings), "outline": _med(outlines),
+            "box": _med(boxes)}
 
-    # None: not measured on this line (no frame pair, no readable crop); features() then uses the
-    # cue's prior (UNMEASURED), and the result lists only the cues that were measured
-    cues = {
-        "ring_motion": med(track.ring_change),
-        "inside_motion": med(track.inside_change),
-        "text_shift": med(track.shift),
-        "picture_shift": med(track.global_shift),
-        "scale_change": med(track.scale_change),
-        "flatness": med(flats),
-        "crispness": med(crisps),
-        "ring_std": med(rings),
-        "centre_x": cx,
+
+def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int], cuts: set[int],
+            n_frames: int, changes: list[float] | None = None) -> dict[str, float | None]:
+    """The raw cue values of one track (greys: analyzed frame index -> grey frame, for OCR'd readings;
+    changes: whole-picture change of each analyzed frame since the previous one). None: not measured."""
+    w, h = frame_wh
+    boxes = np.array([r.box for r in track.readings], dtype=float)
+    first, last = track.first.frame, track.last.frame
+    return {
+        "ring_motion": _med(track.ring_change),
+        "inside_motion": _med(track.inside_change),
+        "text_shift": _med(track.shift),
+        "picture_shift": _med(track.global_shift),
+        "scale_change": _med(track.scale_change),
+        **_rendering(track, greys, frame_wh),
+        "centre_x": float(np.median((boxes[:, 0] + boxes[:, 2]) / 2)) / w,
+        "left": float(np.median(boxes[:, 0])) / w,
+        "right": float(np.median(boxes[:, 2])) / w,
+        "centre_y": float(np.median((boxes[:, 1] + boxes[:, 3]) / 2)) / h,
         "starts_with_shot": float(first == 0 or first in cuts),
         "ends_with_shot": float(last == n_frames - 1 or (last + 1) in cuts),
-        "measured_frames": float(len(track.ring_change)),
-        "picture_change": med(changes[first + 1:last + 1]) if changes and last > first else None,
+        "measured_frames": float(len(track.shift)),
+        "picture_change": _med(changes[first + 1:last + 1]) if changes and last > first else None,
     }
-    return cues
 
 
-#: the value a cue's feature is computed from when the cue was not measured on a line (the weights
-#: in WEIGHTS were fitted with these); never reported as a measurement
-UNMEASURED = {"ring_motion": 0.0, "inside_motion": 0.0, "text_shift": 0.0, "picture_shift": 0.0,
-              "scale_change": 0.0, "flatness": 10.0, "crispness": 0.3, "ring_std": 30.0, "picture_change": 0.0}
+def features(cues: dict[str, float | None]) -> dict[str, float | None]:
+    """Cue values -> the model's inputs (each 0..1); None where the cues behind a feature were not measured."""
+    c = cues
 
+    def have(*names: str) -> bool:
+        return all(c.get(n) is not None for n in names)
 
-def features(cues: dict[str, float | None]) -> dict[str, float]:
-    """Cue values -> the model's inputs (each about 0..1 or 0..3); an unmeasured cue takes its prior."""
-    c = {k: (UNMEASURED.get(k, 0.0) if v is None else v) for k, v in cues.items()}
-    moving = min(1.0, c["text_shift"] / 0.1)
+    # a box found again in each frame wobbles by a pixel or two (0.05 line heights): motion above that
+    moving = float(np.clip((c["text_shift"] - 0.05) / 0.15, 0, 1)) if have("text_shift") else None
+    still = have("picture_change") and c["picture_change"] < 0.5
+    fixed = None
+    if moving is not None and have("ring_motion") and not still:
+        fixed = (1.0 - moving) * min(1.0, math.log1p(c["ring_motion"]) / math.log1p(20.0))
+    cy = c.get("centre_y")
     return {
-        "fixed_while_picture_moves": (1.0 - moving) * min(1.0, math.log1p(c["ring_motion"]) / math.log1p(20.0)),
-        "still_picture": float(np.clip(1 - c.get("picture_change", 0.0) / 1.0, 0, 1)),
+        "fixed_while_picture_moves": fixed,
         "moves_with_picture": moving,
-        "size_changes": min(1.0, c["scale_change"] * 10),
-        "flat_colour": float(np.clip(1 - c["flatness"] / 20, 0, 1)),
-        "crisp_edges": float(np.clip((c["crispness"] - 0.15) / 0.25, 0, 1)),
-        "even_background": float(np.clip(1 - c["ring_std"] / 8, 0, 1)),
-        "centred": float(np.clip(1 - abs(c["centre_x"] - 0.5) / 0.15, 0, 1)),
-        "with_the_shot": c["starts_with_shot"] * c["ends_with_shot"],
+        "size_changes": float(np.clip((c["scale_change"] - 0.04) / 0.16, 0, 1)) if have("scale_change") else None,
+        "outline": c["outline"] if have("outline") else None,
+        "even_background": float(np.clip(1 - c["ring_std"] / 8, 0, 1)) if have("ring_std") else None,
+        "flat_colour": float(np.clip(1 - c["flatness"] / 20, 0, 1)) if have("flatness") else None,
+        "crisp_edges": float(np.clip((c["crispness"] - 0.15) / 0.25, 0, 1)) if have("crispness") else None,
+        # editors centre a caption on the frame exactly; a sign is centred only as closely as it was framed
+        "centred": float(np.clip((0.05 - abs(c["centre_x"] - 0.5)) / 0.03, 0, 1)) if have("centre_x") else None,
+        "caption_zone": (float(cy < 0.2 or cy > 0.8 or 0.35 <= cy <= 0.65) if cy is not None else None),
+        "corner": (float((cy < 0.15 or cy > 0.85) and (c["left"] < 0.08 or c["right"] > 0.92))
+                   if cy is not None and have("left", "right") else None),
+        "box": c["box"] if have("box") else None,
+        "textured": float(np.clip((c["flatness"] - 12) / 20, 0, 1)) if have("flatness") else None,
     }
 
 
-def score(c: dict[str, float], weights: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
-    """(overlay probability, each cue's contribution to the logit)."""
+def score(c: dict[str, float | None], weights: dict[str, float] | None = None
+          ) -> tuple[float, dict[str, float | None]]:
+    """(overlay score 0..1, each feature's contribution to the logit, the bias included: the logit is their
+    sum; None for a feature whose cues were not measured)."""
     wts = weights or WEIGHTS
     x = features(c)
-    contrib = {k: wts[k] * v for k, v in x.items() if k in wts}
-    z = wts["bias"] + sum(contrib.values())
+    contrib: dict[str, float | None] = {"bias": wts["bias"]}
+    contrib.update({k: (None if v is None else wts[k] * v) for k, v in x.items() if k in wts})
+    z = sum(v for v in contrib.values() if v is not None)
     return 1 / (1 + math.exp(-z)), contrib
 
 
-def kind(p: float, contrib: dict[str, float]) -> str:
-    """overlay / scene; uncertain only when strong cues pull both ways and the sum is near the middle."""
+def kind(p: float, contrib: dict[str, float | None]) -> str:
+    """overlay / scene; uncertain only when strong cues pull both ways and the sum is near the middle (the
+    bias, the prior odds, pulls like a cue: weak evidence for a caption against it is no decision)."""
     if p >= OVERLAY_AT:
         return "overlay"
     if p <= SCENE_AT:
         return "scene"
-    pos = sum(v for v in contrib.values() if v > 0)
-    neg = -sum(v for v in contrib.values() if v < 0)
+    vals = [v for v in contrib.values() if v is not None]
+    pos = sum(v for v in vals if v > 0)
+    neg = -sum(v for v in vals if v < 0)
     if min(pos, neg) >= 0.5:
         return "uncertain"
     return "overlay" if p >= 0.5 else "scene"
 
 
-def evidence(contrib: dict[str, float]) -> list[str]:
-    return [f"{k} {v:+.2f}" for k, v in sorted(contrib.items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 0.05]
+def evidence(contrib: dict[str, float | None]) -> list[str]:
+    vals = {k: v for k, v in contrib.items() if v is not None}
+    return [f"{k} {v:+.2f}" for k, v in sorted(vals.items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 0.05]

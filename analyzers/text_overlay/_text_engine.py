@@ -1,62 +1,27 @@
-"""EasyOCR behind the tracker's OCR interface (``_text_records.OCR``), and a reader that starts cheaply."""
+"""PP-OCRv4 (``_text_ppocr``) behind the tracker's OCR interface (``_text_records.OCR``), with small text
+read from the hires frames."""
 from __future__ import annotations
-
-import contextlib
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 from ._text_boxes import clip_box
 from ._text_motion import box_crop, to_grey
+from ._text_ppocr import PPOCR, db_boxes
 
 
-def load_reader(languages: list[str], gpu: bool, model_dir: Path):
-    """``easyocr.Reader`` on the offline models (a missing file raises instead of being downloaded)."""
-    import easyocr
+class PPOCREngine:
+    """The two PP-OCR stages behind the tracker's interface.
 
-    with _vgg_features_only():
-        return easyocr.Reader(languages, gpu=gpu, model_storage_directory=str(model_dir), download_enabled=False,
-                              verbose=False)
-
-
-@contextlib.contextmanager
-def _vgg_features_only():
-    """EasyOCR's CRAFT detector keeps only the convolutional part of torchvision's vgg16_bn but builds the
-    whole network first: a 120M-parameter classifier, allocated and initialised at random on every start
-    (2-5 s of CPU and ~0.5 GB of peak memory), then dropped; the detector's weights are loaded over the rest.
-    Here vgg16_bn without weights builds the convolutional part only (the loaded detector is the same)."""
-    from easyocr.model import modules
-    from torchvision.models import vgg
-
-    real = getattr(modules, "models", None)
-    if real is None or not hasattr(vgg, "make_layers"):
-        yield
-        return
-
-    def vgg16_bn(weights=None, **kw):
-        if weights is not None:
-            return real.vgg16_bn(weights=weights, **kw)
-        return SimpleNamespace(features=vgg.make_layers(vgg.cfgs["D"], batch_norm=True))
-
-    modules.models = SimpleNamespace(vgg16_bn=vgg16_bn, VGG16_BN_Weights=real.VGG16_BN_Weights)
-    try:
-        yield
-    finally:
-        modules.models = real
-
-
-class EasyOCREngine:
-    """The two EasyOCR stages behind the tracker's interface.
-
-    Small text: a shot's first detection runs on the ``hires`` frame nearest in time (when there is
-    one), and a line under ``small_px`` tall in the sampled frame is read from the hires crop (found
-    again in the hires frame when that was taken at another time: the set is at 1 fps).
-    Everything else runs on the sampled frames, the detector at ``detect_scale``.
+    The detector sees each frame at ``detect_scale`` of its long side. Small text: a shot's first
+    detection also runs on the ``hires`` frame nearest in time (when there is one) and keeps the lines
+    under ``small_px`` tall in the sampled frame that only it found; such a line is read from the hires
+    crop (found again in the hires frame when that was taken at another time: the set is at 1 fps).
+    Crops are read with a margin of ``pad`` x their height.
     """
 
-    def __init__(self, reader, detect_scale: float, hires=None, small_px: float = 16.0):
-        self.reader, self.detect_scale, self.small_px = reader, detect_scale, small_px
+    def __init__(self, ocr: PPOCR, detect_scale: float = 1.0, hires=None, small_px: float = 16.0,
+                 pad: float = 0.12):
+        self.ocr, self.detect_scale, self.small_px, self.pad = ocr, detect_scale, small_px, pad
         self.hires = hires
         self.hires_times = np.array(hires.times) if hires is not None and len(hires) else None
         self.hires_reads = self.hires_detections = 0
@@ -74,33 +39,21 @@ class EasyOCREngine:
         return self._cache[1], float(self.hires_times[j])
 
     def detect(self, img: np.ndarray, full: bool, t: float) -> list[tuple]:
-        if not full:
-            return self._detect(img, self.detect_scale, 20)
-        # a shot's first frame: full size, with lower thresholds so that small text shows up as
-        # candidates; candidates under small_px tall are searched again in crops of the hires frame
-        boxes = self._detect(img, 1.0, 4, text_threshold=0.5, low_text=0.3)
-        big, _ = self._hires_frame(t)
-        small = [b for b in boxes if b[3] - b[1] < self.small_px]
-        if big is None or big.shape[1] <= img.shape[1] * 1.2 or not small:
-            return [b for b in boxes if b[3] - b[1] >= 8]
+        side = max(32, int(round(max(img.shape[:2]) * self.detect_scale)))
+        prob, sx, sy = self.ocr.prob_map(img, side)
+        boxes = [b[:4] for b in db_boxes(prob, sx, sy)]
+        big, _ = self._hires_frame(t) if full else (None, t)
+        if big is None or big.shape[1] <= img.shape[1] * 1.2:
+            return boxes
+        # a shot's first frame: the whole hires frame too (about 6x the CPU of a sampled frame, once a
+        # shot), for text too small to be found in the sampled frame
         f = big.shape[1] / img.shape[1]
-        out = [b for b in boxes if b[3] - b[1] >= self.small_px]
-        for r in _regions(small, img.shape[1], img.shape[0]):
-            x1, y1, x2, y2 = (int(v * f) for v in r)
-            self.hires_detections += 1
-            for b in self._detect(big[y1:y2, x1:x2], 1.0, 8):
-                out.append(((b[0] + x1) / f, (b[1] + y1) / f, (b[2] + x1) / f, (b[3] + y1) / f))
-        return out
-
-    def _detect(self, img: np.ndarray, s: float, min_size: int, **kw) -> list[tuple]:
-        import cv2
-
-        small = img if s >= 1 else cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-        horizontal, free = self.reader.detect(small, min_size=min_size, width_ths=1.0, **kw)
-        boxes = [(b[0] / s, b[2] / s, b[1] / s, b[3] / s) for b in horizontal[0]]
-        for poly in free[0]:
-            pts = np.asarray(poly, float) / s
-            boxes.append((*pts.min(axis=0), *pts.max(axis=0)))
+        self.hires_detections += 1
+        p, hx, hy = self.ocr.prob_map(big, max(big.shape[:2]))
+        for b in db_boxes(p, hx, hy):
+            nb = (b[0] / f, b[1] / f, b[2] / f, b[3] / f)
+            if nb[3] - nb[1] < self.small_px and not any(_inside(nb, o) for o in boxes):
+                boxes.append(nb)
         return boxes
 
     def recognize(self, img: np.ndarray, box: tuple, t: float) -> tuple[str, float]:
@@ -111,21 +64,23 @@ class EasyOCREngine:
                 moved = _find_in(big, f, img, box) if abs(th - t) > 0.05 else box
                 if moved is not None:
                     self.hires_reads += 1
-                    pad = (box[3] - box[1]) * 0.1
-                    return self._read(big, ((moved[0] - pad) * f, (moved[1] - pad) * f,
-                                            (moved[2] + pad) * f, (moved[3] + pad) * f))
+                    return self._read(big, tuple(v * f for v in moved))
         return self._read(img, box)
 
     def _read(self, img: np.ndarray, box: tuple) -> tuple[str, float]:
         h, w = img.shape[:2]
-        x1, y1 = int(max(0, box[0])), int(max(0, box[1]))
-        x2, y2 = int(min(w, np.ceil(box[2]))), int(min(h, np.ceil(box[3])))
+        m = (box[3] - box[1]) * self.pad
+        x1, y1 = int(max(0, box[0] - m)), int(max(0, box[1] - m))
+        x2, y2 = int(min(w, np.ceil(box[2] + m))), int(min(h, np.ceil(box[3] + m)))
         if x2 - x1 < 3 or y2 - y1 < 3:
             return "", 0.0
-        res = self.reader.recognize(img, horizontal_list=[[x1, x2, y1, y2]], free_list=[], detail=1, paragraph=False)
-        if not res:
-            return "", 0.0
-        return " ".join(r[1] for r in res).strip(), float(np.mean([r[2] for r in res]))
+        return self.ocr.read(img[y1:y2, x1:x2])
+
+
+def _inside(b: tuple, o: tuple, frac: float = 0.6) -> bool:
+    """Whether most of box ``b`` lies inside box ``o``."""
+    ix = max(0.0, min(b[2], o[2]) - max(b[0], o[0])) * max(0.0, min(b[3], o[3]) - max(b[1], o[1]))
+    return ix >= frac * max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
 
 
 def _find_in(big: np.ndarray, f: float, img: np.ndarray, box: tuple, min_match: float = 0.6) -> tuple | None:
@@ -147,18 +102,3 @@ def _find_in(big: np.ndarray, f: float, img: np.ndarray, box: tuple, min_match: 
         return None
     dx, dy = x1 + loc[0] - int(np.rint(box[0])), y1 + loc[1] - int(np.rint(box[1]))
     return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
-
-
-def _regions(boxes: list[tuple], w: int, h: int) -> list[tuple]:
-    """Small candidate boxes grown by a margin and merged into a few crop regions (pixel xyxy)."""
-    regs: list[list[float]] = []
-    for b in boxes:
-        m = max(12.0, 3 * (b[3] - b[1]))
-        r = [max(0.0, b[0] - m), max(0.0, b[1] - m), min(float(w), b[2] + m), min(float(h), b[3] + m)]
-        for q in regs:
-            if r[0] <= q[2] and q[0] <= r[2] and r[1] <= q[3] and q[1] <= r[3]:
-                q[:] = [min(q[0], r[0]), min(q[1], r[1]), max(q[2], r[2]), max(q[3], r[3])]
-                break
-        else:
-            regs.append(r)
-    return [tuple(r) for r in regs]

@@ -96,10 +96,13 @@ def aligned_ring_change(prev_grey: np.ndarray, grey: np.ndarray, pbox, box) -> f
     return float(np.abs(cur - old)[mask].mean())
 
 
-def record_motion(tr: Track, prev_grey: np.ndarray, grey: np.ndarray, pbox, box, gshift) -> None:
-    """Add one frame pair's motion cues to a line (it was at ``pbox`` in ``prev_grey``, is at ``box``)."""
+def record_motion(tr: Track, prev_grey: np.ndarray, grey: np.ndarray, pbox, box, gshift, at: int | None = None) -> None:
+    """Add one frame pair's motion cues to a line (it was at ``pbox`` in ``prev_grey``, is at ``box``);
+    ``at``: the index of the reading they lead to (default: the next one appended; -1: none to take back)."""
     lh = max(1.0, box[3] - box[1])
     change = aligned_ring_change(prev_grey, grey, pbox, box)
+    tr.motion_at.append(len(tr.readings) if at is None else at)
+    tr.ring_kept.append(change is not None)
     if change is not None:
         tr.ring_change.append(change)
     tr.inside_change.append(crop_diff(box_crop(prev_grey, pbox), box_crop(grey, box)))

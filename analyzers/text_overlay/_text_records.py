@@ -10,7 +10,7 @@ from ._text_match import norm_text, ratio
 
 
 class OCR(Protocol):
-    """The two OCR stages the tracker calls (EasyOCR in analyzer.py; a fake in tests)."""
+    """The two OCR stages the tracker calls (PP-OCR in _text_engine.py; a fake in tests)."""
 
     def detect(self, img: np.ndarray, full: bool, t: float) -> list[tuple]:
         """Pixel xyxy boxes of text (words or lines) in the frame shown at ``t`` seconds; ``full``: a
@@ -47,6 +47,19 @@ class Track:
     shift: list[float] = field(default_factory=list)          # box displacement / line height
     global_shift: list[float] = field(default_factory=list)   # camera/picture displacement / line height
     scale_change: list[float] = field(default_factory=list)   # |log| of the box height ratio
+    motion_at: list[int] = field(default_factory=list)        # per measurement: the reading index it led to
+    ring_kept: list[bool] = field(default_factory=list)       # per measurement: whether ring_change got one
+
+    def pop_reading(self) -> Reading:
+        """Take back the last reading, and the motion measured on the way to it."""
+        r = self.readings.pop()
+        if self.motion_at and self.motion_at[-1] == len(self.readings):
+            self.motion_at.pop()
+            for values in (self.inside_change, self.shift, self.global_shift, self.scale_change):
+                values.pop()
+            if self.ring_kept.pop():
+                self.ring_change.pop()
+        return r
 
     @property
     def last(self) -> Reading:
@@ -86,12 +99,12 @@ class Track:
 
 @dataclass
 class Params:
-    detect_every: int = 6         # analyzed frames between two scheduled detections
+    detect_every: int = 1         # analyzed frames between two scheduled detections (1: every frame)
     cut_diff: float = 30.0        # mean grey change of a 64x64 thumbnail that counts as a cut
     same_frame_diff: float = 2.0  # most-changed 8x8 block under which the frame reuses all readings
     recog_diff: float = 6.0       # crop change (mean abs grey) above which a line is read again
     min_match: float = 0.45       # template match under which a line is lost between detections
-    min_confidence: float = 0.3
+    min_confidence: float = 0.7
     same_text: float = 0.6        # similarity above which two readings are the same line
     max_gap: int = 1              # analyzed frames a line may be missed by the detector
     spike_diff: float = 6.0       # band change (mean abs grey of 8 thumbnail rows) that may be new text

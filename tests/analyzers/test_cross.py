@@ -243,7 +243,7 @@ def test_all_inputs_failed(run, settings, sample_video):
 @pytest.mark.slow
 def test_spoken_words_align_with_on_screen_text(run, settings, assets, tmp_path):
     """Real speech (jfk.flac) under a caption that repeats its words: the words match the caption."""
-    for group in ("audio", "torch"):
+    for group in ("audio", "cpu"):
         require_env(settings, group)
     from tests.media import ffmpeg
 

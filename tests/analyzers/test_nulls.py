@@ -124,8 +124,8 @@ def test_text_overlay_unmeasurable_cue_is_no_cue(settings):
     import subprocess
 
     from runner.config import REPO_ROOT
-    require_env(settings, "torch")
-    proc = subprocess.run([str(settings.envs_dir / "torch" / "bin" / "python"), "-c", _TEXT_CUES],
+    require_env(settings, "cpu")
+    proc = subprocess.run([str(settings.envs_dir / "cpu" / "bin" / "python"), "-c", _TEXT_CUES],
                           capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -1,134 +1,46 @@
-"""A labelled set for text_overlay's caption-vs-scene model, the fit of its weights, and its figures.
+"""text_overlay's caption-vs-scene classifier: measure the labelled set, fit the weights, evaluate held out.
 
-Clips are made from real footage and real sign photos (../shared/assets/media):
-  overlay: captions drawn with ffmpeg drawtext (DejaVu Sans/Serif/Mono/Condensed, bold and light; white,
-           yellow, black, red; outline, shadow, box or none; top/middle/bottom, centred or left) over moving
-           footage (vtest.avi people walking, tree.avi handheld, a pan over a street photo);
-  scene:   scenetext01/02.jpg panned (left, right, up), zoomed in and out, and held still, at two sizes.
-Every segment read in an overlay clip whose text matches the caption is labelled overlay; every other
-segment is scene. Clips alternate between the fit part (even) and the held-out part (odd).
+The set is made by tests/analyzers/text_set.py (two halves split by source). Run in the cpu environment
+(PP-OCR on ONNX Runtime), from the repository root:
 
-Run with the torch environment (it needs EasyOCR), from the repository root:
+    .venvs/cpu/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal  # OCR every clip -> cues
+    .venvs/cpu/bin/python -m tests.analyzers.text_calibration fit                   # weights, from the fit half only
+    .venvs/cpu/bin/python -m tests.analyzers.text_calibration eval                  # the held-out figures
 
-    .venvs/torch/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal   # OCR every clip, cues -> JSON
-    .venvs/torch/bin/python -m tests.analyzers.text_calibration fit /tmp/textcal       # weights + held-out figures
-    .venvs/torch/bin/python -m tests.analyzers.text_calibration eval tests/data/text_overlay_cues.json
-
-The stored tests/data/text_overlay_cues.json is the cues.json of the last measure (text_overlay 2.1.0);
-_text_cues.WEIGHTS were fitted on 2.0.0's and kept: a refit on 2.1.0's scores the same (1.00 everywhere).
+``measure`` writes the cues of each half to tests/data/text_overlay_cues_{fit,held_out}.json (copy them there
+from DIR only when the set or the analyzer's measurements change). ``fit`` reads the fit half and never
+prints anything about the held-out half; ``eval`` is the one command that does: precision and recall of
+overlay and scene with n and 95% lower bounds (Wilson), caption recall (drawn captions found), and a
+reliability table of overlay_score. The weights fitted are deterministic (plain gradient descent from the
+prior): tests/analyzers/test_text_classifier.py refits the stored fit cues and expects _text_cues.WEIGHTS.
 """
 from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-MEDIA = REPO.parent / "shared" / "assets" / "media"
-FONTS = "/usr/share/fonts/truetype/dejavu/"
-
-CAPTIONS = ["FOLLOW FOR PART 2", "WAIT FOR IT", "LINK IN BIO", "THE END", "TRY THIS TODAY", "DAY 3 OF 30",
-            "SAVE THIS", "NEW RECIPE", "WATCH TILL END", "STORY TIME"]
-FONT_FILES = ["DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansCondensed.ttf",
-              "DejaVuSerif-Bold.ttf", "DejaVuSans.ttf"]
-STYLES = [  # drawtext options after the text
-    "fontcolor=white:borderw=3:bordercolor=black",
-    "fontcolor=yellow:borderw=2:bordercolor=black",
-    "fontcolor=white:shadowx=3:shadowy=3:shadowcolor=black",
-    "fontcolor=black:box=1:boxcolor=white@0.9:boxborderw=8",
-    "fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6",
-    "fontcolor=red:borderw=2:bordercolor=white",
-    "fontcolor=white",
-]
-POSITIONS = [("(w-tw)/2", "h*0.80"), ("(w-tw)/2", "h*0.12"), ("(w-tw)/2", "(h-th)/2"), ("w*0.06", "h*0.70"),
-             ("(w-tw)/2", "h*0.65")]
+DATA = REPO / "tests" / "data"
+CUES = {"fit": DATA / "text_overlay_cues_fit.json", "held_out": DATA / "text_overlay_cues_held_out.json"}
+MATCH = 0.75  # a line's text and a drawn text this alike (_text_match.ratio) are the same words
 
 
-def _ff(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
-
-
-def _backgrounds(k: int) -> tuple[list[str], str]:
-    """(ffmpeg input args, filter producing a 360x640 moving picture) for overlay clip k."""
-    kind = k % 4
-    if kind == 0:
-        return ["-ss", str(k % 20), "-i", str(MEDIA / "vtest.avi")], "scale=-2:640,crop=360:640"
-    if kind == 1:
-        return ["-ss", str(k % 10), "-i", str(MEDIA / "tree.avi")], "scale=-2:640,crop=360:640"
-    if kind == 2:
-        return ["-ss", str(k % 20), "-i", str(MEDIA / "vtest.avi")], "scale=360:-2,pad=360:640:0:(oh-ih)/2"
-    photo = MEDIA / ("bus.jpg" if k % 8 == 3 else "zidane.jpg")
-    return (["-loop", "1", "-framerate", "10", "-i", str(photo)],
-            "scale=-2:800,crop=360:640:'min(iw-360,t*40)':'min(ih-640,t*10)'")
-
-
-def make_set(out: Path, n_overlay: int = 28, n_scene: int = 24, seconds: float = 3.0) -> list[dict]:
-    out.mkdir(parents=True, exist_ok=True)
-    clips = []
-    for k in range(n_overlay):
-        text = CAPTIONS[k % len(CAPTIONS)]
-        font = FONT_FILES[k % len(FONT_FILES)]
-        style = STYLES[(k * 3) % len(STYLES)]
-        x, y = POSITIONS[k % len(POSITIONS)]
-        size = (26, 30, 36)[k % 3]
-        inputs, bg = _backgrounds(k)
-        start = 0.5 if k % 2 else 0.0
-        draw = (f"drawtext=fontfile={FONTS}{font}:text='{text}':fontsize={size}:{style}:x={x}:y={y}"
-                f":enable='gte(t,{start})'")
-        path = out / f"overlay{k:02d}.mp4"
-        if not path.exists():
-            _ff(*inputs, "-t", str(seconds), "-vf", f"{bg},{draw},format=yuv420p", "-r", "10",
-                "-c:v", "libx264", "-preset", "ultrafast", str(path))
-        clips.append({"path": str(path), "label": "overlay", "caption": text, "part": "fit" if k % 2 == 0 else "held_out"})
-    for k in range(n_scene):
-        photo = MEDIA / ("scenetext01.jpg" if k % 2 == 0 else "scenetext02.jpg")
-        motion = ["pan_right", "pan_left", "pan_up", "zoom_in", "zoom_out", "still", "pan_slow", "still_small"][(k // 2) % 8]
-        hgt = (900, 760, 1000)[(k // 4 + k // 16) % 3]
-        if motion == "pan_right":
-            vf = f"scale=-2:{hgt},crop=360:640:'min(iw-360,t*60)':'(ih-640)/2'"
-        elif motion == "pan_left":
-            vf = f"scale=-2:{hgt},crop=360:640:'max(0,iw-360-t*60)':'(ih-640)/2'"
-        elif motion == "pan_up":
-            vf = f"scale=-2:{hgt},crop=360:640:'(iw-360)/2':'max(0,ih-640-t*50)'"
-        elif motion == "pan_slow":
-            vf = f"scale=-2:{hgt},crop=360:640:'min(iw-360,t*15)':'(ih-640)/2'"
-        elif motion == "zoom_in":
-            vf = "scale=-2:1280,zoompan=z='1+0.02*on':d=1:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':s=360x640:fps=10"
-        elif motion == "zoom_out":
-            vf = "scale=-2:1280,zoompan=z='1.6-0.02*on':d=1:x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':s=360x640:fps=10"
-        elif motion == "still":
-            vf = "scale=640:-2,pad=640:ih+mod(ih\\,2)"
-        else:
-            vf = "scale=360:-2,pad=360:640:0:(oh-ih)/2"
-        path = out / f"scene{k:02d}.mp4"
-        if not path.exists():
-            _ff("-loop", "1", "-framerate", "10", "-i", str(photo), "-t", str(seconds), "-vf", f"{vf},format=yuv420p",
-                "-r", "10", "-c:v", "libx264", "-preset", "ultrafast", str(path))
-        clips.append({"path": str(path), "label": "scene", "caption": None, "part": "fit" if k % 2 == 0 else "held_out",
-                      "motion": motion})
-    return clips
-
-
-def sample(path: str, fps: float = 2.0, max_side: int = 640) -> list[tuple[float, np.ndarray]]:
-    """Frames as the runner's `sampled` set has them (2 fps, at most 640 px on the long side)."""
+def sample(path: Path, fps: float = 2.0) -> list[tuple[float, np.ndarray]]:
+    """Frames as the runner's `sampled` set has them (2 fps; the clips are 360x640 already)."""
     import cv2
 
-    cap = cv2.VideoCapture(path)
+    cap = cv2.VideoCapture(str(path))
     rate = cap.get(cv2.CAP_PROP_FPS) or 10.0
     out, i, nxt = [], 0, 0.0
     while True:
         ok, img = cap.read()
         if not ok:
             break
-        t = i / rate
-        if t + 1e-6 >= nxt:
-            s = max_side / max(img.shape[:2])
-            if s < 1:
-                img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        if i / rate + 1e-6 >= nxt:
             out.append((round(nxt, 3), img))
             nxt += 1 / fps
         i += 1
@@ -136,17 +48,14 @@ def sample(path: str, fps: float = 2.0, max_side: int = 640) -> list[tuple[float
 
 
 def engine():
-    import easyocr_en_models
-    import torch
+    from analyzers.text_overlay._text_engine import PPOCREngine
+    from analyzers.text_overlay._text_ppocr import PPOCR, model_dir
 
-    torch.set_num_threads(1)  # as the analyzer runs (cpus = 1)
-    from analyzers.text_overlay._text_engine import EasyOCREngine, load_reader
-
-    return EasyOCREngine(load_reader(["en"], False, easyocr_en_models.model_dir()), 0.6)
+    return PPOCREngine(PPOCR(model_dir(), threads=1))
 
 
-def track_clip(eng, path: str) -> list[dict]:
-    """Tracks of one clip: text, times and raw cues."""
+def track_clip(eng, path: Path) -> list[dict]:
+    """Tracks of one clip: text, start, frames and raw cues."""
     from analyzers.text_overlay._text_cues import measure
     from analyzers.text_overlay._text_motion import to_grey
     from analyzers.text_overlay._text_records import Params
@@ -166,47 +75,104 @@ def track_clip(eng, path: str) -> list[dict]:
             for tr in tracker.tracks if tr.readings]
 
 
-def measure_set(out: Path) -> Path:
+def label_rows(clip, lines: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(labelled rows, one row per drawn text: found or not). A line matching the clip's drawn text gets the
+    clip's label; any other line is scene text (lettering in the photos)."""
     from analyzers.text_overlay._text_match import ratio
 
-    clips = make_set(out)
-    eng = engine()
     rows = []
-    for c in clips:
-        for tr in track_clip(eng, c["path"]):
-            label = "overlay" if c["caption"] and ratio(tr["text"], c["caption"]) >= 0.6 else "scene"
-            if c["caption"] and label == "scene" and len(tr["text"]) < 3:
-                continue
-            rows.append({**tr, "label": label, "clip": Path(c["path"]).name, "part": c["part"]})
-        print(c["path"], [(r["text"], r["label"]) for r in rows if r["clip"] == Path(c["path"]).name], flush=True)
-    dest = out / "cues.json"
-    dest.write_text(json.dumps(rows, indent=1))
-    return dest
+    for ln in lines:
+        hit = max((ratio(ln["text"], t) for t in clip.texts), default=0.0) >= MATCH
+        lab = clip.label if (hit or clip.label == "scene") else "scene"
+        cat = clip.category if (hit or clip.label == "scene") else "photo_lettering"
+        rows.append({**ln, "label": lab, "category": cat, "clip": clip.name, "half": clip.half})
+    drawn = [{"clip": clip.name, "half": clip.half, "category": clip.category, "text": t,
+              "found": any(ratio(ln["text"], t) >= MATCH for ln in lines)} for t in clip.texts]
+    return rows, drawn
 
 
-def evaluate(rows: list[dict], weights: dict[str, float]) -> dict[str, dict[str, float]]:
+def measure_set(out: Path) -> None:
+    from tests.analyzers.text_set import check_split, make_set
+
+    clips = make_set(out / "clips")
+    check_split([c for c, _ in clips])
+    eng = engine()
+    got: dict[str, dict] = {h: {"rows": [], "drawn": []} for h in CUES}
+    for clip, path in clips:
+        rows, drawn = label_rows(clip, track_clip(eng, path))
+        got[clip.half]["rows"] += rows
+        got[clip.half]["drawn"] += drawn
+        print(clip.name, flush=True)  # no figures here: the held-out half is read by eval only
+    for half, data in got.items():
+        (out / CUES[half].name).write_text(json.dumps(data, indent=1))
+        print(out / CUES[half].name)
+
+
+def wilson_lower(k: int, n: int, z: float = 1.96) -> float | None:
+    """The lower end of the 95% Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return None
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return round((centre - spread) / (1 + z * z / n), 3)
+
+
+def _share(k: int, n: int) -> dict:
+    return {"k": k, "n": n, "value": round(k / n, 3) if n else None, "lower95": wilson_lower(k, n)}
+
+
+def evaluate(rows: list[dict], weights: dict[str, float]) -> dict:
+    """Precision and recall of overlay and scene (with n and 95% lower bounds), and how many were uncertain."""
     from analyzers.text_overlay._text_cues import kind, score
 
     got = [kind(*score(r["cues"], weights)) for r in rows]
-    figs = {}
+    figs: dict = {}
     for k in ("overlay", "scene"):
         tp = sum(1 for g, r in zip(got, rows) if g == k and r["label"] == k)
-        said = sum(1 for g in got if g == k)
-        truth = sum(1 for r in rows if r["label"] == k)
-        figs[k] = {"precision": round(tp / said, 3) if said else float("nan"),
-                   "recall": round(tp / truth, 3) if truth else float("nan"), "n": truth}
-    figs["uncertain"] = {"n": sum(1 for g in got if g == "uncertain")}
+        figs[k] = {"precision": _share(tp, sum(1 for g in got if g == k)),
+                   "recall": _share(tp, sum(1 for r in rows if r["label"] == k))}
+    figs["uncertain"] = sum(1 for g in got if g == "uncertain")
+    figs["rows"] = len(rows)
     return figs
 
 
-def fit(rows: list[dict], l2: float = 0.01, steps: int = 20000, lr: float = 1.0) -> dict[str, float]:
-    """Logistic regression on the fit part (class-balanced), plain numpy gradient descent, with an L2
-    pull towards the hand-set prior weights in _text_cues.PRIOR (what the physics says), so a cue the
-    small set happens not to exercise (a centred sign under a pan) keeps its expected sign and size."""
+def by_category(rows: list[dict], weights: dict[str, float]) -> dict[str, dict]:
+    """Per category: lines and how many got their label."""
+    from analyzers.text_overlay._text_cues import kind, score
+
+    out: dict[str, dict] = {}
+    for r in rows:
+        c = out.setdefault(r["category"], {"n": 0, "right": 0, "uncertain": 0})
+        g = kind(*score(r["cues"], weights))
+        c["n"] += 1
+        c["right"] += g == r["label"]
+        c["uncertain"] += g == "uncertain"
+    return out
+
+
+def reliability(rows: list[dict], weights: dict[str, float], bins: int = 5) -> list[dict]:
+    """overlay_score in equal bins against the share of overlay lines in each (a probability would match)."""
+    from analyzers.text_overlay._text_cues import score
+
+    table = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        sel = [r for r in rows if lo <= score(r["cues"], weights)[0] < hi or (b == bins - 1 and score(r["cues"], weights)[0] == 1)]
+        table.append({"score": f"{lo:.1f}-{hi:.1f}", "n": len(sel),
+                      "overlay_share": round(sum(r["label"] == "overlay" for r in sel) / len(sel), 3) if sel else None})
+    return table
+
+
+def fit(rows: list[dict], l2: float = 0.001, steps: int = 20000, lr: float = 1.0) -> dict[str, float]:
+    """Logistic regression on the fit half (class-balanced), plain numpy gradient descent from the prior in
+    _text_cues.PRIOR with an L2 pull towards it, so that a cue the set happens not to exercise keeps its
+    expected sign and size. An unmeasured feature is 0: it adds nothing and its weight learns nothing from
+    that line. Deterministic: the same rows give the same weights."""
     from analyzers.text_overlay._text_cues import PRIOR, features
 
     names = [k for k in PRIOR if k != "bias"]
-    X = np.array([[features(r["cues"])[n] for n in names] for r in rows])
+    X = np.array([[features(r["cues"])[n] or 0.0 for n in names] for r in rows])
     y = np.array([1.0 if r["label"] == "overlay" else 0.0 for r in rows])
     wcls = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
     w0 = np.array([PRIOR[n] for n in names])
@@ -219,33 +185,36 @@ def fit(rows: list[dict], l2: float = 0.01, steps: int = 20000, lr: float = 1.0)
     return {"bias": round(float(b), 2), **{n: round(float(v), 2) for n, v in zip(names, w)}}
 
 
+def _load(half: str, path: Path | None = None) -> dict:
+    return json.loads((path or CUES[half]).read_text())
+
+
 def main(argv: list[str]) -> None:
-    cmd, out = argv[0], Path(argv[1])
-    if cmd == "measure":
-        print(measure_set(out))
-        return
     from analyzers.text_overlay._text_cues import WEIGHTS
 
-    if cmd == "eval":  # the analyzer's weights on the held-out rows of a stored cues file, as JSON
-        rows = json.loads(out.read_text())
-        print(json.dumps(evaluate([r for r in rows if r["part"] == "held_out"], WEIGHTS)))
+    cmd = argv[0]
+    if cmd == "measure":
+        measure_set(Path(argv[1]))
         return
-
-    rows = json.loads((out / "cues.json").read_text())
-    fit_rows = [r for r in rows if r["part"] == "fit"]
-    held = [r for r in rows if r["part"] == "held_out"]
-    print("rows: fit", len(fit_rows), "held out", len(held))
-    print("current weights, held out:", evaluate(held, WEIGHTS))
-    new = fit(fit_rows)
-    print("fitted weights:", json.dumps(new))
-    print("fitted, fit part:", evaluate(fit_rows, new))
-    print("fitted, held out:", evaluate(held, new))
-    for r in held:
-        from analyzers.text_overlay._text_cues import kind, score
-        got = kind(*score(r["cues"], new))
-        if got != r["label"]:
-            print("  miss:", r["clip"], repr(r["text"]), r["label"], "->", got, {k: round(v, 2) for k, v in r["cues"].items()})
-    _ = math
+    if cmd == "fit":  # the fit half only: nothing here reads the held-out file
+        data = _load("fit", Path(argv[1]) if len(argv) > 1 else None)
+        new = fit(data["rows"])
+        print("fitted weights:", json.dumps(new))
+        print("fit half, fitted weights:", json.dumps(evaluate(data["rows"], new)))
+        print("fit half, by category:", json.dumps(by_category(data["rows"], new)))
+        print("fit half, drawn captions found:", json.dumps(_share(sum(d["found"] for d in data["drawn"]),
+                                                                   len(data["drawn"]))))
+        return
+    if cmd == "eval":  # the one command that reads the held-out half: the shipped weights on it, as JSON
+        data = _load("held_out", Path(argv[1]) if len(argv) > 1 else None)
+        drawn = data["drawn"]
+        figs = evaluate(data["rows"], WEIGHTS)
+        figs["by_category"] = by_category(data["rows"], WEIGHTS)
+        figs["caption_recall"] = _share(sum(d["found"] for d in drawn), len(drawn))
+        figs["reliability"] = reliability(data["rows"], WEIGHTS)
+        print(json.dumps(figs))
+        return
+    raise SystemExit(f"unknown command {cmd!r}: measure DIR | fit [CUES] | eval [CUES]")
 
 
 if __name__ == "__main__":
