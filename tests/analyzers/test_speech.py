@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from shared_schema.envelope import Status
 from shared_schema.results.speech import AudioEnvironment, SpeechEmotion, SpeechFlow, Transcript
-from tests.conftest import require_env, run_analyzers
+from tests.conftest import require_assets, require_env, require_tool, run_analyzers
 from tests.media import MEDIA, ffmpeg
 
 JFK_TRUTH = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -76,8 +75,7 @@ def _video(path: Path, audio_args: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def media_dir(tmp_path_factory) -> Path:
-    if not MEDIA.is_dir():
-        pytest.skip(f"shared assets not found at {MEDIA}")
+    require_assets(MEDIA / "jfk.flac", MEDIA / "goforward.raw", MEDIA / "macroform-cold_day.wav")
     return tmp_path_factory.mktemp("speech_media")
 
 
@@ -127,8 +125,7 @@ def noise_video(media_dir) -> Path:
 @pytest.fixture(scope="module")
 def spoken_feelings_video(media_dir) -> Path:
     """espeak-ng speech: disfluent, then happy, then angry, 1 s of silence between the three."""
-    if not shutil.which("espeak-ng"):
-        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    require_tool("espeak-ng", "apt-get install espeak-ng")
     parts = ["Um, so, uh, I think, um, we should go.",
              "I love this. It is wonderful, amazing and beautiful.",
              "This is terrible. I hate it. What an awful, horrible day."]
@@ -365,8 +362,7 @@ def test_speech_emotion_reports_a_store_model_that_breaks_the_contract(settings,
 @pytest.fixture(scope="module")
 def french_video(media_dir) -> Path:
     """espeak-ng French: what an English-only model must not pass off as an English transcript."""
-    if not shutil.which("espeak-ng"):
-        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    require_tool("espeak-ng", "apt-get install espeak-ng")
     wav = media_dir / "fr.wav"
     subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(wav),
                     "Bonjour à tous, aujourd'hui je vais vous montrer comment préparer une tarte aux pommes "
