@@ -23,8 +23,8 @@ VERBATIM_PROMPT = "Umm, let me think like, hmm... Okay, here is what I am, uh, t
 
 
 #: with an English-only model and no language check, a mean word probability under this says the speech
-#: is likely not English (or unclear). Chosen on espeak-ng speech: French 0.43, German 0.40 against
-#: English 0.94 and jfk.flac 0.90 (tiny.en int8, beam 5).
+#: is likely not English (or unclear). Chosen on one set of espeak-ng speech and checked on another
+#: (German included): tests/analyzers/language_calibration.py prints the figures and the choice.
 MIN_ENGLISH_WORD_PROBABILITY = 0.6
 #: ... or when its words loop ("I am, I am, I am": tiny.en on espeak-ng French with the verbatim prompt)
 MIN_DISTINCT_WORDS = 0.4
