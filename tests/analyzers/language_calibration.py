@@ -18,7 +18,7 @@ speech in a known language, and the two real English recordings of the shared as
 
 Every clip is decoded by the analyzer's own code (``analyzer.decode``, its default params: beam 5,
 VAD filter, the verbatim prompt; tiny.en int8, 2 threads). Run in the audio environment, from the
-project root (about 1 min of CPU on this machine):
+project root (a few CPU minutes):
 
     .venvs/audio/bin/python -m tests.analyzers.language_calibration            # both sets, the choice
     .venvs/audio/bin/python -m tests.analyzers.language_calibration --json out.json
