@@ -17,6 +17,7 @@ from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel
 
+from shared_schema.checksum import model_digest
 from shared_schema.envelope import Envelope, ModelUse, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import ModelRequirement
@@ -183,8 +184,20 @@ class Context:
         return self.models_root / rel_path, name, source
 
     def use_model(self, name: str, source: str, sha256: str | None = None) -> None:
-        """Record a model this result came from (it goes into the envelope)."""
+        """Record a model this result came from (it goes into the envelope). Prefer
+        :meth:`use_model_file`, which hashes what was loaded."""
         self.models_used.append(ModelUse(name=name, source=source, sha256=sha256))
+
+    def use_model_file(self, name: str, source: str, path: Path | str) -> str:
+        """Record a model file or folder this result was loaded from, with its sha256 (a folder's: the
+        digest of its manifest of file hashes, ``shared_schema.checksum``); returns the sha256.
+
+        Call it with the path the framework was handed (the ``.tflite``, the OpenVINO or Whisper folder,
+        the Hugging Face snapshot): what was loaded is what is hashed, never a declared value. Hashed
+        once per file identity in this process."""
+        digest = model_digest(Path(path))
+        self.use_model(name, source, digest)
+        return digest
 
     def degrade(self, reason: str) -> None:
         """Say that this result comes from a degraded mode (it is reported, never hidden)."""

@@ -11,6 +11,10 @@ from runner.config import REPO_ROOT, Settings
 from runner.run.pipeline import AnalyzeRequest, RunOutcome, analyze
 from runner.registry import load_registry
 from tests import media
+from tests.provenance import unhashed_models
+
+# the ground_truth marker: fails instead of skipping under CI=true, counted in the summary
+pytest_plugins = ["tests.ground_truth"]
 
 TOYS = REPO_ROOT / "tests" / "toy_analyzers"
 ANALYZERS = REPO_ROOT / "analyzers"
@@ -37,10 +41,31 @@ def _result_cache(tmp_path, monkeypatch) -> Path:
     return path
 
 
+def missing(what: str, fix: str) -> None:
+    """A test's truth is not here (an asset, a model, an environment, a tool): skip, naming it and the
+    fix; under CI=true fail instead, since CI provides all of them (.ci/run)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI=true: CI must provide it): {fix}", pytrace=False)
+    pytest.skip(f"{what}: {fix}")
+
+
+def require_assets(*paths: Path) -> None:
+    """Skip (fail under CI=true) unless every one of these shared test assets exists."""
+    gone = [str(p) for p in paths if not Path(p).exists()]
+    if gone:
+        missing(f"shared test assets missing: {', '.join(gone)}",
+                "put the project's shared assets at ../shared/assets (its README lists every file)")
+
+
+def require_tool(name: str, fix: str) -> None:
+    """Skip (fail under CI=true) unless the command ``name`` is on PATH."""
+    if shutil.which(name) is None:
+        missing(f"{name} not installed", fix)
+
+
 @pytest.fixture(scope="session")
 def assets() -> Path:
-    if not media.ASSETS.is_dir():
-        pytest.skip(f"shared assets not found at {media.ASSETS}")
+    require_assets(media.MEDIA, media.MODELS)
     return media.ASSETS
 
 
@@ -70,7 +95,10 @@ def run_analyzers(settings: Settings, video: Path | str, only: list[str], **para
     registry = load_registry(settings.analyzers_dirs, include_test_only=True)
     req = AnalyzeRequest(source=str(video), only=only, backend=settings.backend,
                          params={k: v for k, v in params.items()})
-    return analyze(req, settings, registry=registry)
+    outcome = analyze(req, settings, registry=registry)
+    unhashed = unhashed_models(outcome.report)  # every loaded model recorded with its sha256 (issue 26)
+    assert not unhashed, f"models recorded without the sha256 of what was loaded: {unhashed}"
+    return outcome
 
 
 @pytest.fixture
@@ -82,11 +110,9 @@ def run(settings):
 
 
 def require_env(settings: Settings, group: str) -> None:
-    """Skip (with the command that fixes it) when a local group environment is missing."""
+    """Skip (with the command that fixes it) when a local group environment is missing; fail under CI."""
     if group != "core" and not (settings.envs_dir / group / "bin" / "python").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"local env {group!r} missing in CI: .ci/run must run `make envs`")
-        pytest.skip(f"local env {group!r} not built: run `make envs`")
+        missing(f"local env {group!r} not built", "run `make envs` (.ci/run does)")
 
 
 def have_docker() -> bool:

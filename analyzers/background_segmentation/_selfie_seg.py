@@ -8,7 +8,6 @@ predecessor.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import cv2
@@ -23,10 +22,6 @@ def model_path(variant: str) -> Path:
     import mediapipe  # only for the location of the files it ships
 
     return Path(mediapipe.__file__).parent / "modules" / "selfie_segmentation" / MODEL_FILES[variant]
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class SelfieSegmenter:

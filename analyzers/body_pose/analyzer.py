@@ -10,7 +10,6 @@ from analyzers.common.stride import strided
 from analyzers.common.yolo import model_format
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context
-from shared_schema.checksum import sha256_path
 from shared_schema.results.common import Box, TimedValue
 from shared_schema.results.detection import (
     KEYPOINT_NAMES, BodyPoseResult, FramePoses, FramingSpan, HandsSpan, Keypoint, Person,
@@ -72,7 +71,7 @@ class Analyzer(Base):
         self.path, name, source = ctx.store_model(self.rel)
         self.format = model_format(self.path)
         self.model = YOLO(str(self.path), task="pose")
-        ctx.use_model(name, source, sha256_path(self.path))
+        ctx.use_model_file(name, source, self.path)
 
     def analyze(self, ctx: Context) -> BodyPoseResult:
         p = ctx.params

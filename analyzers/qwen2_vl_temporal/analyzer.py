@@ -47,7 +47,9 @@ class Analyzer(Base):
         self.model = Qwen2VLForConditionalGeneration.from_pretrained(
             path, dtype=self.dtype, local_files_only=True).to(ctx.device).eval()
         self.store_path = req.path
-        ctx.use_model(req.path or self.model_name, req.source, req.sha256)
+        # what was loaded, hashed (the snapshot folder's manifest digest): a random or swapped checkpoint
+        # at this path gets its own sha256, never the name of the one the manifest expects
+        ctx.use_model_file(req.name, f"model store: {req.path}/ ({req.source})", path)
         ctx.log.info("loaded %s (%s, %s) in %.1fs", req.path, self.dtype, ctx.device, time.monotonic() - t0)
 
     # ------------------------------------------------------------------

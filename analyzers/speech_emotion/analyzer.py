@@ -1,7 +1,6 @@
 """Speech emotion: valence from the words (VADER), arousal from prosody, a store model when present."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,6 @@ NO_MODEL = ("no speech-emotion model (store model `speech-emotion`) ran: no emot
             "VADER lexicon on the transcript and arousal a hand-weighted prosody score with conventional, "
             "not fitted, ranges. ")
 MIN_MODEL_SAMPLES = SR // 2  # pad shorter clips: a classifier's front end needs some context
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sentences(transcript: Transcript, gap_s: float = 0.6) -> list[tuple[float, float, str, int]]:
@@ -90,8 +85,9 @@ class Analyzer(Base):
             ctx.degrade(self.model_reason)
             return
         self.model_name = path.name
-        ctx.use_model("speech-emotion", f"store:{ctx.model_requirement('speech-emotion').path}{path.name}",
-                      _sha256(path))
+        for f in self.clf.files:  # the .onnx, then its labels/config side files
+            name = "speech-emotion" if f == path else f"speech-emotion/{f.name}"
+            ctx.use_model_file(name, f"store:{ctx.model_requirement('speech-emotion').path}{f.name}", f)
 
     def analyze(self, ctx: Context) -> SpeechEmotion:
         x = read_wav(ctx.audio_path)
@@ -102,8 +98,9 @@ class Analyzer(Base):
             import vaderSentiment
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-            lexicon = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
-            ctx.use_model("vader-lexicon", f"package:{lexicon}", _sha256(lexicon))
+            for lex, name in (("vader_lexicon.txt", "vader-lexicon"), ("emoji_utf8_lexicon.txt", "vader-emoji-lexicon")):
+                lexicon = Path(vaderSentiment.__file__).parent / lex  # the two files the analyzer below reads
+                ctx.use_model_file(name, f"package:{lexicon}", lexicon)
             vader = SentimentIntensityAnalyzer()
             spans = sentences(transcript)
         else:

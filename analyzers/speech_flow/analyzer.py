@@ -1,7 +1,6 @@
 """Speech flow: rate over time, pauses (Silero VAD), fillers, speech ratio, the hook."""
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -66,10 +65,6 @@ def _first_word_onset(word: Word, spans: list[Span]) -> float:
     return word.start
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class Analyzer(Base):
     def analyze(self, ctx: Context) -> SpeechFlow:
         transcript = ctx.upstream_result("speech_transcription", Transcript)
@@ -78,7 +73,7 @@ class Analyzer(Base):
         import faster_whisper
 
         vad_path = Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
-        ctx.use_model("silero-vad", f"package:{vad_path}", _sha256(vad_path))
+        ctx.use_model_file("silero-vad", f"package:{vad_path}", vad_path)
         p = ctx.params
         min_pause, window, step = p.min_pause_s, p.rate_window_s, p.rate_step_s
         audio = read_wav(ctx.audio_path)

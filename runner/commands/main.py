@@ -221,7 +221,7 @@ def models():
 
 
 @models.command("status")
-@click.option("--verify", is_flag=True, help="also check sha256 of present files")
+@click.option("--verify", is_flag=True, help="also check the sha256 of present files and folders")
 @click.pass_context
 def models_status(ctx, verify):
     """Which declared models are present in the store."""
@@ -239,6 +239,8 @@ def models_status(ctx, verify):
             state = "present" if row.present else "MISSING"
             if row.checksum_ok is False:
                 state = "CHECKSUM MISMATCH"
+            elif row.checksum_ok:
+                state = "present, sha256 ok"
         click.echo(f"  {row.analyzer:<28} {m.name:<26} {state}")
         if row.present is False:
             from runner.models.store import pull_fix

@@ -3,7 +3,7 @@
 A model comes from a mirror (``--from``: an http(s) base URL or a folder laid out like the store) or,
 without one, from its manifest's ``url``. Bytes land in a staging folder on the store's filesystem
 (``<store parent>/.<store name>.pull/``), as ``<key>.part``; a cut download is resumed with an HTTP
-``Range`` request on the next call. The sha256 (of the file, or of a folder's files in sorted order:
+``Range`` request on the next call. The sha256 (of the file, or of a folder's manifest of file hashes:
 :func:`shared_schema.checksum.sha256_path`) is checked before the model is renamed into the store in
 one ``os.replace``; on any failure (wrong sha256, cut connection, 404, a bad archive) the store is
 untouched and the error is one line. Folder models come from a mirror folder or from an archive

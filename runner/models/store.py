@@ -44,7 +44,7 @@ def status(registry: Registry, store: Path, verify: bool = False) -> list[ModelS
                 continue
             p = store / m.path
             ok = None
-            if verify and p.exists() and m.sha256 and p.is_file():
+            if verify and p.exists() and m.sha256:
                 ok = sha256_path(p) == m.sha256
             rows.append(ModelStatus(name, m, p.exists(), ok))
     return rows

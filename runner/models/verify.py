@@ -5,7 +5,7 @@ a file whose sha256 differs from its manifest's is never handed to an analyzer (
 ``failed`` with ``ModelChecksumMismatch``; the others run). Hashing gigabytes on every run would
 cost seconds, so a result is remembered by the file's identity, ``(path, size, mtime_ns, ctime_ns,
 inode)`` (for a folder model: that of every file in it): in this process (a dict) and across runs
-in ``<RUNNER_CACHE_DIR>/models-verified.json``. A rewrite, a replacement or a ``touch`` changes the
+in ``<RUNNER_CACHE_DIR>/models-verified-v2.json``. A rewrite, a replacement or a ``touch`` changes the
 identity (ctime cannot be set back from user space), so the file is hashed again.
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared_schema.checksum import sha256_path
+from shared_schema.checksum import identity, sha256_path
 from shared_schema.manifest import ModelRequirement
 
-CACHE_NAME = "models-verified.json"
+# v2: a folder's sha256 became its manifest digest (shared_schema.checksum); v1 entries are not reused
+CACHE_NAME = "models-verified-v2.json"
 _lock = threading.Lock()
 _memo: dict[tuple, str] = {}                 # identity -> sha256 (this process)
 _loaded: dict[Path, dict[str, dict]] = {}    # cache file -> its entries, read once per process
@@ -31,18 +32,6 @@ class Mismatch:
     path: Path
     expected: str
     actual: str
-
-
-def identity(path: Path) -> tuple:
-    """What must stay equal for an earlier hash of ``path`` to still hold."""
-    def one(p: Path, rel: str) -> tuple:
-        st = p.stat()
-        return (rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        return (str(path), "dir", *(one(f, f.relative_to(path).as_posix()) for f in files))
-    return (str(path), "file", one(path, ""))
 
 
 def _read(cache_file: Path) -> dict[str, dict]:

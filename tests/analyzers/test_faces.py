@@ -9,7 +9,7 @@ import pytest
 
 from shared_schema.envelope import SkipReason, Status
 from shared_schema.results.faces import AgeEstimationResult, EyeTrackingResult
-from tests.conftest import require_env, run_analyzers
+from tests.conftest import require_assets, require_env, run_analyzers
 from tests.media import MEDIA, ffmpeg
 
 PACK = "insightface/buffalo_l"
@@ -78,11 +78,31 @@ onnx.save(model, sys.argv[1])
 def zidane_video(tmp_path_factory) -> Path:
     """2 s still of zidane.jpg (1280x720): two adult men, one frontal, one three-quarter."""
     src = MEDIA / "zidane.jpg"
-    if not src.is_file():
-        pytest.skip(f"asset missing: {src}")
+    require_assets(src)
     out = tmp_path_factory.mktemp("faces") / "zidane.mp4"
     ffmpeg("-loop", "1", "-t", "2", "-i", str(src), "-r", "10", "-c:v", "libx264",
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+#: x of the midline of Ancelotti's face in zidane.jpg: midway between his inner eye corners (MediaPipe's
+#: face mesh landmarks 133 and 362 at x 979.3 and 1009.2 on the analyzer's crop: 994)
+FACE_MIDLINE_X = 994
+
+
+@pytest.fixture(scope="module")
+def facing_video(tmp_path_factory) -> Path:
+    """A face that looks into the lens, by construction: the image-left half of Ancelotti's face in
+    zidane.jpg (200 px left of his midline, 360 px high) beside its mirror image, centred on a grey
+    720x720 frame. A mirror-symmetric face has no yaw, and its two eyes turn alike towards its
+    midline, so its gaze lies in the plane through the lens; its pitch is the photo's."""
+    src = MEDIA / "zidane.jpg"
+    require_assets(src)
+    out = tmp_path_factory.mktemp("faces") / "facing.mp4"
+    ffmpeg("-loop", "1", "-t", "2", "-i", str(src), "-filter_complex",
+           f"[0:v]crop=200:360:{FACE_MIDLINE_X - 200}:40,split[half][copy];[copy]hflip[mirror];"
+           "[half][mirror]hstack,pad=720:720:160:180:color=0x3c3c3c[v]",
+           "-map", "[v]", "-r", "10", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
     return out
 
 
@@ -191,3 +211,18 @@ def test_eye_tracking_on_zidane(settings, run, zidane_video):
         assert abs(f.pitch) < 25 and f.ear is not None and 0.15 < f.ear < 0.45  # eyes open
     assert result.blinks == []
     assert not result.blinks_reliable  # 2 fps is too sparse to catch most blinks
+
+
+@pytest.mark.slow
+def test_eye_tracking_face_looking_into_the_lens(settings, run, facing_video):
+    """The made face (facing_video) looks at the camera in every frame: the positive case that a
+    constant "not looking" would fail (test_eye_tracking_on_zidane is the negative one)."""
+    require_env(settings, "face")
+    result = EyeTrackingResult.model_validate(_ok(run(facing_video, ["eye_tracking"]), "eye_tracking").result)
+    assert result.frames_analyzed == 5 and result.frames_with_landmarks == 5
+    for f in result.frames:
+        assert f.faces == 1 and f.looking_at_camera is True, f
+        assert abs(f.yaw) < 10 and f.iris_offset < 0.3, f  # symmetric: no yaw; both irises turn alike
+    assert result.eye_contact_ratio == 1.0
+    [span] = result.eye_contact
+    assert span.start == 0.0 and span.end >= result.frames[-1].t

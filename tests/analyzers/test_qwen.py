@@ -7,7 +7,6 @@ host venv has no torch. Assertions are on structure and timing, not text.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -94,10 +93,7 @@ def tiny_store(tmp_path_factory) -> Path:
     from runner.config import Settings
 
     py = Settings.from_env().envs_dir / "torch" / "bin" / "python"
-    if not py.exists():  # as require_env: skip locally, fail in CI
-        if os.environ.get("CI"):
-            pytest.fail("local env 'torch' missing in CI: .ci/run must run `make envs`")
-        pytest.skip("local env 'torch' not built: run `make envs`")
+    require_env(Settings.from_env(), "torch")
     root = tmp_path_factory.mktemp("store")
     script = root / "make_tiny.py"
     script.write_text(BUILDER)
@@ -105,6 +101,13 @@ def tiny_store(tmp_path_factory) -> Path:
                    capture_output=True, timeout=300)
     script.unlink()
     return root
+
+
+def sha256sum_digest(folder: Path) -> str:
+    """A folder's digest computed by coreutils, not by the code under test (docs/models.md)."""
+    cmd = "find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum"
+    return subprocess.run(["bash", "-c", cmd], cwd=folder, capture_output=True, text=True,
+                          check=True).stdout.split()[0]
 
 
 def _run(settings, video, store, **params):
@@ -131,7 +134,10 @@ def test_tiny_checkpoint_yields_windows_and_summary(settings, sample_video, tiny
         assert w.input == ("video" if len(w.frame_times) > 1 else "image")
         assert 0 < w.new_tokens <= 6
     assert len(res.summary.frame_times) == 4 and res.summary.frame_times[0] == 0.0
-    assert [m.name for m in env.models] == ["Qwen2-VL-2B-Instruct"]
+    # the checkpoint it loaded, hashed: this random one's digest, not a name that passes for the real 2B
+    [used] = env.models
+    assert used.name == "qwen2-vl-2b" and used.source.startswith("model store: Qwen2-VL-2B-Instruct/")
+    assert used.sha256 == sha256sum_digest(tiny_store / "Qwen2-VL-2B-Instruct")
     assert env.degraded is False
 
 
@@ -164,3 +170,23 @@ def test_7b_selected_by_param_and_absent_is_skipped_with_its_fix(settings, sampl
     env = _run(settings, sample_video, tiny_store, model="qwen2-vl-7b").report.analyzers[NAME]
     assert env.status is Status.skipped and env.skip_reason is SkipReason.model_absent
     assert "Qwen/Qwen2-VL-7B-Instruct" in env.error.fix
+
+
+@pytest.mark.slow
+def test_another_checkpoint_at_the_same_path_records_its_own_sha256(settings, sample_video, tiny_store, tmp_path):
+    """One weight byte changed in a copy of the checkpoint: same path and name, another sha256, the
+    copy's own. The envelope tells apart what was loaded, whatever folder name it sits under."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(tiny_store, store)
+    weights = store / "Qwen2-VL-2B-Instruct" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x01  # the last byte of the last tensor: still a loadable checkpoint
+    weights.write_bytes(bytes(data))
+    env = _run(settings, sample_video, store, window_s=4.0, max_new_tokens=2,
+               summary_frames=1).report.analyzers[NAME]
+    assert env.status is Status.ok, (env.error, env.log_tail)
+    [used] = env.models
+    assert used.sha256 == sha256sum_digest(store / "Qwen2-VL-2B-Instruct")
+    assert used.sha256 != sha256sum_digest(tiny_store / "Qwen2-VL-2B-Instruct")

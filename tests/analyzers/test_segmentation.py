@@ -7,7 +7,7 @@ import pytest
 
 from shared_schema.envelope import Status
 from shared_schema.results.segmentation import BackgroundSegmentationResult
-from tests.conftest import require_env
+from tests.conftest import require_assets, require_env
 from tests.media import MEDIA, ffmpeg
 
 NAME = "background_segmentation"
@@ -15,8 +15,7 @@ NAME = "background_segmentation"
 
 def _asset(name: str) -> Path:
     path = MEDIA / name
-    if not path.is_file():
-        pytest.skip(f"asset missing: {path}")
+    require_assets(path)
     return path
 
 

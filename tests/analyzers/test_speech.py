@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from shared_schema.envelope import Status
 from shared_schema.results.speech import AudioEnvironment, SpeechEmotion, SpeechFlow, Transcript
-from tests.conftest import require_env, run_analyzers
+from tests.conftest import require_assets, require_env, require_tool, run_analyzers
 from tests.media import MEDIA, ffmpeg
 
 JFK_TRUTH = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -76,8 +75,7 @@ def _video(path: Path, audio_args: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def media_dir(tmp_path_factory) -> Path:
-    if not MEDIA.is_dir():
-        pytest.skip(f"shared assets not found at {MEDIA}")
+    require_assets(MEDIA / "jfk.flac", MEDIA / "goforward.raw", MEDIA / "macroform-cold_day.wav")
     return tmp_path_factory.mktemp("speech_media")
 
 
@@ -127,8 +125,7 @@ def noise_video(media_dir) -> Path:
 @pytest.fixture(scope="module")
 def spoken_feelings_video(media_dir) -> Path:
     """espeak-ng speech: disfluent, then happy, then angry, 1 s of silence between the three."""
-    if not shutil.which("espeak-ng"):
-        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
+    require_tool("espeak-ng", "apt-get install espeak-ng")
     parts = ["Um, so, uh, I think, um, we should go.",
              "I love this. It is wonderful, amazing and beautiful.",
              "This is terrible. I hate it. What an awful, horrible day."]
@@ -362,27 +359,35 @@ def test_speech_emotion_reports_a_store_model_that_breaks_the_contract(settings,
     assert emo.segments  # the prosody part still ran
 
 
-@pytest.fixture(scope="module")
-def french_video(media_dir) -> Path:
-    """espeak-ng French: what an English-only model must not pass off as an English transcript."""
-    if not shutil.which("espeak-ng"):
-        pytest.skip("espeak-ng not installed (apt-get install espeak-ng)")
-    wav = media_dir / "fr.wav"
-    subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(wav),
-                    "Bonjour à tous, aujourd'hui je vais vous montrer comment préparer une tarte aux pommes "
-                    "avec des ingrédients très simples."], check=True)
-    return _video(media_dir / "french.mp4", ["-i", str(wav)])
+#: held-out clips of tests/analyzers/language_calibration.py (never used to choose the threshold) -> spoken
+#: in English; the three others are decoded with a mean word probability far under the threshold and
+#: words that do not loop (the probability half of the rule decides them): German (de at 175 words/min),
+#: Dutch (a language the choice never saw), French (fr-fr at 170)
+HELD_OUT = {"de-h2-de-175": False, "nl-h3-nl-150": False, "fr-h3-fr-fr-170": False, "en-h0-en-gb-150": True}
 
 
 @pytest.mark.slow
-def test_english_only_model_flags_french_speech_and_degrades(settings, run, french_video):
+@pytest.mark.parametrize("clip_id, english", list(HELD_OUT.items()))
+def test_english_only_model_flags_held_out_other_speech_and_degrades(settings, run, tmp_path, clip_id, english):
+    """MIN_ENGLISH_WORD_PROBABILITY was chosen on other clips (language_calibration.py's choose split);
+    on held-out German, Dutch and French the English-only transcript is likely_not_english and
+    degraded, on held-out English it is neither."""
+    from tests.analyzers import language_calibration as cal
+
     require_env(settings, "audio")
-    env, t = _ok(run(french_video, ["speech_transcription"]), "speech_transcription", Transcript)
+    require_tool("espeak-ng", "apt-get install espeak-ng")
+    clip = {c.id: c for c in cal.held_out()}[clip_id]
+    video = _video(tmp_path / f"{clip.id}.mp4", ["-i", str(cal.render(clip, tmp_path))])
+    env, t = _ok(run(video, ["speech_transcription"]), "speech_transcription", Transcript)
     assert t.model == "tiny.en" and t.decoded_language == "en"
     assert t.language is None and "English-only model; language not checked" in t.not_measured["language"]
-    assert t.likely_not_english is True, (t.mean_word_probability, t.text)
-    assert env.degraded and len(env.degraded_reasons) == 1
-    assert "likely not English" in env.degraded_reasons[0], env.degraded_reasons
+    assert t.likely_not_english is (not english), (t.mean_word_probability, t.text)
+    if english:
+        assert not env.degraded and t.mean_word_probability > 0.8, (t.mean_word_probability, t.text)
+    else:
+        assert env.degraded and len(env.degraded_reasons) == 1
+        assert "likely not English" in env.degraded_reasons[0], env.degraded_reasons
+        assert "mean word probability" in env.degraded_reasons[0], env.degraded_reasons  # the threshold decided
 
 
 # ---- all four -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from shared_schema.envelope import SkipReason, Status
 from shared_schema.results.detection import BodyPoseResult, ObjectDetectionResult
-from tests.conftest import require_env
+from tests.conftest import require_assets, require_env
 from tests.media import MEDIA, MODELS, ffmpeg
 
 pytestmark = pytest.mark.slow
@@ -33,6 +33,25 @@ def zidane_video(tmp_path_factory) -> Path:
     return still_video(MEDIA / "zidane.jpg", tmp_path_factory.mktemp("vision") / "zidane.mp4")
 
 
+#: zidane.jpg turned this many degrees anticlockwise (a camera rolled as a hand-held phone is)
+TILT_DEG = 35
+
+
+@pytest.fixture(scope="module")
+def raised_hand_video(tmp_path_factory) -> Path:
+    """A made pose: zidane.jpg rolled TILT_DEG anticlockwise on a larger black frame. Zidane (left)
+    points with his left arm out to the right, the wrist about 75 px below his left shoulder and 350 px
+    to its right (12 degrees below level): rolled 35 degrees it rises about 23 degrees above level, the wrist
+    well above the shoulder. Ancelotti's arms hang (wrists 130 px and more below the shoulders, within
+    30 degrees of vertical): they stay below. Truth: one raised hand, Zidane's left."""
+    out = tmp_path_factory.mktemp("vision") / "tilted.mp4"
+    ffmpeg("-loop", "1", "-i", str(MEDIA / "zidane.jpg"), "-t", "2", "-r", "10",
+           "-vf", f"rotate=-{TILT_DEG}*PI/180:ow=rotw(-{TILT_DEG}*PI/180):oh=roth(-{TILT_DEG}*PI/180):c=black,"
+           "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
 @pytest.fixture(scope="module")
 def street_video(tmp_path_factory) -> Path:
     """The first 8 s of vtest.avi: a fixed camera, people walking."""
@@ -51,8 +70,7 @@ def _ok(outcome, name: str, model):
 @pytest.fixture(autouse=True)
 def _needs_torch_env(settings, assets):
     require_env(settings, "torch")
-    if not (MODELS / "yolov8n_int8_tflite").is_dir():
-        pytest.skip("model store assets missing")
+    require_assets(MODELS / "yolov8n_int8_tflite", MODELS / "yolov8n-pose_int8_openvino_model")
 
 
 def test_bus_finds_people_and_the_bus(run, bus_video):
@@ -112,6 +130,25 @@ def test_zidane_pose_two_people_17_keypoints(run, zidane_video):
     assert res.movement_energy and max(e.value for e in res.movement_energy) < 0.02
     assert res.framing_share.get("full_body", 0) == 0 and res.framing_share.get("half_body", 0) == 1
     assert res.framing[0].start == res.frames[0].t
+    # Zidane points level-ish, Ancelotti's arms hang: no wrist above its shoulder (the tilted copy below has one)
+    assert res.raised_hands == [] and all(p.raised_hands == "none" for f in res.frames for p in f.persons)
+
+
+def test_raised_hand_on_a_made_pose(run, raised_hand_video):
+    """raised_hand_video: Zidane's pointing arm, rolled above his shoulder, is his raised left hand,
+    found in every frame and held as one span; Ancelotti's hanging arms are not raised."""
+    _, res = _ok(run(raised_hand_video, ["body_pose"]), "body_pose", BodyPoseResult)
+    for frame in res.frames:
+        # the two men; the black corner of the rolled frame may add a box with no keypoint seen ("unknown")
+        bodies = sorted((p for p in frame.persons if p.framing != "unknown"), key=lambda p: p.box.x1 + p.box.x2)
+        assert len(bodies) == 2, frame.persons
+        zidane, ancelotti = bodies
+        assert zidane.raised_hands == "left" and ancelotti.raised_hands == "none"
+        assert all(p.raised_hands == "none" for p in frame.persons if p.framing == "unknown")
+        kp = {k.name: k for k in zidane.keypoints}
+        assert kp["left_wrist"].y < kp["left_shoulder"].y  # image y grows downwards
+    [span] = res.raised_hands
+    assert span.hands == "left" and span.start == res.frames[0].t and span.end >= res.frames[-1].t
 
 
 def test_head_and_shoulders_crop_is_face_framing(run, tmp_path):

@@ -157,3 +157,16 @@ def test_is_a_package_without_path_tricks(entry):
                 pytest.fail(f"{f}: `import _x` of a private module; write `from . import _x`")
             if isinstance(node, ast.Attribute) and node.attr == "path" and getattr(node.value, "id", None) == "sys":
                 pytest.fail(f"{f}: edits or reads sys.path; import through the package instead")
+
+
+def test_loaded_models_are_recorded_through_the_hashing_helper(entry):
+    """``ctx.use_model_file(name, source, path)`` hashes what was loaded; ``ctx.use_model(..., sha256)``
+    records whatever it is handed (a declared value, None), so no analyzer calls it (tests/provenance.py)."""
+    from tests.provenance import UNHASHED
+
+    calls = sorted(str(f.relative_to(entry.path)) for f in entry.path.rglob("*.py")
+                   if re.search(r"\buse_model\(", f.read_text()))
+    if entry.name in UNHASHED:
+        assert calls, f"{entry.name} no longer calls ctx.use_model: take it out of tests/provenance.UNHASHED"
+        return
+    assert not calls, f"{entry.name}: {calls} record a model with ctx.use_model; use ctx.use_model_file(name, source, path)"

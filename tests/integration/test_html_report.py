@@ -22,7 +22,7 @@ from runner.registry import load_registry
 from shared_schema.envelope import Status
 from tests import browser as cdp
 from tests.analyzers.media_cuts import hard_cuts
-from tests.conftest import ANALYZERS, TOYS, require_env
+from tests.conftest import ANALYZERS, TOYS, missing, require_assets, require_env
 from tests.media import MEDIA, MODELS, ffmpeg
 
 pytestmark = pytest.mark.slow
@@ -33,22 +33,16 @@ SHOTS = (2.5, 3.0, 2.0, 3.5)                 # 11 s: jfk.flac's length; hard cut
 TIMELINE_DRAWN = "document.querySelector('#timeline .main-svg') !== null"
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} missing in CI: .ci/run must install it")
-    pytest.skip(f"{what} missing")
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = cdp.find_chromium()
     if path is None:
-        _missing("chromium (apt-get install chromium)")
+        missing("chromium not installed", "apt-get install chromium (.ci/run does)")
     for mod, pkg in (("websocket", "websocket-client"), ("PIL", "pillow")):
         try:
             __import__(mod)
         except ImportError:
-            _missing(f"{pkg} (pip install -e '.[test]')")
+            missing(f"{pkg} not installed", "make setup (the test extra)")
     return path
 
 
@@ -71,8 +65,7 @@ def real_run(tmp_path_factory):
     settings = _settings(root)
     for group in ("cpu", "audio"):
         require_env(settings, group)
-    if not (MEDIA / "jfk.flac").is_file():
-        pytest.skip(f"shared assets not found at {MEDIA}")
+    require_assets(MEDIA / "jfk.flac")
     picture = root / "picture.mp4"
     truth = hard_cuts(picture, seconds_each=SHOTS)
     video = root / "cuts_speech.mp4"
@@ -83,6 +76,7 @@ def real_run(tmp_path_factory):
     return out, truth
 
 
+@pytest.mark.ground_truth  # a real run on known cuts and jfk.flac
 def test_analyze_html_writes_the_page_beside_the_json(real_run):
     out, _ = real_run
     assert out.report_path.name == "clip.json"
@@ -91,6 +85,7 @@ def test_analyze_html_writes_the_page_beside_the_json(real_run):
     assert "href='clip.json'" in page.read_text()
 
 
+@pytest.mark.ground_truth  # a real run on known cuts and jfk.flac
 def test_real_run_page_in_chromium(real_run, browser, tmp_path):
     out, truth = real_run
     report = out.report
@@ -172,6 +167,7 @@ def test_half_failed_run_still_renders_with_the_reasons(tmp_path, browser):
     assert cdp.blank_share(page.screenshot) < 0.95
 
 
+@pytest.mark.ground_truth  # a real run on known cuts and jfk.flac
 def test_runner_report_cli_on_a_real_report(real_run, tmp_path):
     out, _ = real_run
     target = tmp_path / "again.html"

@@ -10,14 +10,12 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-
 from runner.models import verify as model_verify
 from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.checksum import sha256_path
 from tests import media
-from tests.conftest import TOYS
+from tests.conftest import TOYS, require_assets
 
 MODEL_REL = "yolov8n_int8_tflite/yolov8n_full_integer_quant.tflite"
 MODEL_SHA = "5469a1079dfd35ab4ee681806542ea2668b85aa4b31a2b96a971543fe1ed9414"
@@ -25,8 +23,7 @@ MODEL_SHA = "5469a1079dfd35ab4ee681806542ea2668b85aa4b31a2b96a971543fe1ed9414"
 
 def _store(tmp_path: Path) -> Path:
     src = media.MODELS / MODEL_REL
-    if not src.is_file():
-        pytest.skip(f"store model {src} not in the shared assets")
+    require_assets(src)
     store = tmp_path / "store"
     (store / MODEL_REL).parent.mkdir(parents=True)
     shutil.copy2(src, store / MODEL_REL)

@@ -231,6 +231,27 @@ def test_cli_pull_from_the_shared_assets_mirror(tmp_path, assets):
     assert "CHECKSUM MISMATCH" not in st.stdout
 
 
+def test_status_verify_checks_a_folder_model(tmp_path, assets):
+    """--verify checks folder entries too (it skipped them before): the pose export is `present, sha256
+    ok`; `batch: 1` turned back into `batch: 8` in its metadata.yaml is a CHECKSUM MISMATCH."""
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "store" / "yolov8n-pose_int8_openvino_model"
+    shutil.copytree(assets / "models" / folder.name, folder)
+    env = {**os.environ, "RUNNER_MODELS_DIR": str(tmp_path / "store"), "RUNNER_CONFIG": ""}
+
+    def state() -> str:
+        out = subprocess.run([sys.executable, "-m", "runner.commands.main", "models", "status", "--verify"],
+                             capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+        return next(line for line in out.splitlines() if "body_pose" in line and "yolov8n-pose-int8-openvino" in line)
+
+    assert state().endswith("present, sha256 ok")
+    meta = folder / "metadata.yaml"
+    meta.write_text(meta.read_text().replace("batch: 1", "batch: 8"))
+    assert state().endswith("CHECKSUM MISMATCH")
+
+
 def test_skip_reasons_and_doctor_point_to_pull(settings, tmp_path):
     from runner.commands.doctor import checks
     from runner.models.store import missing_models
