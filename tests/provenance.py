@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 
 #: analyzers that still record a model without hashing it, with the reason; this list may only shrink
-UNHASHED = {
-    "text_overlay": "being rewritten (engine change, issues 24/25); the lead applies ctx.use_model_file when "
-                    "merging",
-}
+UNHASHED: dict[str, str] = {}
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 

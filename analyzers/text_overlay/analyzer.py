@@ -48,8 +48,8 @@ class Analyzer(Base):
                                f"pip install {PACKAGE} onnxruntime") from None
         self.langs = list(ctx.params.languages)
         self.ocr = PPOCR(folder, threads=ctx.threads, languages=tuple(self.langs))
-        for name in (DET_FILE, REC_FILE):
-            ctx.use_model(name.removesuffix(".onnx"), f"package {PACKAGE}")
+        for name in (DET_FILE, REC_FILE):  # hashed: what ONNX Runtime loaded is what is recorded
+            ctx.use_model_file(name.removesuffix(".onnx"), f"package {PACKAGE}", folder / name)
 
     def analyze(self, ctx: Context) -> TextOverlayResult:
         p = ctx.params
