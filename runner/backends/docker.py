@@ -24,7 +24,7 @@ from pathlib import Path
 
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
 from runner.backends.docker_api import (  # noqa: F401  (re-exported: LABEL, PROJECT*, KILL_WAIT_S, _retry)
-    KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, docker, requests)
+    KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, create_named, docker, requests)
 from runner.backends.oneshot import exited, kill
 from runner.backends.logcap import CappedLog
 from runner.backends.sandbox_user import container_user
@@ -277,7 +277,7 @@ class DockerBackend(Backend):
 
     def _create_and_start(self, kw: dict):
         """``containers.create`` + ``start``: a missing image is an error, never an implicit pull."""
-        container = _retry(self.client.containers.create)(**kw)
+        container = create_named(self.client, kw)
         try:
             _retry(container.start)()
         except BaseException:
