@@ -71,3 +71,15 @@ def test_compose_service_shape(tmp_path):
                 "RUNNER_CACHE_DIR"):
         assert wenv[key].startswith(home + "/"), key
     assert wenv["RUNNER_API_DATA_DIR"] == env["RUNNER_API_DATA_DIR"]  # one job store
+
+
+def test_the_worker_is_checked_by_its_heartbeat_not_by_http(tmp_path):
+    """The worker serves no HTTP: it must not inherit the image's /health check (issue 28)."""
+    proc = _config({"RUNNER_API_TOKEN": "t0ken", "RUNNER_HOME": str(tmp_path), "RUNNER_API_DEFAULT_WAIT_S": "600"})
+    assert proc.returncode == 0, proc.stderr
+    services = yaml.safe_load(proc.stdout)["services"]
+    check = services["worker"]["healthcheck"]
+    assert check["test"][:4] == ["CMD", "python", "-m", "runner.api.heartbeat"], check
+    assert "/health" not in " ".join(check["test"]) and not check.get("disable")
+    assert "--max-age" in check["test"]
+    assert services["api"]["environment"]["RUNNER_API_DEFAULT_WAIT_S"] == "600"  # old clients: docs/api.md
