@@ -357,7 +357,12 @@ class DockerBackend(Backend):
                 pid = 0
             if pid == self.pid or _runner_alive(pid, labels.get(f"{LABEL}.runner-start", "")):
                 continue
-            self._remove(c)
+            try:
+                self._remove(c)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                # another runner on this host is removing it right now (409 "removal already in
+                # progress"), or the daemon hiccupped: housekeeping never fails the run that does it
+                continue
             removed += 1
         return removed
 

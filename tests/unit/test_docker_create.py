@@ -84,3 +84,31 @@ def test_a_missing_image_is_raised_as_it_is():
     with pytest.raises(docker.errors.ImageNotFound):
         create_named(_Client(daemon), {"name": "trr-run-x-1", "image": "localhost/tiktok-runner/x:1"})
     assert daemon.calls == 1
+
+
+def test_cleanup_never_fails_a_run_when_another_runner_removes_the_same_container():
+    """Seen under load (issue 28): two runners on one host cleaned the same dead runner's container;
+    the loser's 409 "removal already in progress" escaped cleanup_stale() and failed its user's job."""
+    import socket
+
+    from runner.backends.docker import LABEL, DockerBackend
+
+    class Stale:
+        def __init__(self, cid, conflict):
+            self.id, self.conflict, self.removed = cid, conflict, False
+            self.labels = {f"{LABEL}.runner-host": socket.gethostname(), f"{LABEL}.runner-pid": "999999999",
+                           f"{LABEL}.runner-start": "1"}
+
+        def remove(self, force=False):
+            if self.conflict:
+                raise docker.errors.APIError("Conflict", response=_Response(409))
+            self.removed = True
+
+    stale = [Stale("a", conflict=True), Stale("b", conflict=False)]
+
+    class Listing:
+        def list(self, **kw):
+            return stale
+
+    backend = DockerBackend(_Client(Listing()), "localhost/tiktok-runner")
+    assert backend.cleanup_stale() == 1 and stale[1].removed
