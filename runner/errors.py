@@ -79,3 +79,14 @@ class AdmissionError(InputError):
     def __init__(self, path: str, code: str, problem: str, *, fix: str | None = None):
         self.code = code
         super().__init__(path, problem, fix=fix)
+
+
+class DiskFull(RunnerError):
+    """A run's disk filled up while it wrote (:mod:`runner.run.space`); ``path`` is the folder whose
+    filesystem is full, ``free_bytes``/``total_bytes`` what it had when the run failed."""
+
+    def __init__(self, path: str, free_bytes: int, total_bytes: int, message: str, *, fix: str | None = None):
+        self.path = path
+        self.free_bytes = free_bytes
+        self.total_bytes = total_bytes
+        super().__init__(message, fix=fix)

@@ -79,10 +79,14 @@ def add_submit_route(app: FastAPI, settings: Settings, api: ApiSettings, registr
     async def submit(body: AnalyzeBody, request: Request, wait: Annotated[float | None, Query(
             ge=0, allow_inf_nan=False, description="seconds to wait for the report (clamped to "
                                                    "RUNNER_API_MAX_WAIT_S): 200 and the report if the job "
-                                                   "finishes in time, else 202 and the job")] = None) -> Response:
+                                                   "finishes in time, else 202 and the job. Without it: the "
+                                                   "server's RUNNER_API_DEFAULT_WAIT_S (default 0); "
+                                                   "`wait=0` never waits")] = None) -> Response:
         """Queue an analysis of a local video (under the configured roots) or a TikTok URL; with `wait`,
         answer with its report when it finishes within that many seconds (the old system's call)."""
         job = await run_in_threadpool(_queue, body)
+        if wait is None:  # an old client: it reads the report from this response when the server says to wait
+            wait = api.default_wait_s
         if not wait or not api.max_wait_s:
             return JSONResponse(job_view(job).model_dump(mode="json"), status_code=202,
                                 headers={"Location": f"/jobs/{job.id}"})

@@ -1,7 +1,7 @@
 """Durable job store: one SQLite database under the API's data directory.
 
 A job's state moves ``queued -> running -> completed | failed | cancelled | interrupted``;
-``interrupted`` (the server stopped while it ran), ``failed`` and ``cancelled`` jobs can be
+``interrupted`` (the worker running it stopped first), ``failed`` and ``cancelled`` jobs can be
 queued again with :meth:`JobStore.retry`. Every call opens its own connection, so worker
 threads and request handlers share nothing but the file.
 """
@@ -178,12 +178,15 @@ class JobStore:
             return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
     def recover(self) -> list[str]:
-        """At start-up: jobs left running by a server that died are marked interrupted."""
+        """At start-up (and past a stop's grace period): jobs left running by a job-running process
+        (``runner worker`` or ``runner serve``) that stopped without finishing them are marked interrupted."""
         with self._tx() as c:
-            ids = [r["id"] for r in c.execute("SELECT id FROM jobs WHERE state = ?", (RUNNING,)).fetchall()]
-            for job_id in ids:
+            rows = c.execute("SELECT id, started_at FROM jobs WHERE state = ?", (RUNNING,)).fetchall()
+            for row in rows:
                 c.execute("UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
                           (INTERRUPTED, now(), json.dumps({
-                              "code": "interrupted", "message": "the server stopped while this job ran",
-                              "fix": f"POST /jobs/{job_id}/retry to run it again"}), job_id))
-        return ids
+                              "code": "interrupted",
+                              "message": f"the worker running this job (since {row['started_at']}) stopped before "
+                                         "it finished: shut down, killed or crashed",
+                              "fix": f"POST /jobs/{row['id']}/retry to run it again"}), row["id"]))
+        return [r["id"] for r in rows]

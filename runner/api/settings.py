@@ -14,6 +14,9 @@ Variables (all optional):
 - ``RUNNER_API_MAX_BODY``        largest request body in bytes (default 65536)
 - ``RUNNER_API_MAX_WAIT_S``      longest ``POST /analyze?wait=`` in seconds; longer waits are clamped to it
                                  (default 600; 0 turns waiting off: every submit answers 202 at once)
+- ``RUNNER_API_DEFAULT_WAIT_S``  the wait of a ``POST /analyze`` that has no ``?wait=`` (default 0: answer 202
+                                 at once); set it for clients of the old system, which read the report from the
+                                 response; clamped to ``RUNNER_API_MAX_WAIT_S``
 - ``RUNNER_API_ALLOW_LOCAL``     ``1`` lets ``runner serve``/``runner worker`` run jobs on the local backend, which
                                  is NOT a sandbox (tests, trusted single-user machines); default: refused
 - ``RUNNER_API_DOCS``            ``1`` serves the interactive docs at ``/docs`` and ``/redoc``: FastAPI's pages load
@@ -47,6 +50,7 @@ class ApiSettings(DownloadSettings):
     workers: int | None = None             # None: derived from the runner's CPU budget
     max_body: int = 64 * 1024
     max_wait_s: int = 600                  # POST /analyze?wait= is clamped to this
+    default_wait_s: int = 0                # the wait of a POST /analyze without ?wait= (old clients)
     url_allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
     allow_local: bool = False              # the local backend (no sandbox) may run jobs
     docs: bool = False                     # /docs and /redoc (CDN JavaScript): only when asked for
@@ -78,6 +82,7 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
         kw["workers"] = _int(env, "RUNNER_API_WORKERS", 1)
     kw["max_body"] = _int(env, "RUNNER_API_MAX_BODY", ApiSettings.max_body, minimum=1024)
     kw["max_wait_s"] = _int(env, "RUNNER_API_MAX_WAIT_S", ApiSettings.max_wait_s, minimum=0)
+    kw["default_wait_s"] = _int(env, "RUNNER_API_DEFAULT_WAIT_S", ApiSettings.default_wait_s, minimum=0)
     if env.get("RUNNER_URL_ALLOWLIST"):
         kw["url_allowlist"] = tuple(h.lower().rstrip(".") for h in _split(env["RUNNER_URL_ALLOWLIST"]))
     kw["allow_local"] = env.get("RUNNER_API_ALLOW_LOCAL", "") == "1"

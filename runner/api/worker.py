@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.api.heartbeat import Heartbeat
 from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
 from runner.api.checks import recheck_job
+from runner.api.orphans import remove_orphans
 from runner.api.security import Refused, refusal
 from runner.api.settings import ApiSettings
 from runner.config import Settings
@@ -147,9 +149,12 @@ class WorkerPool:
         if not self.api.roots:  # the default drop folder: make it, so a first video_path can work
             for root in self.api.video_roots:
                 root.mkdir(parents=True, exist_ok=True)
+        removed = remove_orphans(self.settings)  # containers of a worker that was killed mid-job
         recovered = self.store.recover()
         for job_id in recovered:
             log.warning("job %s was running when the server stopped: marked interrupted", job_id)
+        if removed:
+            log.warning("removed %d container(s) left by a worker that stopped mid-job", removed)
         for slot in range(self.size):
             t = threading.Thread(target=self._loop, args=(self._slot_settings(slot),), name=f"api-worker-{slot}",
                                  daemon=True)
@@ -158,7 +163,15 @@ class WorkerPool:
         # DELETE may come from another process (`runner serve --role api`): it only flags the row
         self._halt = threading.Event()
         threading.Thread(target=self._watch_cancels, name="api-cancel-watch", daemon=True).start()
+        self._heartbeat = Heartbeat(self.store.path, self.status).start()  # liveness (runner worker --health)
         return recovered
+
+    def status(self) -> dict:
+        """What the heartbeat records: slots, live slot threads, the jobs running, whether it is stopping."""
+        with self._active_lock:
+            running = sorted(self._active)
+        return {"slots": self.size, "alive": sum(t.is_alive() for t in self._threads), "running": running,
+                "stopping": self._stopping}
 
     def _watch_cancels(self, every_s: float = 0.5) -> None:
         """Stop a running job whose row says cancel_requested (set by an API process without this pool)."""
@@ -188,6 +201,8 @@ class WorkerPool:
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         self.store.recover()  # anything still running past the grace period
+        if getattr(self, "_heartbeat", None) is not None:
+            self._heartbeat.stop()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
 from runner.backends.docker_api import (  # noqa: F401  (re-exported: LABEL, PROJECT*, KILL_WAIT_S, _retry)
-    KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, docker, requests)
+    KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, create_named, docker, requests)
 from runner.backends.oneshot import exited, kill
 from runner.backends.logcap import CappedLog
 from runner.backends.sandbox_user import container_user
@@ -277,7 +277,7 @@ class DockerBackend(Backend):
 
     def _create_and_start(self, kw: dict):
         """``containers.create`` + ``start``: a missing image is an error, never an implicit pull."""
-        container = _retry(self.client.containers.create)(**kw)
+        container = create_named(self.client, kw)
         try:
             _retry(container.start)()
         except BaseException:
@@ -357,7 +357,12 @@ class DockerBackend(Backend):
                 pid = 0
             if pid == self.pid or _runner_alive(pid, labels.get(f"{LABEL}.runner-start", "")):
                 continue
-            self._remove(c)
+            try:
+                self._remove(c)
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                # another runner on this host is removing it right now (409 "removal already in
+                # progress"), or the daemon hiccupped: housekeeping never fails the run that does it
+                continue
             removed += 1
         return removed
 

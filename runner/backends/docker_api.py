@@ -43,3 +43,32 @@ def _start_ticks(pid: int) -> str:
             return fh.read().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return ""
+
+
+def create_named(client, kw: dict):
+    """``containers.create(**kw)`` that is safe to retry and leaves nothing behind when it fails.
+
+    A create whose answer is lost (the client's timeout on a busy daemon) may still have made the
+    container; the retry then finds its own name taken (409) and adopts that container, instead of
+    leaving it behind, created and never started, for as long as this runner lives. ``kw["name"]``
+    must be unique to this call (run, analyzer and attempt, or a random token)."""
+    name = kw["name"]
+
+    def once():
+        try:
+            return client.containers.create(**kw)
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:  # our own name: the try whose answer was lost made it
+                return client.containers.get(name)
+            raise
+
+    try:
+        return _retry(once)()
+    except (docker.errors.ImageNotFound, docker.errors.NotFound):
+        raise
+    except BaseException:
+        try:  # a try may have made it after all: remove it rather than leave it
+            client.containers.get(name).remove(force=True)
+        except Exception:
+            pass
+        raise

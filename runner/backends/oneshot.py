@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass, field
 
 from runner.backends.docker_api import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
-                                        docker, requests)
+                                        create_named, docker, requests)
 from runner.backends.sandbox_user import container_user
 from runner.errors import BackendUnavailable
 
@@ -106,7 +106,7 @@ class OneShot:
     def create(self, kw: dict):
         """``containers.create``; a missing image is the clear error with the fix, never a pull."""
         try:
-            return _retry(self.client.containers.create)(**kw)
+            return create_named(self.client, kw)
         except docker.errors.ImageNotFound:
             self.check_image(force=True)
             raise

@@ -114,8 +114,13 @@ def serve(ctx: click.Context, host: str, port: int, role: str, allow_unsandboxed
 @click.command()
 @_ALLOW
 @_LEVEL
+@click.option("--health", is_flag=True, default=False,
+              help="check the worker of this host instead (its heartbeat in the job store): exit 0 healthy, 1 not")
+@click.option("--max-age", default=30.0, show_default=True, type=click.FloatRange(1),
+              help="with --health: seconds after which a heartbeat is stale (the worker is stuck)")
 @click.pass_context
-def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str) -> None:
+def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str, health: bool = False,
+           max_age: float = 30.0) -> None:
     """Run queued API jobs (no HTTP): the half of `runner serve` that holds the Docker socket.
 
     It shares RUNNER_API_DATA_DIR (the SQLite job store and reports) with a `runner serve --role api`.
@@ -128,6 +133,10 @@ def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str) -> None:
     from runner.api.worker import WorkerPool
     from runner.registry import registry_for
 
+    if health:
+        from runner.api.heartbeat import main as health_check
+
+        ctx.exit(health_check(["--max-age", str(max_age)]))
     settings = (ctx.obj or {}).get("settings") or Settings.from_env()
     api = from_env()
     settings = sandboxed(settings, allow_unsandboxed or api.allow_local)

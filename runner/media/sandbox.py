@@ -104,7 +104,7 @@ class DockerMediaExec:
             container = self.box.create(kw)
         except docker.errors.ImageNotFound:
             raise
-        except docker.errors.DockerException as exc:
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             return MediaResult(None, "", "", round(time.monotonic() - t0, 4),
                                notes=(f"docker could not create the media container: {exc}",))
         timed_out = False

@@ -7,6 +7,7 @@ declares it (``[retry]``); every attempt is recorded in the envelope.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -209,11 +210,13 @@ class Executor:
         with self._lock:
             self.results[name] = env
         out = ctx.workdir.result(name)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(env.model_dump_json(indent=2))
-        tmp.replace(out)
-        self.progress.finished(name, env)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.tmp")
+            tmp.write_text(env.model_dump_json(indent=2))
+            tmp.replace(out)
+        finally:  # a write that fails (a full disk) must not leave the analyzer shown as running
+            self.progress.finished(name, env)
 
     def _pre_skip(self, ctx: ExecContext, entry: Entry) -> Envelope | None:
         name = entry.name
@@ -317,9 +320,13 @@ class Executor:
         except _PrepareFailed:
             return  # run() raises the original error
         except Exception as exc:  # a backend error costs this analyzer's entry, never the report
-            log.exception("runner error while running %s", entry.name)
-            self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
-                type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
+            full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            (log.warning if full else log.exception)("runner error while running %s: %s", entry.name, exc)
+            try:
+                self._record(ctx, entry.name, runner_envelope(entry, Status.crashed, error=ErrorInfo(
+                    type=f"RunnerError.{type(exc).__name__}", message=f"the runner could not run it: {exc}")))
+            except OSError:
+                pass  # not even the envelope fits (a full disk): it is kept in memory, the run says why
 
     @staticmethod
     def _models_mismatch(ctx: ExecContext, entry: Entry) -> Envelope | None:

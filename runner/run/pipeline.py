@@ -25,6 +25,7 @@ from runner.media.admit import Admitted, Limits, admit
 from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
 from runner.media.choose import fetcher_for, media_exec_for
 from runner.media.probe import probe
+from runner.run import space
 from runner.run.progress import LineProgress
 from runner.params import check_params
 from runner.registry import Registry, registry_for
@@ -126,6 +127,49 @@ def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
 
 def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None = None,
             registry: Registry | None = None, executor_hook=None) -> RunOutcome:
+    """Run ``req`` end to end. A run that fails because its disk filled up (its own writes, or a
+    sandbox's) raises :class:`runner.errors.DiskFull` after freeing what it wrote (runner.run.space)."""
+    scope = _Scope()
+    try:
+        outcome = _analyze(req, settings, progress, registry, executor_hook, scope)
+    except Exception as exc:
+        full = space.diagnose(scope.workdir, settings.work_root, exc)
+        if full is None:
+            raise
+        raise full from exc
+    finally:
+        scope.close()
+    if not outcome.report.all_ok:  # a sandbox that hit a full disk only shows as a failed analyzer
+        full = space.diagnose(outcome.workdir, settings.work_root, None)
+        if full is not None:
+            raise full
+    return outcome
+
+
+@dataclass
+class _Scope:
+    """What one run opened, for :func:`analyze` to deal with however the run ends: its workdir (a
+    full disk is diagnosed there) and the Docker clients it made (closed: a long-lived worker would
+    otherwise hold their sockets, about three a run, until the garbage collector finds them)."""
+    workdir: Path | None = None
+    clients: list = field(default_factory=list)
+
+    def own(self, made: Any) -> Any:
+        client = getattr(made, "client", None)
+        if client is not None and hasattr(client, "close") and all(client is not c for c in self.clients):
+            self.clients.append(client)
+        return made
+
+    def close(self) -> None:
+        for client in self.clients:
+            try:
+                client.close()
+            except Exception:  # a client that cannot close costs nothing more than before
+                pass
+
+
+def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None, registry: Registry | None,
+             executor_hook, scope: _Scope) -> RunOutcome:
     progress = progress or LineProgress(quiet=True)
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
@@ -140,8 +184,9 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     src, source_url = _fetch_if_url(req, settings, notice)
     # where ffprobe/ffmpeg decode the input: the media sandbox on docker, the host on local (before
     # the workdir exists, so a missing media image costs nothing)
-    media_exec = req.media_exec or media_exec_for(req.backend or settings.backend, settings, notice=notice)
+    media_exec = req.media_exec or scope.own(media_exec_for(req.backend or settings.backend, settings, notice=notice))
     wd = Workdir(_new_workdir(settings, src, req.workdir))
+    scope.workdir = wd.root
     if hasattr(media_exec, "run_id"):
         media_exec.run_id = wd.root.name  # its containers carry the run's label
     tp = time.monotonic()
@@ -156,7 +201,7 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
     run_id = wd.root.name
     wd.media_json.write_text(media.model_dump_json(indent=2))
     backend_name = req.backend or settings.backend
-    backend = choose_backend(settings, backend_name, registry, list(the_plan.runnable), notice)
+    backend = scope.own(choose_backend(settings, backend_name, registry, list(the_plan.runnable), notice))
     if hasattr(backend, "cleanup_stale"):
         removed = backend.cleanup_stale()
         if removed:

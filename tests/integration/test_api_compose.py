@@ -106,3 +106,16 @@ def test_the_api_service_cannot_plant_anything_where_the_worker_writes_reports(t
                                 user=f"{os.getuid()}:{os.getgid()}", remove=True).decode()
     assert out.split() == ["store-ok", "link-refused", "write-refused", "{}"], out
     assert sorted(p.name for p in (home / "api" / "reports").iterdir()) == ["job.json"]
+
+
+
+def test_the_worker_is_checked_by_its_heartbeat_not_by_http(tmp_path):
+    """The worker serves no HTTP: it must not inherit the image's /health check (issue 28)."""
+    proc = _config({"RUNNER_API_TOKEN": "t0ken", "RUNNER_HOME": str(tmp_path), "RUNNER_API_DEFAULT_WAIT_S": "600"})
+    assert proc.returncode == 0, proc.stderr
+    services = yaml.safe_load(proc.stdout)["services"]
+    check = services["worker"]["healthcheck"]
+    assert check["test"][:4] == ["CMD", "python", "-m", "runner.api.heartbeat"], check
+    assert "/health" not in " ".join(check["test"]) and not check.get("disable")
+    assert "--max-age" in check["test"]
+    assert services["api"]["environment"]["RUNNER_API_DEFAULT_WAIT_S"] == "600"  # old clients: docs/api.md

@@ -93,3 +93,32 @@ def test_wait_works_when_a_separate_worker_runs_the_job(tmp_path):
     finally:
         worker.stop()
         srv.cleanup()
+
+
+def test_an_old_client_gets_the_report_without_asking_to_wait(tmp_path):
+    """RUNNER_API_DEFAULT_WAIT_S: a client of the old system POSTs /analyze as it always did (no
+    ``?wait=``) and reads the report from the response; ``wait=0`` still answers at once."""
+    srv = ApiServer(tmp_path, extra_env={"RUNNER_API_DEFAULT_WAIT_S": "900", "RUNNER_API_MAX_WAIT_S": "60"}).start()
+    try:
+        video = srv.video(seconds=2)
+        bogus = srv.videos / "bogus.mp4"
+        bogus.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00garbage" * 4000)
+        with srv.client() as api:
+            r = api.post("/analyze", json={"video_path": str(video), "analyzers": ["toy_good"],
+                                           "options": {"toy_good.greeting": "old client"}})
+            assert r.status_code == 200, r.text
+            report = r.json()  # what the old system's client reads
+            assert report["analyzers"]["toy_good"]["result"]["message"] == "old client"
+            assert report["run"]["input"]["path"] == str(video)
+            assert r.headers["x-runner-wait"] == "60"   # the default is clamped to the cap like any wait
+            job_id = r.headers["location"].rsplit("/", 1)[1]
+            assert api.get(f"/jobs/{job_id}/report").json() == report
+            # a new client opts out with wait=0: 202 and the job, at once
+            r = api.post("/analyze", params={"wait": 0}, json={"video_path": str(video), "analyzers": ["toy_good"]})
+            assert r.status_code == 202 and r.json()["state"] in ("queued", "running")
+            # a video that fails: the old client's raise_for_status() stops on it
+            r = api.post("/analyze", json={"video_path": str(bogus), "analyzers": ["toy_good"]})
+            assert r.status_code == 422 and r.json()["error"]["job"]["state"] == "failed", r.text
+            assert api.get("/openapi.json").json()["paths"]["/analyze"]["post"]["parameters"][0]["name"] == "wait"
+    finally:
+        srv.cleanup()
