@@ -5,7 +5,7 @@ Same contract as :mod:`runner.dataset.rows_visual`.
 """
 from __future__ import annotations
 
-from runner.dataset.values import Rows, b, lst, obj, s, strs
+from runner.dataset.values import Rows, b, obj, s, strs
 
 Results = dict[str, dict]
 
