@@ -18,17 +18,19 @@ __all__ = ["export", "query", "dataset_session"]
 _EXTRA_FIX = "pip install 'tiktok-sandbox-runner[dataset]' (make setup installs it)"
 
 
-def _require_extra() -> None:
-    try:
-        import duckdb  # noqa: F401
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        raise UsageError(f"the dataset commands need pyarrow and duckdb ({exc.name} is missing)", fix=_EXTRA_FIX) from None
+def _require_extra(*modules: str) -> None:
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise UsageError(f"this command needs {name} (the dataset extra: pyarrow and duckdb)", fix=_EXTRA_FIX) from None
 
 
 def dataset_session(root: Path, **kw):
     """An open :class:`runner.dataset.writer.ExportSession` (``runner batch --dataset`` appends through it)."""
-    _require_extra()
+    _require_extra("pyarrow")
     from runner.dataset.writer import ExportSession
 
     return ExportSession(root, **kw)
@@ -86,7 +88,7 @@ def query(dataset: Path, sql: str, fmt: str) -> None:
 
     Example: runner query ds "SELECT status, count(*) FROM videos GROUP BY 1"
     """
-    _require_extra()
+    _require_extra("pyarrow", "duckdb")
     from runner.dataset.query import run_query
 
     run_query(dataset, sql, fmt, sys.stdout)

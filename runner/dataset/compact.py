@@ -22,13 +22,13 @@ FANOUT = 8
 
 
 def rewrite(root: Path, groups: list[Group], drop_ids: frozenset[str] = frozenset(),
-            drop_pairs: frozenset[str] = frozenset()) -> tuple[Group, list[Path]]:
+            drop_pairs: frozenset[str] = frozenset()) -> Group:
     """One new group with the rows of ``groups`` minus the dropped videos (``drop_ids``) or runs of a
-    video (``drop_pairs``, see :func:`runner.dataset.parts.pair`); and the files it replaces."""
+    video (``drop_pairs``, see :func:`runner.dataset.parts.pair`). The old files stay until the
+    manifest no longer lists them."""
     new_id = layout.new_group_id()
     rows: dict[str, int] = {}
     files: dict[str, list[str]] = {}
-    gone: list[Path] = []
     for table in TABLE_NAMES:
         srcs = [root / name for g in groups for name in g.files.get(table, [])]
         out = TableFile(root / table / f"{new_id}.parquet", table)
@@ -39,11 +39,10 @@ def rewrite(root: Path, groups: list[Group], drop_ids: frozenset[str] = frozense
             out.abort()
             raise
         files[table] = [f"{table}/{out.path.name}"]
-        gone += srcs
     created = min((g.created_at for g in groups), default=None) or datetime.now(timezone.utc)
     group = Group(id=new_id, created_at=created, schema_version=SCHEMA_VERSION, runner_version=__version__,
                   videos=rows["videos"], rows=rows, files=files)   # one videos row per video
-    return group, gone
+    return group
 
 
 def tier(group: Group) -> int:

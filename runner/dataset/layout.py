@@ -10,9 +10,11 @@ DATASET_DIR/.write.lock, .commit.lock     one writer at a time; readers never se
 The manifest is the commit point: a group's files are written first under new names, then the
 manifest is replaced atomically (temp file, fsync, rename), then the files it no longer lists are
 removed. A crash at any step leaves either the old dataset or the new one, plus unlisted files that
-the next writer removes. Readers take ``.commit.lock`` shared while they read, so a writer does not
-delete a file under a running query. Globbing ``<table>/*.parquet`` gives the same rows whenever no
-export is running.
+the next writer removes. Readers take ``.commit.lock`` shared while they read; a writer deletes
+only when it can take it exclusively at once, else it leaves the files for a later commit, so a
+query never loses a file and a writer never waits for a query (a batch is not held up by a slow
+pager). Globbing ``<table>/*.parquet`` gives the same rows whenever no export is running and no
+query was reading during the last commit; the manifest's list is always right.
 """
 from __future__ import annotations
 
@@ -203,7 +205,8 @@ def write_lock(root: Path) -> Iterator[None]:
 
 
 @contextmanager
-def commit_lock(root: Path, *, shared: bool) -> Iterator[None]:
-    """Shared while a query reads the files; exclusive while a writer swaps the manifest and deletes."""
-    with _flock(root / COMMIT_LOCK, fcntl.LOCK_SH if shared else fcntl.LOCK_EX):
-        yield
+def commit_lock(root: Path, *, shared: bool, blocking: bool = True) -> Iterator[bool]:
+    """Shared while a query reads the files; exclusive (without waiting) while a writer deletes files
+    the manifest no longer lists. Yields whether it got the lock."""
+    with _flock(root / COMMIT_LOCK, fcntl.LOCK_SH if shared else fcntl.LOCK_EX, blocking) as got:
+        yield got

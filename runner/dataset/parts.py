@@ -1,8 +1,8 @@
 """Parquet files of one group: writing them streamed, and rewriting them without some videos.
 
 Memory stays flat whatever the number of videos: a :class:`TableFile` holds at most about
-``ROW_GROUP_BYTES`` of rows before it writes them as a row group, and a rewrite reads and writes
-one row group at a time.
+``ROW_GROUP_BYTES`` of rows (in at most ``CONSOLIDATE`` pieces) before it writes them as a row group,
+and a rewrite reads and writes one row group at a time.
 """
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ import pyarrow.parquet as pq
 
 from runner.dataset.schemas import schema_for
 
-ROW_GROUP_BYTES = 8 * 1024**2
-ROW_GROUP_ROWS = 250_000
+ROW_GROUP_BYTES = 2 * 1024**2
+ROW_GROUP_ROWS = 100_000
+#: pending per-video pieces are copied into one contiguous table every this many: each small Arrow table
+#: costs far more memory than its bytes (a buffer per column), and a table that gets one row per video
+#: (``videos``) would otherwise hold thousands of them before it reaches ROW_GROUP_BYTES
+CONSOLIDATE = 64
 COMPRESSION = "zstd"
 
 
@@ -37,6 +41,8 @@ class TableFile:
         self.pending_bytes += part.nbytes
         if self.pending_bytes >= ROW_GROUP_BYTES or self.pending_rows >= ROW_GROUP_ROWS:
             self.flush()
+        elif len(self.pending) >= CONSOLIDATE:
+            self.pending = [pa.concat_tables(self.pending).combine_chunks()]
 
     def flush(self) -> None:
         if self._writer is None:

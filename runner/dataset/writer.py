@@ -79,8 +79,7 @@ class ExportSession:
             self.manifest = layout.open_for_write(self.root)
             if not (self.root / layout.MANIFEST).exists():     # a new dataset is queryable (empty) at once
                 layout.write_manifest(self.root, self.manifest)
-            for stale in layout.unlisted(self.root, self.manifest):   # a crashed writer's leftovers
-                stale.unlink(missing_ok=True)
+            self._sweep()                                       # a crashed writer's leftovers
             self._ids = {g.id: video_ids(self.root / g.files["videos"][0]) for g in self.manifest.groups}
         except BaseException:
             self._lock.__exit__(None, None, None)
@@ -92,8 +91,8 @@ class ExportSession:
             if not self._broken and (exc_type is None or issubclass(exc_type, KeyboardInterrupt)):
                 self.seal()            # what finished before Ctrl-C is good data
         except Exception as err:
-            for orphan in layout.unlisted(self.root, self.manifest):   # what this commit wrote, never listed
-                orphan.unlink(missing_ok=True)
+            self._group = None
+            self._sweep()                                       # what this commit wrote, never listed
             raise layout.DatasetError(f"{self.root}: could not commit the export: {type(err).__name__}: {err}",
                                       fix="the dataset is as it was before this export; export the reports again") from err
         finally:
@@ -168,10 +167,8 @@ class ExportSession:
         group = Group(id=g.id, created_at=datetime.now(timezone.utc), schema_version=SCHEMA_VERSION,
                       runner_version=__version__, videos=len(g.videos), rows=rows,
                       files={t: [f"{t}/{tf.path.name}"] for t, tf in g.files.items()})
-        obsolete: list[Path] = []
         if g.losers:                                   # the same video twice in this group: keep the later run
-            group, gone = rewrite(self.root, [group], drop_pairs=frozenset(g.losers))
-            obsolete += gone
+            group = rewrite(self.root, [group], drop_pairs=frozenset(g.losers))
         ids = set(g.videos)
         groups = []
         for old in self.manifest.groups:
@@ -180,23 +177,19 @@ class ExportSession:
                 groups.append(old)
                 continue
             self.stats.replaced += len(hit)
-            new, gone = rewrite(self.root, [old], drop_ids=frozenset(hit))
-            obsolete += gone
+            new = rewrite(self.root, [old], drop_ids=frozenset(hit))
             self._ids[new.id] = self._ids.pop(old.id) - hit
             if new.videos:
                 groups.append(new)
-            else:
-                obsolete += [self.root / n for names in new.files.values() for n in names]
         self._ids[group.id] = ids
         groups.append(group)
         merge = tiers_to_merge(groups)
         if merge:
-            merged, gone = rewrite(self.root, merge)
-            obsolete += gone
+            merged = rewrite(self.root, merge)
             self._ids[merged.id] = set().union(*(self._ids.pop(m.id) for m in merge))
             groups = [x for x in groups if x not in merge] + [merged]
             self.stats.merges += 1
-        self._commit(groups, obsolete)
+        self._commit(groups)
         for t, n in rows.items():
             self.stats.rows[t] = self.stats.rows.get(t, 0) + n
         self.stats.groups += 1
@@ -206,18 +199,26 @@ class ExportSession:
         self.seal()
         if len(self.manifest.groups) <= 1:
             return
-        merged, gone = rewrite(self.root, self.manifest.groups)
+        merged = rewrite(self.root, self.manifest.groups)
         self._ids = {merged.id: set().union(*self._ids.values())}
-        self._commit([merged], gone)
+        self._commit([merged])
         self.stats.merges += 1
 
-    def _commit(self, groups: list[Group], obsolete: list[Path]) -> None:
+    def _commit(self, groups: list[Group]) -> None:
         manifest = Manifest(format=FORMAT, schema_version=SCHEMA_VERSION, groups=groups)
-        with layout.commit_lock(self.root, shared=False):
-            layout.write_manifest(self.root, manifest)
-            self.manifest = manifest
-            for path in obsolete:
-                path.unlink(missing_ok=True)
+        layout.write_manifest(self.root, manifest)      # the commit: readers see the old list or the new one
+        self.manifest = manifest
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Delete the files the manifest does not list (superseded, or a crashed writer's), unless a
+        query is reading: then they wait for the next commit (a writer never waits for a reader)."""
+        with layout.commit_lock(self.root, shared=False, blocking=False) as free:
+            if free:
+                writing = {tf.path for tf in self._group.files.values()} if self._group else set()
+                for path in layout.unlisted(self.root, self.manifest):
+                    if path not in writing:
+                        path.unlink(missing_ok=True)
 
 
 class NotAReport(ValueError):

@@ -60,6 +60,23 @@ def test_unlisted_files_are_never_read_and_the_next_writer_removes_them(tmp_path
     assert len(_files(ds)) == 2 * len(schemas.TABLE_NAMES) and counts(ds) == before
 
 
+def test_a_running_query_never_loses_a_file_and_never_holds_up_a_writer(tmp_path):
+    from runner.dataset.query import open_dataset
+
+    ds = tmp_path / "ds"
+    paths = _reports(tmp_path, 3)
+    export(paths[:2], ds)
+    old = _files(ds)
+    with open_dataset(ds) as con:                       # a query is reading (think: a pager on its output)
+        export(paths, ds)                               # replaces both videos: their old files are superseded
+        assert set(old) <= set(_files(ds))              # not deleted under the reader ...
+        assert con.execute("SELECT count(*) FROM videos").fetchall() == [(2,)]   # ... which still reads them
+    assert sql(ds, "SELECT count(*) AS n FROM videos") == [{"n": 3}]
+    export(paths[2:], ds)                               # the next commit removes them
+    assert not set(old) & set(_files(ds))
+    assert len(_files(ds)) == len(layout.read_manifest(ds).groups) * len(schemas.TABLE_NAMES)
+
+
 def test_one_writer_at_a_time(tmp_path):
     ds = tmp_path / "ds"
     with ExportSession(ds):
