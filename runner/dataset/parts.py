@@ -95,7 +95,7 @@ def copy_rows(sources: Iterable[Path], out: TableFile, keep: Callable[[pa.Record
     for src in sources:
         pf = pq.ParquetFile(src)
         for k in range(pf.num_row_groups):
-            for batch in pf.read_row_group(k).to_batches():
+            for batch in pf.read_row_group(k, use_threads=False).to_batches():   # one column at a time: flat memory
                 mask = keep(batch)
                 part = conform(batch if mask is None else batch.filter(mask), out.table)
                 out.append(part)

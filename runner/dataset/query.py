@@ -55,6 +55,15 @@ def _view_sql(con, table: str, files: list[str], same_schema: bool) -> str:
     return f"SELECT {', '.join(cols)} FROM {src}"
 
 
+def _regular(root: Path, name: str) -> str:
+    """The absolute path of a listed file, which must be a regular file in the dataset (not a link)."""
+    path = root / name
+    if path.is_symlink() or not path.is_file():
+        raise DatasetError(f"{path}: listed in {layout.MANIFEST} but {'a link' if path.is_symlink() else 'missing'}",
+                           fix="export the reports again into a new folder (a dataset's files are never links)")
+    return str(path.resolve())
+
+
 def connect(root: Path, manifest: Manifest):
     """An in-memory DuckDB with a view per table over ``manifest``'s files, locked down."""
     import pyarrow as pa
@@ -64,7 +73,7 @@ def connect(root: Path, manifest: Manifest):
     same = all(g.schema_version == SCHEMA_VERSION for g in manifest.groups)
     allowed: list[str] = []
     for table in TABLE_NAMES:
-        files = [str((root / name).resolve()) for name in manifest.files(table)]
+        files = [_regular(root, name) for name in manifest.files(table)]
         if not files or not same:     # the typed, empty table: a view with no files, NULL for a missing column
             con.register(f"_empty_{table}", pa.Table.from_pylist([], schema=TABLES[table]))
         allowed += files

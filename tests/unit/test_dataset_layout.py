@@ -118,6 +118,16 @@ def test_a_folder_that_is_not_a_dataset_is_refused(tmp_path):
         sql(tmp_path, "SELECT 1")
 
 
+def test_a_listed_file_that_is_a_link_is_refused(tmp_path):
+    ds = tmp_path / "ds"
+    export(_reports(tmp_path, 1), ds)
+    name = layout.read_manifest(ds).files("words")[0]
+    (ds / name).unlink()
+    (ds / name).symlink_to("/etc/passwd")
+    with pytest.raises(DatasetError, match="a link"):
+        sql(ds, "SELECT count(*) FROM words")
+
+
 def _manifest_version(ds, version: str) -> None:
     raw = json.loads((ds / "dataset.json").read_text())
     raw["schema_version"] = version
