@@ -138,7 +138,7 @@ def test_the_documented_answers_are_right(ds):
     captions = sql(ds, q["Captions in the first second"])
     want = {(seed(n)["media"]["path"], s["text"]) for n in ("rich", "street", "talk", "silent")
             for s in seed(n)["analyzers"]["text_overlay"]["result"]["segments"] if s["kind"] == "overlay" and s["start"] < 1}
-    assert {(r["source"], r["text"]) for r in captions} == want and len(want) == 1
+    assert {(r["source"], r["text"]) for r in captions} == want and want     # rich's caption at 0 s, at least
     failed = sql(ds, q["The analyzers that failed most often, and why"])
     assert {r["analyzer"] for r in failed} == {"object_detection", "toy_abort", "toy_hang", "toy_memhog", "toy_invalid"}
     said = {r["source"]: set(r["said_and_shown"].split()) for r in
