@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from runner.batch.inputs import expand_inputs, out_name
 from runner.batch.rows import _progress_line, _row, cached, executed
@@ -79,11 +79,15 @@ def _task_settings(job: VideoJob, base: Settings, where: str) -> Settings:
 
 
 # --------------------------------------------------------------------------- the driver
+#: called as each video's report is written: (report, its path); ``runner batch --dataset`` appends it
+OnVideo = Callable[[Report, Path], None]
+
+
 class _Batch:
     def __init__(self, req: BatchRequest, settings: Settings, registry: Registry, sources: list[str],
-                 stream: TextIO, quiet: bool):
+                 stream: TextIO, quiet: bool, on_video: OnVideo | None = None):
         self.req, self.settings, self.registry, self.sources = req, settings, registry, sources
-        self.stream, self.quiet = stream, quiet
+        self.stream, self.quiet, self.on_video = stream, quiet, on_video
         self.rows: list[dict[str, Any]] = []
         self.submitted: dict[int, float] = {}
         self.started: dict[int, float] = {}     # serial: the video in hand; Ray: the engine's (reported by tasks)
@@ -137,6 +141,8 @@ class _Batch:
             if res.report_json:
                 report = Report.model_validate_json(res.report_json)
                 path = self._write_report(job, report)
+                if self.on_video is not None:
+                    self.on_video(report, path)
         row = _row(job, self.submitted.get(job.index, 0.0), res, report, path, error)
         if status is not None:
             row["status"] = status
@@ -170,8 +176,9 @@ def _sigterm_as_interrupt(*_):
 
 
 def run_batch(req: BatchRequest, settings: Settings, registry: Registry | None = None,
-              stream: TextIO | None = None, quiet: bool = False) -> BatchOutcome:
-    """Run every video of ``req.inputs``; rows go to ``req.out/summary.jsonl`` as videos finish."""
+              stream: TextIO | None = None, quiet: bool = False, on_video: OnVideo | None = None) -> BatchOutcome:
+    """Run every video of ``req.inputs``; rows go to ``req.out/summary.jsonl`` as videos finish (and each
+    report to ``on_video``)."""
     t0 = time.monotonic()
     sources = expand_inputs(req.inputs)
     if not sources:
@@ -194,7 +201,7 @@ def run_batch(req: BatchRequest, settings: Settings, registry: Registry | None =
             engine.start()   # ray.init installs its own SIGTERM handler; ours goes in after it
         if main_thread:
             signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-        batch = _Batch(req, settings, registry, sources, stream or sys.stderr, quiet)
+        batch = _Batch(req, settings, registry, sources, stream or sys.stderr, quiet, on_video)
         from runner.batch.live import live_batch  # a live view on a terminal, else the lines as they are
 
         with live_batch(batch, batch.stream, quiet):

@@ -316,12 +316,13 @@ def doctor(ctx):
 # fails `runner` itself (a command never silently disappears).
 from runner.commands.batch import batch  # noqa: E402
 from runner.commands.cache import cache  # noqa: E402
+from runner.commands.dataset import export, query  # noqa: E402
 from runner.commands.images import images  # noqa: E402
 from runner.commands.new import new  # noqa: E402
 from runner.commands.report import report  # noqa: E402
 from runner.commands.serve import serve, worker  # noqa: E402
 
-for _command in (images, serve, worker, report, cache, batch, new):
+for _command in (images, serve, worker, report, cache, batch, new, export, query):
     cli.add_command(_command)
 
 
