@@ -16,6 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+#: a job's request as the API process stored it is counted before it is parsed by the worker (the API
+#: process is another trust domain: what it wrote is a request, not a decision; docs/security.md)
+MAX_REQUEST_BYTES = 256 * 1024
+MAX_REQUEST_NODES = 10_000
+MAX_REQUEST_DEPTH = 16
+
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED = (
     "queued", "running", "completed", "failed", "cancelled", "interrupted")
 STATES = (QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, INTERRUPTED)
@@ -63,12 +69,20 @@ class Job:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
-        return cls(id=row["id"], state=row["state"], request=json.loads(row["request"]),
+        return cls(id=row["id"], state=row["state"], request=_column(row["request"]) or {},
                    created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
-                   progress=json.loads(row["progress"] or "{}"),
-                   error=json.loads(row["error"]) if row["error"] else None,
-                   summary=json.loads(row["summary"]) if row["summary"] else None,
+                   progress=_column(row["progress"]) or {}, error=_column(row["error"]),
+                   summary=_column(row["summary"]),
                    report_path=row["report_path"], runs=row["runs"], cancel_requested=bool(row["cancel_requested"]))
+
+
+def _column(text: str | None) -> dict | None:
+    """A JSON column as an object; None when empty, or when over the caps or not an object (a row the
+    other process wrote is counted before it is parsed, and never crashes a reader)."""
+    if not text or request_shape_error(text) is not None:
+        return None
+    value = json.loads(text)
+    return value if isinstance(value, dict) else None
 
 
 class JobStore:
@@ -128,15 +142,25 @@ class JobStore:
         return job
 
     def claim_next(self) -> Job | None:
-        """The oldest queued job, now marked running; None when the queue is empty."""
-        with self._tx() as c:
-            row = c.execute("SELECT id FROM jobs WHERE state = ? ORDER BY seq LIMIT 1", (QUEUED,)).fetchone()
-            if row is None:
-                return None
-            c.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = NULL, progress = '{}', "
-                      "error = NULL, summary = NULL, runs = runs + 1, cancel_requested = 0 WHERE id = ?",
-                      (RUNNING, now(), row["id"]))
-            return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
+        """The oldest queued job, now marked running; None when the queue is empty. A queued request
+        over the byte, value or depth caps is failed (``bad_request``) before it is read or parsed."""
+        while True:
+            with self._tx() as c:
+                row = c.execute("SELECT id, length(CAST(request AS BLOB)) AS n FROM jobs WHERE state = ? "
+                                "ORDER BY seq LIMIT 1", (QUEUED,)).fetchone()
+                if row is None:
+                    return None
+                why = f"{row['n']} bytes, over the cap of {MAX_REQUEST_BYTES}" if row["n"] > MAX_REQUEST_BYTES \
+                    else request_shape_error(c.execute("SELECT request FROM jobs WHERE id = ?", (row["id"],)).fetchone()[0])
+                if why is not None:
+                    c.execute("UPDATE jobs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                              (FAILED, now(), json.dumps({"code": "bad_request", "message": f"job request refused: {why}",
+                                                          "fix": "submit the job again through the API"}), row["id"]))
+                    continue
+                c.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = NULL, progress = '{}', "
+                          "error = NULL, summary = NULL, runs = runs + 1, cancel_requested = 0 WHERE id = ?",
+                          (RUNNING, now(), row["id"]))
+                return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
 
     def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
         with self._tx() as c:
@@ -190,3 +214,19 @@ class JobStore:
                                          "it finished: shut down, killed or crashed",
                               "fix": f"POST /jobs/{row['id']}/retry to run it again"}), row["id"]))
         return [r["id"] for r in rows]
+
+
+def request_shape_error(text: str | bytes | None) -> str | None:
+    """Why a stored request is over the caps or is not a JSON object's text, or None; counted on the
+    bytes before any object is built (:func:`runner.outbox.json_shape_error`)."""
+    from runner.outbox import json_shape_error
+
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else (text or b"")
+    if len(data) > MAX_REQUEST_BYTES:
+        return f"{len(data)} bytes, over the cap of {MAX_REQUEST_BYTES}"
+    why = json_shape_error(data, MAX_REQUEST_NODES, MAX_REQUEST_DEPTH)
+    if why is not None:
+        return why.split(" (the cap")[0]
+    if not data.lstrip().startswith(b"{"):
+        return "not a JSON object"
+    return None
