@@ -134,6 +134,9 @@ def segments(points: list[EnergyPoint], duration: float,
     return _unmeasured_cut_out(segs, points, duration), peak_t
 
 
+UNCOVERED = "no input covers these bins (null energy): not labelled"
+
+
 def _labelled(points: list[EnergyPoint], duration: float,
               p: Params) -> tuple[list[FlowSegment], float]:
     energies = [q.energy for q in points]
@@ -146,7 +149,9 @@ def _labelled(points: list[EnergyPoint], duration: float,
         a = 0.0 if i == 0 else points[i].start
         b = duration if j == len(points) else points[j].start
         m = _mean(points[i:j])
-        return FlowSegment(start=a, end=b, label=label, mean_energy=None if m is None else round(m, 4), rule=rule)
+        if m is None:  # no bin of it is covered: unlabelled (and cut out as such below)
+            return FlowSegment(start=a, end=b, label=None, mean_energy=None, rule=UNCOVERED)
+        return FlowSegment(start=a, end=b, label=label, mean_energy=round(m, 4), rule=rule)
 
     known = [v for v, e in zip(sm, energies) if v is not None and e is not None]
     if max(known) - min(known) < p.flat_range:
@@ -171,8 +176,8 @@ def _labelled(points: list[EnergyPoint], duration: float,
                                  f"smoothed maximum at {peak_t:.2f}s), contiguous around it"))
     if j < len(points):
         after, peak_mean = _mean(points[j:]), _mean(points[i:j])
-        if after is None:  # no input covers anything after the peak: cut out below, unlabelled
-            out.append(seg("sustain", j, len(points), "after the peak"))
+        if after is None:  # no input covers anything after the peak: unlabelled
+            out.append(seg("sustain", j, len(points), UNCOVERED))
         elif after < p.outro_frac * peak_mean:
             out.append(seg("outro", j, len(points), f"after the peak, mean energy {after:.2f} < "
                                                     f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
@@ -180,9 +185,6 @@ def _labelled(points: list[EnergyPoint], duration: float,
             out.append(seg("sustain", j, len(points), f"after the peak, mean energy {after:.2f} >= "
                                                       f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
     return out, peak_t
-
-
-UNCOVERED = "no input covers these bins (null energy): not labelled"
 
 
 def _unmeasured_cut_out(segs: list[FlowSegment], points: list[EnergyPoint],
