@@ -7,7 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3"  # 1.1: Envelope.cache; 1.2: Envelope.dropped; 1.3: manifest params are declared
+SCHEMA_VERSION = "1.4"  # 1.1: Envelope.cache; 1.2: Envelope.dropped; 1.3: manifest params are declared;
+# 1.4: result models null what was not measured (FlowSegment.label, EmotionSegment.arousal/energy_dbfs/
+# voiced_ratio + arousal_cues, AlignedText.coverage, AudioEnvironment.dominant) and AgeEstimationResult has
+# frame_times (issue 27)
 #                        (type, default, range/choices, description) and a job's params are all of them, typed
 
 

@@ -1,19 +1,20 @@
 """cut_analysis against the PySceneDetect CLI, and extraction against a bare decode.
 
-1. Accuracy and time on made videos whose boundaries are known (hard cuts;
-   a cut, two dissolves and a fade through black; a revisit; flash frames; a
-   fade in and out at the ends; fade-out + black + cut and fade-out + fade-in,
-   where the boundary instant must be the cut / the darkest point; equal-luma
-   colour cuts: flat red to green, and a real photo whose hue turns) and on two
-   real single-shot clips: our analyzer on
-   the shared dense frames against ``scenedetect detect-content`` and
-   ``detect-adaptive`` (the cpu environment's console script) decoding the file
-   themselves. F1 counts a boundary found when it falls within a truth
-   boundary's span (a cut's instant) widened by 1.5 frames, one to one.
+1. Accuracy and time on the clips of ``tests/analyzers/cut_bench_set.py`` (made videos whose
+   boundaries are known: hard cuts, flashes, a revisit, equal-luma colour cuts, dissolves, fades,
+   camera moves, people and cars crossing close to the lens before, after and across a hard cut;
+   and two real single shots): our analyzer on the shared dense frames against
+   ``scenedetect detect-content`` and ``detect-adaptive`` (the cpu environment's console script)
+   decoding the file themselves. A boundary counts as found when it falls within a truth
+   boundary's span (a cut's instant) widened by 1.5 frames, one to one. For our analyzer also:
+   dissolve F1 (a reported dissolve must fall in a truth dissolve's span), false dissolves and
+   false fades per minute of video, and how many boundary instants are within one frame.
 2. ``runner.media.extract`` (the one decode that feeds every analyzer) against
    ``ffmpeg -f null`` decoding the same video: the decode-once floor.
 
 Times are the best of ``REPEAT`` runs (the machine is shared).
+``python -m tests.bench_cuts --accuracy`` prints only our analyzer's accuracy (one run per clip,
+no timing, no scenedetect): the figures docs/cuts.md quotes.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import csv
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,18 +31,14 @@ from runner.config import REPO_ROOT, Settings
 from runner.media.extract import extract
 from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir
-from tests.analyzers import media_cuts
+from tests.analyzers import cut_bench_set, media_cuts
 from tests.conftest import ANALYZERS, run_analyzers
 from tests.media import MEDIA, testsrc
 
 REPEAT = 3
 TOL = 1.5 / media_cuts.RATE
+FRAME = 1 / media_cuts.RATE
 DETECTORS = ("detect-content", "detect-adaptive")
-
-
-def _instant(truth: media_cuts.Truth, t: float) -> media_cuts.Truth:
-    """A fade whose boundary instant is known: scored as that instant, not its span."""
-    return media_cuts.Truth(cuts=[t])
 
 
 def _spans(truth: media_cuts.Truth) -> list[tuple[float, float]]:
@@ -53,15 +51,20 @@ def _score(found: list, truth: list[tuple[float, float]]) -> tuple[int, int, int
     ``found``: instants, or (instant, uncertainty_s) where a boundary states how closely
     it is placed (a colour cut no grey frame shows): it then counts within that too.
     """
+    return _match(found, truth)[:3]
+
+
+def _match(found: list, truth: list[tuple[float, float]]) -> tuple[int, int, int, list]:
+    """``_score`` and the (found instant, matched truth span) pairs."""
     left = list(truth)
-    tp = 0
+    pairs = []
     for f in sorted(found):
         t, tol = (f, TOL) if isinstance(f, float | int) else (f[0], max(TOL, (f[1] or 0) + TOL))
         hit = next((s for s in left if s[0] - tol <= t <= s[1] + tol), None)
         if hit:
             left.remove(hit)
-            tp += 1
-    return tp, len(found) - tp, len(left)
+            pairs.append((t, hit))
+    return len(pairs), len(found) - len(pairs), len(left), pairs
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -84,69 +87,84 @@ def _scenedetect(video: Path, detector: str, out: Path) -> tuple[list[float], fl
     return cuts, best
 
 
-def _ours(settings: Settings, video: Path) -> tuple[list[tuple[float, float | None]], float, float]:
-    """Boundary instants with their stated uncertainty, analyzer seconds, analyzer + extraction seconds (best runs)."""
-    best_a, best_total, found = float("inf"), float("inf"), []
-    for _ in range(REPEAT):
+def _ours(settings: Settings, video: Path, repeat: int) -> tuple[list[dict], float, float, float]:
+    """Our transitions, analyzer seconds, analyzer + extraction seconds (best runs), video seconds."""
+    best_a, best_total, found, duration = float("inf"), float("inf"), [], 0.0
+    for _ in range(repeat):
         out = run_analyzers(settings, video, ["cut_analysis"])
         env = out.report.analyzers["cut_analysis"]
         if not env.ok:
             raise RuntimeError(f"cut_analysis {env.status.value}: {env.error}")
-        found = [(tr["t"], tr.get("uncertainty_s")) for tr in env.result["transitions"]]
+        found, duration = env.result["transitions"], env.result["duration_s"]
         a = out.report.run.timings.analyzers_s.get("cut_analysis", env.duration_s)
         best_a = min(best_a, a)
         best_total = min(best_total, a + out.report.run.timings.extract_s)
-    return found, best_a, best_total
+    return found, best_a, best_total, duration
 
 
-def _accuracy(tmp: Path) -> list[str]:
-    videos = {
-        "hard cuts": (tmp / "hard.mp4", media_cuts.hard_cuts(tmp / "hard.mp4")),
-        "dissolve+fade": (tmp / "trans.mp4", media_cuts.transitions(tmp / "trans.mp4")),
-        "revisit": (tmp / "revisit.mp4", media_cuts.hard_cuts(
-            tmp / "revisit.mp4", (1.5,) * 5, ("bus.jpg", "zidane.jpg", "bus.jpg", "scenetext01.jpg",
-                                               "scenetext02.jpg"))),
-        "flashes": (tmp / "flash.mp4", media_cuts.hard_cuts(tmp / "flash.mp4", flashes=(0.8, 2.5))),
-        "fade in/out": (media_cuts.fade_in_out(tmp / "fades.mp4"), media_cuts.Truth()),
-        "fade+black+cut": (tmp / "fadecut.mp4", _instant(*media_cuts.fade_out_cut(tmp / "fadecut.mp4"))),
-        "fade out+in": (tmp / "fadeinout.mp4", _instant(*media_cuts.fade_out_in(tmp / "fadeinout.mp4"))),
-        "red/green": (tmp / "rg.mp4", media_cuts.colour_cut(tmp / "rg.mp4", cut=1.8)),
-        "hue cut": (tmp / "hue.mp4", media_cuts.hue_cut(tmp / "hue.mp4")),
-    }
-    for real in ("tree.avi", "vtest.avi"):  # one continuous shot each
-        if (MEDIA / real).exists():
-            videos[real] = (MEDIA / real, media_cuts.Truth())
+class _Tally:
+    """Our analyzer's accuracy over the clips."""
+
+    def __init__(self):
+        self.all, self.dissolve = [0, 0, 0], [0, 0, 0]
+        self.false = {"dissolve": 0, "fade": 0}
+        self.seconds, self.instants, self.close = 0.0, 0, 0
+
+    def add(self, found: list[dict], truth: media_cuts.Truth, duration: float) -> tuple[int, int, int]:
+        tp, fp, fn, pairs = _match([(tr["t"], tr.get("uncertainty_s")) for tr in found], _spans(truth))
+        self.all = [a + b for a, b in zip(self.all, (tp, fp, fn))]
+        diss = [(s, e) for s, e, k in truth.gradual if k == "dissolve"]
+        d = _score([tr["t"] for tr in found if tr["kind"] == "dissolve"], diss)
+        self.dissolve = [a + b for a, b in zip(self.dissolve, d)]
+        self.false["dissolve"] += d[1]
+        fades = [(s, e) for s, e, k in truth.gradual if k == "fade"] + [(t, t) for t in truth.cuts]
+        self.false["fade"] += _score([tr["t"] for tr in found if tr["kind"] == "fade"], fades)[1]
+        self.seconds += duration
+        for t, (a, b) in pairs:
+            if a == b:  # a boundary whose instant is known
+                self.instants += 1
+                self.close += abs(t - a) <= FRAME + 1e-6
+        return tp, fp, fn
+
+    def lines(self, n: int) -> list[str]:
+        minutes = self.seconds / 60
+        return [f"ours, all {n} clips ({minutes:.2f} min): boundary F1 {_f1(*self.all):.2f} "
+                f"(tp {self.all[0]} fp {self.all[1]} fn {self.all[2]}); dissolve F1 {_f1(*self.dissolve):.2f} "
+                f"(tp {self.dissolve[0]} fp {self.dissolve[1]} fn {self.dissolve[2]}); false dissolves "
+                f"{self.false['dissolve'] / minutes:.2f}/min ({self.false['dissolve']}), false fades "
+                f"{self.false['fade'] / minutes:.2f}/min ({self.false['fade']}); {self.close} of "
+                f"{self.instants} boundary instants within one frame of truth"]
+
+
+def _accuracy(tmp: Path, compare: bool = True) -> list[str]:
     settings = Settings.from_env().with_(analyzers_dirs=(ANALYZERS,), work_root=tmp / "runs",
                                          backend="local")
-    totals = {k: [0, 0, 0] for k in ("ours", *DETECTORS)}
-    gradual_hits = {k: 0 for k in totals}
-    times = {k: 0.0 for k in (*totals, "ours+extract")}
+    repeat = REPEAT if compare else 1
+    tally = _Tally()
+    totals = {k: [0, 0, 0] for k in DETECTORS}
+    times = {k: 0.0 for k in ("ours", "ours+extract", *DETECTORS)}
+    clips = cut_bench_set.clips()
     lines = []
-    for label, (video, truth) in videos.items():
+    for clip in clips:
+        video, truth = clip.build(tmp)
         spans = _spans(truth)
-        grad = [(s, e) for s, e, _ in truth.gradual]
-        found, t_an, t_total = _ours(settings, video)
-        results = {"ours": found}
+        found, t_an, t_total, duration = _ours(settings, video, repeat)
+        tp, fp, fn = tally.add(found, truth, duration)
         times["ours"] += t_an
         times["ours+extract"] += t_total
-        clip_times = [f"ours {t_an:.2f}s"]
-        for det in DETECTORS:
-            results[det], t = _scenedetect(video, det, tmp / "sd")
+        kinds = ",".join(tr["kind"] for tr in found) or "none"
+        parts = [f"ours {kinds}: " + (f"F1 {_f1(tp, fp, fn):.2f}" if spans else f"false {fp}")]
+        for det in DETECTORS if compare else ():
+            cuts, t = _scenedetect(video, det, tmp / "sd")
             times[det] += t
-            clip_times.append(f"{det.removeprefix('detect-')} {t:.2f}s")
-        parts = []
-        for k, f in results.items():
-            tp, fp, fn = _score(f, spans)
-            totals[k] = [a + b for a, b in zip(totals[k], (tp, fp, fn))]
-            gradual_hits[k] += len(grad) - _score(f, grad)[2]
-            parts.append(f"{k} F1 {_f1(tp, fp, fn):.2f}" if spans else f"{k} false cuts {fp}")
-        lines.append(f"{label:14s} ({len(spans)} boundaries, {len(grad)} gradual): " + ", ".join(parts)
-                     + f"; time {', '.join(clip_times)}")
-    n_grad = sum(len(v[1].gradual) for v in videos.values())
-    for k, (tp, fp, fn) in totals.items():
-        lines.append(f"{k:16s} all videos: F1 {_f1(tp, fp, fn):.2f} (tp {tp} fp {fp} fn {fn}); "
-                     f"gradual found {gradual_hits[k]}/{n_grad}")
-    for det in DETECTORS:
+            d = _score(cuts, spans)
+            totals[det] = [a + b for a, b in zip(totals[det], d)]
+            parts.append(f"{det.removeprefix('detect-')} " + (f"F1 {_f1(*d):.2f}" if spans else f"false {d[1]}"))
+        lines.append(f"{clip.label:22s} ({len(spans)} boundaries): " + "; ".join(parts))
+    lines += tally.lines(len(clips))
+    for det in DETECTORS if compare else ():
+        lines.append(f"{det:16s} all videos: boundary F1 {_f1(*totals[det]):.2f} (tp {totals[det][0]} "
+                     f"fp {totals[det][1]} fn {totals[det][2]})")
         lines.append(f"time: scenedetect {det} (decodes the file) / cut_analysis on shared frames = "
                      f"{times[det] / times['ours']:.2f}x  ({times[det]:.2f}s vs {times['ours']:.2f}s; "
                      f"with our extraction {times['ours+extract']:.2f}s: "
@@ -203,3 +221,20 @@ def bench() -> list[str]:
         return _accuracy(tmp) + _colour_cost() + _decode_floor(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["--accuracy"]:
+        print("usage: python -m tests.bench_cuts --accuracy   (the whole bench: make bench BENCH_ARGS=cuts)")
+        return 2
+    os.environ.setdefault("RUNNER_CACHE_DIR", tempfile.mkdtemp(prefix="bench-result-cache-"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench_cuts_"))
+    try:
+        print("\n".join(_accuracy(tmp, compare=False)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

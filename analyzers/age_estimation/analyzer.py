@@ -116,4 +116,5 @@ class Analyzer(Base):
         self.detector.close()
         tracks = link(per_frame, min_iou=p.track_min_iou, max_gap_s=p.track_max_gap_s)
         return AgeEstimationResult(backend=self.backend, detector=self.detector_method, frame_set=FRAME_SET,
-                                   frames_analyzed=len(frames), faces_detected=n_faces, tracks=tracks)
+                                   frames_analyzed=len(per_frame), frame_times=[t for t, _ in per_frame],
+                                   faces_detected=n_faces, tracks=tracks)

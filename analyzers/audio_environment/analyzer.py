@@ -117,7 +117,7 @@ class Analyzer(Base):
             method=METHOD, audio_duration=round(duration, 3), timeline=timeline,
             speech_ratio=ratios["speech"], singing_ratio=ratios["singing"], music_ratio=ratios["music"],
             silence_ratio=ratios["silence"], noise_ratio=ratios["noise"],
-            dominant=None if empty else max(ratios, key=ratios.get), loudness=loud, spectral=spectral,
+            dominant=_dominant(ratios, not_measured, p.min_segment_s), loudness=loud, spectral=spectral,
             event_classifier=self._classify(ctx, x, duration), not_measured=not_measured)
 
     def _classify(self, ctx: Context, x: np.ndarray, duration: float) -> EventClassifier:
@@ -160,6 +160,23 @@ class Analyzer(Base):
             totals[s.label] = totals.get(s.label, 0.0) + s.end - s.start
         return EventClassifier(used=True, model=path.name, window_s=window, labels=spans,
                                top_labels=sorted(totals, key=totals.get, reverse=True)[:5])
+
+
+def _dominant(ratios: dict[str, float | None], not_measured: dict[str, str], min_segment_s: float) -> str | None:
+    """The label with the largest ratio; null with the reason when no ratio is positive (nothing
+    was heard long enough to claim any time: the first label is no answer) or two share the top."""
+    if "dominant" in not_measured:  # empty track, said already
+        return None
+    top = max(ratios.values())
+    best = [k for k, v in ratios.items() if v == top]
+    if top <= 0:
+        not_measured["dominant"] = (f"every ratio is 0: the AED heard no speech, singing or music, and no silence "
+                                    f"or noise stretch reached min_segment_s ({min_segment_s:g} s)")
+        return None
+    if len(best) > 1:
+        not_measured["dominant"] = f"{' and '.join(best)} share the largest ratio ({top:g}): no single one dominates"
+        return None
+    return best[0]
 
 
 def _merge(spans, gap: float = 0.05) -> list[tuple[float, float]]:

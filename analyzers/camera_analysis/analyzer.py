@@ -7,7 +7,7 @@ when it ran and is ok; otherwise the whole video is one shot, and the result
 says so (``shots_from`` and a degraded note).
 
 Label thresholds (``*_min`` params) were chosen on the motion calibration set
-(``tests/analyzers/camera_calibration.py``; figures in ``analyzer.toml``). What
+(``tests/analyzers/camera_calibration.py``; figures in ``docs/camera.md``). What
 was not measured is null with its reason: shake over spans shorter than the
 0.5 s smoothing window, and every stat and the label where no frame pair could
 be tracked (not ``static``: a still camera is a measurement, not a default).
@@ -15,25 +15,21 @@ be tracked (not ``static``: a still camera is a measurement, not a default).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 
 from analyzers.base import Analyzer as Base
 from analyzers.base import Context, InputMissing
 from shared_schema.results.cuts import CutResult
-from shared_schema.results.motion import CameraResult, MotionSegment, MotionStats, ShotMotion
+from shared_schema.results.motion import CameraResult, MotionSegment, ShotMotion
 
-from ._camera_flow import Motion, estimate
+from ._camera_flow import estimate
+from ._camera_stats import NOT_TRACKED, span_stats as _stats
+from ._labels import labels as _labels, magnitude as _magnitude, thresholds
 
 METHOD = ("Shi-Tomasi corners (spread over a 4x4 grid) tracked by pyramidal Lucas-Kanade on every "
           "frame; least-median-of-squares similarity transform per frame pair; shake = RMS of the "
           "path around its 0.5 s moving average; label thresholds calibrated on a motion set")
-SMOOTH_S = 0.5  # shake is what a 0.5 s moving average of the camera path does not follow
-UNITS = ("pan", "tilt", "zoom", "roll", "shake")
-NOT_TRACKED = ("no frame pair in the span could be tracked (too few corners, or no motion shared "
-               "by half of them)")
-SHORT = f"the span is shorter than the {SMOOTH_S:g} s shake window"
 
 
 class Analyzer(Base):
@@ -81,11 +77,6 @@ class Analyzer(Base):
                                                              + NOT_TRACKED})
 
 
-def thresholds(params: Mapping[str, float]) -> dict[str, float]:
-    """The label thresholds: the ``<unit>_min`` params (positive floats, as the manifest declares them)."""
-    return {k: params[f"{k}_min"] for k in UNITS}
-
-
 def _shots(ctx: Context, fps: float, n: int) -> tuple[list[tuple[int, int]], np.ndarray, str]:
     """Shots as inclusive frame ranges, and the frame pairs to leave out (inside transitions)."""
     skip = np.zeros(n, bool)
@@ -102,76 +93,6 @@ def _shots(ctx: Context, fps: float, n: int) -> tuple[list[tuple[int, int]], np.
         skip[a:b + 1] = True
         skip[tr.frame] = True  # the pair across the boundary compares two different shots
     return [(s.start_frame, s.end_frame) for s in cuts.shots], skip, "cut_analysis"
-
-
-def _stats(m: Motion, a: int, b: int, fps: float, skip: np.ndarray) -> MotionStats:
-    idx = np.arange(a + 1, b + 1)  # pairs (i-1, i) inside the span
-    idx = idx[~skip[idx]] if len(idx) else idx
-    use = idx[m.ok[idx]] if len(idx) else idx
-    if len(use) == 0:
-        fields = ("pan_speed", "tilt_speed", "zoom_rate", "rotation_dps", "shake")
-        return MotionStats(**dict.fromkeys(fields), tracked=0,
-                           not_measured=dict.fromkeys(fields, NOT_TRACKED))
-    # content moving left means the camera turning right: signs flipped to the camera's view
-    pan = -float(m.dx[use].mean()) / m.width * fps
-    tilt = -float(m.dy[use].mean()) / m.height * fps
-    zoom = float(m.log_scale[use].mean()) * fps
-    roll = math.degrees(float(m.roll[use].mean())) * fps
-    dx = np.where(m.ok[idx], m.dx[idx], 0.0)
-    dy = np.where(m.ok[idx], m.dy[idx], 0.0)
-    jitter = _jitter(np.cumsum(dx), np.cumsum(dy), fps)
-    shake = None if jitter is None else round(jitter / math.hypot(m.width, m.height) * 100, 4)
-    return MotionStats(pan_speed=round(pan, 4), tilt_speed=round(tilt, 4), zoom_rate=round(zoom, 4),
-                       rotation_dps=round(roll, 3), shake=shake,
-                       tracked=round(len(use) / len(idx), 3) if len(idx) else 0.0,
-                       not_measured={} if shake is not None else {"shake": SHORT})
-
-
-def _jitter(px: np.ndarray, py: np.ndarray, fps: float) -> float | None:
-    """RMS distance of the path from its moving average (odd reflection keeps ramps exact);
-    None when the path is shorter than the moving average (not measured)."""
-    k = max(3, int(round(fps * SMOOTH_S)) | 1)
-    if len(px) < k:
-        return None
-    ker = np.ones(k) / k
-
-    def resid(p: np.ndarray) -> np.ndarray:
-        padded = np.pad(p, k // 2, mode="reflect", reflect_type="odd")
-        return p - np.convolve(padded, ker, mode="valid")
-
-    return float(np.sqrt((resid(px) ** 2 + resid(py) ** 2).mean()))
-
-
-def _labels(s: MotionStats, thr: dict[str, float]) -> list[str]:
-    """Every motion over its threshold, strongest (relative to its threshold) first; ``static``
-    when none is; empty (no label) when nothing was tracked."""
-    if s.tracked == 0 or s.pan_speed is None:
-        return []
-    found = []
-    if abs(s.pan_speed) >= thr["pan"]:
-        found.append((abs(s.pan_speed) / thr["pan"], "pan_right" if s.pan_speed > 0 else "pan_left"))
-    if abs(s.tilt_speed) >= thr["tilt"]:
-        found.append((abs(s.tilt_speed) / thr["tilt"], "tilt_down" if s.tilt_speed > 0 else "tilt_up"))
-    if abs(s.zoom_rate) >= thr["zoom"]:
-        found.append((abs(s.zoom_rate) / thr["zoom"], "zoom_in" if s.zoom_rate > 0 else "zoom_out"))
-    if abs(s.rotation_dps) >= thr["roll"]:
-        # + the picture turns clockwise: the camera rolls counterclockwise
-        found.append((abs(s.rotation_dps) / thr["roll"], "roll_ccw" if s.rotation_dps > 0 else "roll_cw"))
-    if s.shake is not None and s.shake >= thr["shake"]:
-        found.append((s.shake / thr["shake"], "handheld"))
-    return [label for _, label in sorted(found, reverse=True)] or ["static"]
-
-
-def _magnitude(s: MotionStats, label: str) -> float:
-    if label.startswith("pan"):
-        return abs(s.pan_speed)
-    if label.startswith("tilt"):
-        return abs(s.tilt_speed)
-    if label.startswith("zoom"):
-        return abs(s.zoom_rate)
-    if label.startswith("roll"):
-        return abs(s.rotation_dps)
-    return s.shake if label == "handheld" else 0.0
 
 
 def _merge(segments: list[MotionSegment]) -> list[MotionSegment]:

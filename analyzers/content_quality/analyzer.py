@@ -17,7 +17,6 @@ WEIGHTS = {"sharpness": 0.30, "exposure": 0.15, "noise": 0.15, "blockiness": 0.1
            "resolution": 0.15, "bitrate": 0.10}
 ASPECTS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0, "4:5": 4 / 5, "3:4": 3 / 4, "4:3": 4 / 3}
 ASPECT_TOLERANCE = 0.02
-FULL_BPP = 0.05      # bits per pixel per frame at which bitrate scores 1 (TikTok's 1080p H.264 is ~0.05)
 FULL_SHORT_SIDE = 1080
 METHOD = ("1 fps frames at up to 1280 px; sharpness = variance of the Laplacian at 640 px; exposure "
           "= share of pixels with luma <= 4 or >= 251; noise = Immerkaer estimate on non-edge "
@@ -98,8 +97,9 @@ class Analyzer(Base):
                            "not measured when the scaled grid is under 4 px or nothing is smooth"),
             "resolution": (float(short), "px (short side)", _clip01(short / FULL_SHORT_SIDE),
                            f"value / {FULL_SHORT_SIDE}, clipped"),
-            "bitrate": (bpp, "bits per pixel per frame", None if bpp is None else _clip01(bpp / FULL_BPP),
-                        f"value / {FULL_BPP}, clipped; not measured when ffprobe reports no bitrate"),
+            "bitrate": (bpp, "bits per pixel per frame", None if bpp is None else _clip01(bpp / ctx.params.full_bpp),
+                        f"value / full_bpp ({ctx.params.full_bpp:g}: where libx264 reaches SSIM 0.98 against "
+                        "the source, tests/quality_bpp.py), clipped; not measured when ffprobe reports no bitrate"),
         }
         components = _components(measured, why)
         missing = [c.name for c in components if c.score is None]

@@ -15,6 +15,8 @@ from shared_schema.results.cross import (AlignedText, Alignment, CrossInputs, Cr
 from shared_schema.results.temporal import Signals, SpanValue
 
 _TOKEN = re.compile(r"[a-z0-9']+")
+NO_TOKENS = ("no word of 2 or more letters or digits (emoji, symbols or punctuation only): nothing to look "
+             "for in the speech")
 
 
 def tokens(text: str) -> list[str]:
@@ -175,8 +177,8 @@ def alignment(sig: Signals, p: Params) -> Alignment:
             lags.append(lag)
         total, hit = total + len(toks), hit + len(matched)
         items.append(AlignedText(start=o.start, end=o.end, text=o.text, tokens=len(toks), matched=matched,
-                                 coverage=round(len(matched) / len(toks), 4) if toks else 0.0,
-                                 spoken_at=spoken_at, lag_s=lag))
+                                 coverage=round(len(matched) / len(toks), 4) if toks else None,
+                                 coverage_reason=None if toks else NO_TOKENS, spoken_at=spoken_at, lag_s=lag))
     return Alignment(available=True, window_s=p.align_window_s, items=items,
                      overlay_coverage=round(hit / total, 4) if total else None,
                      mean_lag_s=round(sum(lags) / len(lags), 4) if lags else None)
@@ -232,11 +234,15 @@ def build(inputs: CrossInputs, params: Params | None = None) -> CrossResult:
                                              "speech_flow/speech_transcription)")
     if h.score is None:
         not_measured["hook.score"] = h.score_reason or "no hook cue could be checked"
+    align = alignment(sig, p)
+    if align.available and align.overlay_coverage is None:
+        not_measured["alignment.overlay_coverage"] = ("no on-screen text has a word to look for: " + NO_TOKENS
+                                                      if align.items else "no on-screen text was found")
     if h.audio_dbfs is None and "loud audio" not in h.unavailable:
         not_measured["hook.audio_dbfs"] = (f"digital silence over the hook window (0-{h.end:g} s, from "
                                            f"{sig.sources.get('audio_dbfs', 'the audio input')}): zero power, no "
                                            "level in dB; the loud-audio cue is checked and absent")
     return CrossResult(method="rule_based_fusion", duration=sig.duration, inputs_used=list(inputs.used),
                        inputs_missing=missing, inputs_ignored=list(inputs.ignored), signal_sources=dict(sig.sources), timeline=rows,
-                       hook=h, alignment=alignment(sig, p),
+                       hook=h, alignment=align,
                        key_moments=key_moments(sig, rows, p), not_measured=not_measured)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._cut_frames import FrameStats, pair_diff
+from ._cut_frames import FrameStats, confidence, margin, pair_diff
 
 GRID = (4, 6)  # cells (w, h) of the chroma signature
 TRACE_RATIO = 3.0  # a luma trace: the interval's largest difference over its median
@@ -117,14 +117,20 @@ def find_chroma_cuts(stats: FrameStats, dense_times: list[float], fps: float, fr
         if min(luma[k], luma[k + 1]) < black_level or max(luma[k], luma[k + 1]) > 255 - black_level:
             continue  # chroma of near-black or near-white frames is noise
         around = [change[j] for j in (k - 1, k + 1) if 0 <= j < m - 1 and not covered[j]]
-        if around and change[k] < ratio * max(float(np.mean(around)), 1e-3):
+        need = ratio * max(float(np.mean(around)), 1e-3) if around else 0.0
+        if around and change[k] < need:
             continue  # colour drifting steadily (a pan over colours, a light)
-        if k + 2 < m and _sig_diff(sig[k], sig[k + 2]) < 0.5 * chroma_min:
+        stays = _sig_diff(sig[k], sig[k + 2]) if k + 2 < m else None
+        if stays is not None and stays < 0.5 * chroma_min:
             continue  # the old colour came back: a flash
         a, b = dense_at[k], dense_at[k + 1]
-        if b - a < 1 or pair_diff(stats, a, b) >= cut_min:
+        luma = pair_diff(stats, a, b) if b - a >= 1 else None
+        if luma is None or luma >= cut_min:
             continue  # the luma changed as much as a cut: not an equal-luma cut
-        out.append(_locate(stats, a, b, fps, float(change[k]), chroma_min))
+        margins = [margin(change[k], chroma_min), margin(luma, cut_min, at_most=True)]
+        margins += [margin(change[k], need)] if around else []
+        margins += [margin(stays, 0.5 * chroma_min)] if stays is not None else []
+        out.append(_locate(stats, a, b, fps, confidence(*margins)))
     return out
 
 
@@ -132,16 +138,14 @@ def _sig_diff(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median(np.abs(x - y).sum(axis=1)))
 
 
-def _locate(stats: FrameStats, a: int, b: int, fps: float, change: float,
-            chroma_min: float) -> ChromaCut:
-    """The cut inside dense frames ``a+1 .. b`` (the new colour is seen at ``b``)."""
+def _locate(stats: FrameStats, a: int, b: int, fps: float, conf: float) -> ChromaCut:
+    """The cut inside dense frames ``a+1 .. b`` (the new colour is seen at ``b``). How closely it is
+    placed is its ``uncertainty_s``, not its confidence (that the colour changed for good)."""
     d = stats.diff[a + 1:b + 1]
-    conf = float(np.clip(change / (3 * chroma_min), 0.3, 1.0))
     j = int(np.argmax(d))
     rest = np.delete(d, j)
     base = float(np.median(rest)) if len(rest) else 0.0
     if d[j] >= TRACE_MIN and d[j] >= TRACE_RATIO * base:
-        return ChromaCut(a + 1 + j, round(conf, 3), round(0.5 / fps, 4))
+        return ChromaCut(a + 1 + j, conf, round(0.5 / fps, 4))
     # no trace in the luma: the middle of the interval, and how far off that may be
-    return ChromaCut((a + 1 + b) // 2, round(0.5 * conf, 3),
-                     round((b - a) / (2 * fps), 4))
+    return ChromaCut((a + 1 + b) // 2, conf, round((b - a) / (2 * fps), 4))

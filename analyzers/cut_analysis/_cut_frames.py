@@ -121,3 +121,24 @@ def pair_diff(stats: FrameStats, i: int, j: int) -> float:
 @lru_cache(maxsize=4)
 def _window(shape: tuple[int, int]) -> np.ndarray:
     return cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
+
+
+def confidence(*margins: float) -> float:
+    """The one confidence formula of every boundary: m / (1 + m), m its weakest test's margin.
+
+    A detector keeps a boundary when each of its tests passes: a measure at least (or at most) a
+    required level. A test's margin is measured / required (required / measured for "at most"),
+    >= 1 for a kept boundary. The confidence takes the weakest margin as the odds that the
+    boundary is real: 0.5 exactly at a threshold (as likely kept as not), 0.75 at 3 times it,
+    0.9 at 9 times. A documented convention, not fitted to data (docs/cuts.md).
+    """
+    m = min(margins) if margins else 1.0
+    m = min(max(m, 0.0), 1e6)
+    return round(m / (1.0 + m), 3)
+
+
+def margin(measured: float, required: float, at_most: bool = False) -> float:
+    """measured / required (required / measured for an "at most" test); a zero denominator is
+    an overwhelming margin (1e6)."""
+    num, den = (required, measured) if at_most else (measured, required)
+    return num / den if den > 1e-12 else 1e6

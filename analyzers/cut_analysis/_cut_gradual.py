@@ -11,6 +11,12 @@ ramp's ends are the span. Camera moves, zooms and people walking also make
 distant frames differ, but their middle frames are not blends, so they fail.
 Wipes, slides and pushes are not blends and are not reported: a wipe test by
 "each pixel shows one shot or the other" also fired on pans over fine texture.
+
+A fade or a dissolve changes the whole picture at once; something passing close to the lens (a
+person, a car) changes it region by region. So both are kept only when the frames inside their
+ramps sit at the same blend weight between the two ends in every region of the picture
+(``blend_spread`` at most ``SPREAD_MAX``): a dark, defocused body sweeping across before a cut
+was a "fade through black" that swallowed the cut (issue 27).
 """
 from __future__ import annotations
 
@@ -19,13 +25,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._cut_frames import FrameStats, pair_diff
+from ._cut_frames import FrameStats, confidence, margin, pair_diff
 
 FLAT_STD = 10.0  # luma spread (0..255) under which a frame is "uniform"
 LEVEL_STEP = 0.4  # grey levels per frame that still count as "still fading"
 ABRUPT = 0.7  # one frame makes this much of a fade side's change: that side is a cut
 DARKEST_TOL = 1.0  # level units: frames this close to the run's minimum are "the darkest"
 BLEND_W = 32  # width the blend test runs at: coarse enough to forgive slow camera motion
+SPREAD_GRID = 4  # regions per side for the blend-weight spread
+SPREAD_MAX = 0.19  # blend weights this uneven across the picture: something moving, not a blend
+RAMP_ERR = 0.01  # mean squared error of the blend weight's ramp fit, at most
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,12 @@ class Gradual:
     kind: str  # "fade" | "dissolve"
     via: str  # "black" | "white" | "blend"
     confidence: float
+    spread: float = 0.0  # blend_spread of its ramp frames (tests/cuts_blend_spread.py reads it)
 
 
 def find_fades(stats: FrameStats, fps: float, black_level: float, min_change: float) -> list[Gradual]:
     n = len(stats.mean)
+    tiny = _tiny(stats)
     dark = (stats.mean < black_level) & (stats.std < FLAT_STD)
     bright = (stats.mean > 255 - black_level) & (stats.std < FLAT_STD)
     out: list[Gradual] = []
@@ -61,11 +72,16 @@ def find_fades(stats: FrameStats, fps: float, black_level: float, min_change: fl
             if stats.std[s - 1] < FLAT_STD or stats.std[min(n - 1, e + 1)] < FLAT_STD:
                 continue
             # the same picture on both sides: a flash or a blink, not a change of shot
-            if pair_diff(stats, s - 1, min(n - 1, e + 1)) < min_change:
+            change = pair_diff(stats, s - 1, min(n - 1, e + 1))
+            if change < min_change:
                 continue
-            depth = min(level[s - 1], level[min(n - 1, e + 1)]) - level[b0:b1 + 1].min()
-            conf = float(np.clip(depth / 40.0, 0.3, 1.0))
-            out.append(Gradual(s, e, _fade_boundary(level, s, b0, b1, e), "fade", via, round(conf, 3)))
+            # each ramp (fade-out s..b0, fade-in b1..e) darkens or lights the whole picture at once
+            spread = max(_ramp_spread(tiny, s, b0, s - 1, b0), _ramp_spread(tiny, b1 + 1, e + 1, b1, e + 1))
+            if spread > SPREAD_MAX:
+                continue
+            conf = confidence(margin(change, min_change), margin(spread, SPREAD_MAX, at_most=True),
+                              margin(stats.std[s - 1], FLAT_STD), margin(stats.std[min(n - 1, e + 1)], FLAT_STD))
+            out.append(Gradual(s, e, _fade_boundary(level, s, b0, b1, e), "fade", via, conf, spread))
     return sorted(out, key=lambda g: g.start)
 
 
@@ -94,6 +110,51 @@ def _abrupt(bottom: float, next_to_run: float, far: float) -> bool:
     return rise > 0 and next_to_run - bottom >= ABRUPT * rise
 
 
+def _tiny(stats: FrameStats) -> np.ndarray:
+    """Every small frame at BLEND_W px wide, float 0..1: (N, h, BLEND_W)."""
+    th = max(4, int(round(BLEND_W * stats.small.shape[1] / stats.small.shape[2])))
+    return np.stack([cv2.resize(f, (BLEND_W, th), interpolation=cv2.INTER_AREA)
+                     for f in stats.small]).astype(np.float32) / 255.0
+
+
+def blend_spread(frames: np.ndarray, A: np.ndarray, B: np.ndarray) -> float:
+    """How unevenly ``frames`` sit between pictures ``A`` and ``B`` across the picture: per frame, the
+    spread (weighted standard deviation) of the blend weights of its SPREAD_GRID x SPREAD_GRID regions,
+    each weight the region's least-squares ``alpha`` in ``A + alpha (B - A)``, weighted by how much the
+    region changes; the median over the frames. A fade or a dissolve gives every region the same weight
+    (0, up to noise and slow camera motion); something crossing the picture gives some regions 0 and
+    others 1 (up to 0.5). 0 when fewer than 4 regions change enough to tell."""
+    h, w = A.shape
+    ys, xs = np.linspace(0, h, SPREAD_GRID + 1).astype(int), np.linspace(0, w, SPREAD_GRID + 1).astype(int)
+    cells = [(slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
+             for i in range(SPREAD_GRID) for j in range(SPREAD_GRID)]
+    d = (B - A).astype(np.float64)
+    dd = np.array([float((d[c] ** 2).sum()) for c in cells])
+    keep = dd > 0.05 * dd.max() if dd.max() > 0 else np.zeros(len(cells), bool)
+    if keep.sum() < 4 or len(frames) == 0:
+        return 0.0
+    wgt = dd[keep]
+    out = []
+    for f in frames:
+        x = f - A
+        alpha = np.array([float((x[c] * d[c]).sum()) for c in cells])[keep] / wgt
+        mean = float((wgt * alpha).sum() / wgt.sum())
+        out.append(float(np.sqrt((wgt * (alpha - mean) ** 2).sum() / wgt.sum())))
+    return float(np.median(out))
+
+
+def _ramp_spread(tiny: np.ndarray, k0: int, k1: int, a: int, b: int) -> float:
+    """blend_spread of the ramp frames ``k0 .. k1 - 1`` that are 20-80 % of the way from frame ``a``
+    to frame ``b`` (0 for a side with no such frame: a cut into or out of the uniform run)."""
+    A, B = tiny[a].astype(np.float64), tiny[b].astype(np.float64)
+    d = (B - A).ravel()
+    dd = float(d @ d)
+    if k1 <= k0 or dd < 1e-6:
+        return 0.0
+    ks = [k for k in range(k0, k1) if 0.2 <= float((tiny[k].ravel() - A.ravel()) @ d) / dd <= 0.8]
+    return blend_spread(tiny[ks], A, B)
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
     return [(int(a), int(b) - 1) for a, b in zip(idx[::2], idx[1::2])]
@@ -103,9 +164,7 @@ def find_dissolves(stats: FrameStats, fps: float, blocked: list[tuple[int, int]]
                    min_change: float, max_s: float = 3.0) -> list[Gradual]:
     """Dissolves not overlapping ``blocked`` spans (cuts and fades already found)."""
     n = len(stats.small)
-    th = max(4, int(round(BLEND_W * stats.small.shape[1] / stats.small.shape[2])))
-    tiny = np.stack([cv2.resize(f, (BLEND_W, th), interpolation=cv2.INTER_AREA)
-                     for f in stats.small]).astype(np.float32) / 255.0
+    tiny = _tiny(stats)
     found: list[Gradual] = []
     for half in sorted({max(2, int(round(fps * s))) for s in (0.25, 0.5, 1.0)}):
         far = np.zeros(n, np.float32)
@@ -151,36 +210,41 @@ def _fit_gradual(tiny: np.ndarray, stats: FrameStats, centre: int, reach: int, f
             return None
     if b - a < 6:
         return None
-    x = tiny[a:b + 1].reshape(b - a + 1, -1).astype(np.float64)
-    A, B = x[:2].mean(axis=0), x[-2:].mean(axis=0)
-    for fit in (_blend,):  # the place for other gradual kinds: each returns a ramp or None
-        found = fit(x, A, B)
-        if found is None:
-            continue
-        s, e, conf, kind, via = found
-        if not 3 <= e - s <= max_s * fps:
-            continue  # a ramp of 1-2 frames is a cut
-        start, end = a + s, a + e
-        before, after = max(0, start - 2), min(n - 1, end + 2)
-        if stats.std[before] < FLAT_STD or stats.std[after] < FLAT_STD:
-            return None  # a blend with a uniform frame is a fade in or out at the video's ends
-        # the shots either side must really differ once the camera's shift is undone: a pan
-        # over fine texture also looks like a blend of its ends at this coarse scale
-        if pair_diff(stats, before, after) < min_change:
-            return None
-        return Gradual(start, end, (start + end) / 2, kind, via, round(conf, 3))
-    return None
+    frames = tiny[a:b + 1].astype(np.float64)
+    found = _blend(frames)
+    if found is None:
+        return None
+    s, e, margins, spread = found
+    if not 3 <= e - s <= max_s * fps:
+        return None  # a ramp of 1-2 frames is a cut
+    start, end = a + s, a + e
+    before, after = max(0, start - 2), min(n - 1, end + 2)
+    if stats.std[before] < FLAT_STD or stats.std[after] < FLAT_STD:
+        return None  # a blend with a uniform frame is a fade in or out at the video's ends
+    # the shots either side must really differ once the camera's shift is undone: a pan
+    # over fine texture also looks like a blend of its ends at this coarse scale
+    change = pair_diff(stats, before, after)
+    if change < min_change:
+        return None
+    conf = confidence(*margins, margin(change, min_change), margin(stats.std[before], FLAT_STD),
+                      margin(stats.std[after], FLAT_STD))
+    return Gradual(start, end, (start + end) / 2, "dissolve", "blend", conf, spread)
 
 
-def _blend(x: np.ndarray, A: np.ndarray, B: np.ndarray):
-    """Dissolve: every frame is ``A + alpha (B - A)`` with alpha ramping from 0 to 1."""
+def _blend(frames: np.ndarray) -> tuple[int, int, list[float], float] | None:
+    """Dissolve: every frame is ``A + alpha (B - A)`` (A, B: the first and last two frames) with
+    alpha ramping from 0 to 1, the same alpha all over the picture. (ramp start, ramp end, the
+    margins of its tests, the blend spread), or None."""
+    x = frames.reshape(len(frames), -1)
+    A2, B2 = frames[:2].mean(axis=0), frames[-2:].mean(axis=0)
+    A, B = A2.ravel(), B2.ravel()
     d = B - A
     dd = float(d @ d)
     if dd < 1e-6:
         return None
     alpha = (x - A) @ d / dd
     s, e, err = _fit_ramp(alpha)
-    if err > 0.01:
+    if err > RAMP_ERR:
         return None
     # middle frames must be explained by the blend far better than by either end
     mid = [k for k in range(s + 1, e) if 0.2 <= alpha[k] <= 0.8] or [int((s + e) / 2)]
@@ -188,8 +252,11 @@ def _blend(x: np.ndarray, A: np.ndarray, B: np.ndarray):
     to_ends = min(np.abs(x[mid] - A).mean(), np.abs(x[mid] - B).mean())
     if to_ends <= 0 or resid > 0.5 * to_ends:
         return None
-    conf = float(np.clip(1.0 - resid / to_ends, 0.0, 1.0) * np.clip(1.0 - err / 0.01, 0.3, 1.0))
-    return s, e, conf, "dissolve", "blend"
+    spread = blend_spread(frames[mid], A2, B2)
+    if spread > SPREAD_MAX:
+        return None  # one part of the picture changes before another: motion, not a blend
+    return s, e, [margin(resid, 0.5 * to_ends, at_most=True), margin(err, RAMP_ERR, at_most=True),
+                  margin(spread, SPREAD_MAX, at_most=True)], spread
 
 
 def _fit_ramp(alpha: np.ndarray) -> tuple[int, int, float]:

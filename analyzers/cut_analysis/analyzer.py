@@ -24,7 +24,7 @@ from analyzers.base import Context
 from shared_schema.results.cuts import CutResult, Shot, Transition
 
 from ._cut_chroma import find_chroma_cuts
-from ._cut_frames import FrameStats, measure, pair_diff
+from ._cut_frames import FrameStats, confidence, margin, measure, pair_diff
 from ._cut_gradual import Gradual, find_dissolves, find_fades
 
 METHOD = ("hard cuts: PySceneDetect AdaptiveDetector (luma) confirmed by a shift-compensated block "
@@ -47,8 +47,8 @@ class Analyzer(Base):
         n = len(stats.diff)
 
         fades = find_fades(stats, fps, p.black_level, floor)
-        cuts = [Cut(c, _cut_confidence(stats, c, floor), "content", round(0.5 / fps, 4))
-                for c in proposer.finish(n) if confirm_cut(stats, c, floor, p.cut_ratio)]
+        cuts = [Cut(c, confidence(*m), "content", round(0.5 / fps, 4))
+                for c in proposer.finish(n) if (m := confirm_cut(stats, c, floor, p.cut_ratio)) is not None]
         # a cut inside a fade is the fade's own steep part
         cuts = [c for c in cuts if not any(f.start <= c.frame <= f.end + 1 for f in fades)]
         blocked = [(c.frame, c.frame) for c in cuts] + [(f.start, f.end) for f in fades]
@@ -81,17 +81,21 @@ class CutProposer:
         return [tc.frame_num for tc in self.found if 0 < tc.frame_num < n]
 
 
-def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> bool:
+def confirm_cut(stats: FrameStats, i: int, floor: float, ratio: float) -> list[float] | None:
+    """The margins of the tests a hard cut at frame ``i`` passes (see ``confidence``), or None."""
     d = stats.diff
     lo, hi = max(1, i - NEIGHBOURS), min(len(d), i + NEIGHBOURS + 1)
     around = np.r_[d[lo:i], d[i + 1:hi]]
     base = float(np.median(around)) if len(around) else 0.0
     if not (d[i] >= floor and d[i] >= ratio * max(base, 1e-3)):
-        return False
+        return None
     # a flash (or a one-frame glitch) changes the picture and then gives it back: the
     # frames after the cut must differ from the one before it, and from two before
     pairs = [(i - 1, k) for k in (i + 1, i + 2) if k < len(d)] + ([(i - 2, i)] if i >= 2 else [])
-    return all(pair_diff(stats, a, b) >= 0.5 * floor for a, b in pairs)
+    stays = [pair_diff(stats, a, b) for a, b in pairs]
+    if any(x < 0.5 * floor for x in stays):
+        return None
+    return [margin(d[i], floor), margin(d[i], ratio * max(base, 1e-3))] + [margin(x, 0.5 * floor) for x in stays]
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,6 @@ class Cut:
     confidence: float
     via: str  # "content" (luma) | "chroma" (colour only)
     uncertainty_s: float
-
-
-def _cut_confidence(stats: FrameStats, i: int, floor: float) -> float:
-    return float(np.clip(stats.diff[i] / (3 * floor), 0.3, 1.0))
 
 
 def _transitions(cuts: list[Cut], gradual: list[Gradual], times: list[float], fps: float,

@@ -10,7 +10,9 @@ FMIN, FMAX = 70.0, 500.0
 
 
 def pitch_track(x: np.ndarray, voicing: float = 0.3, min_dbfs: float = -45.0):
-    """(f0 Hz or nan, rms dBFS) per frame by YIN; frame i is centred at (i*HOP + WIN/2)/SR seconds.
+    """(f0 Hz or nan, power) per frame by YIN; frame i is centred at (i*HOP + WIN/2)/SR seconds.
+    ``power`` is the frame's mean square (DC removed; 1.0 = a full-scale square wave), 0 over
+    digital silence: a level in dB is taken of a mean of it, never of a floored frame.
 
     YIN (de Cheveigne & Kawahara 2002) rather than a plain autocorrelation peak: taking the
     first dip of the normalised difference avoids the octave-down errors an ACF maximum makes.
@@ -20,7 +22,8 @@ def pitch_track(x: np.ndarray, voicing: float = 0.3, min_dbfs: float = -45.0):
         x = np.pad(x, (0, WIN - len(x)))
     frames = np.lib.stride_tricks.sliding_window_view(x, WIN)[::HOP].astype(np.float64)
     frames = frames - frames.mean(axis=1, keepdims=True)
-    rms_db = 10 * np.log10(np.maximum(np.mean(frames ** 2, axis=1), 1e-20))
+    power = np.mean(frames ** 2, axis=1)
+    rms_db = 10 * np.log10(np.maximum(power, 1e-20))  # only compared with min_dbfs
     hi = int(SR / FMIN)
     spec = np.fft.rfft(frames, n=2 * WIN, axis=1)
     r = np.fft.irfft(np.abs(spec) ** 2, n=2 * WIN, axis=1)[:, :hi + 2]
@@ -50,7 +53,7 @@ def pitch_track(x: np.ndarray, voicing: float = 0.3, min_dbfs: float = -45.0):
     ok = np.abs(denom) > 1e-12
     lag[inner[ok]] += np.clip(0.5 * (a[ok] - c[ok]) / denom[ok], -0.5, 0.5)
     voiced = (best <= voicing) & (rms_db >= min_dbfs)
-    return np.where(voiced, SR / lag, np.nan), rms_db
+    return np.where(voiced, SR / lag, np.nan), power
 
 
 def frame_slice(start: float, end: float, n_frames: int) -> slice:
@@ -76,17 +79,18 @@ def _scale(v: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (v - lo) / (hi - lo))))
 
 
-def arousal(st_std: float | None, energy_db: float, wps: float | None, st_above_median: float | None) -> float:
-    """Mean of the cues present, each scaled to 0..1 over a typical range for speech.
+#: cue -> (low, high) of its linear 0..1 scale: conventional ranges for speech, not fitted
+CUE_RANGES = {"voiced_energy": (-40.0, -10.0),     # dBFS, absolute
+              "pitch_variability": (0.0, 6.0),     # semitones std
+              "speaking_rate": (1.5, 4.5),         # words per second (needs a transcript)
+              "pitch_level": (-2.0, 4.0)}          # semitones against the clip's median pitch
+MIN_CUES = 2  # an arousal from one cue is that cue, not an arousal
 
-    The ranges are conventional, not fitted: pitch variability 0-6 semitones, voiced energy
-    -40..-10 dBFS, 1.5-4.5 words/s, pitch level -2..+4 semitones against the clip's median.
-    """
-    cues = [_scale(energy_db, -40, -10)]
-    if st_std is not None:
-        cues.append(_scale(st_std, 0, 6))
-    if wps is not None:
-        cues.append(_scale(wps, 1.5, 4.5))
-    if st_above_median is not None:
-        cues.append(_scale(st_above_median, -2, 4))
-    return round(sum(cues) / len(cues), 4)
+
+def arousal(cues: dict[str, float | None]) -> tuple[float | None, dict[str, float]]:
+    """(arousal, the scaled cues it is the mean of): the unweighted mean of the cues measured
+    (``CUE_RANGES``, each scaled linearly to 0..1 and clipped); None with fewer than ``MIN_CUES``."""
+    scaled = {k: round(_scale(v, *CUE_RANGES[k]), 4) for k, v in cues.items() if v is not None}
+    if len(scaled) < MIN_CUES:
+        return None, scaled
+    return round(sum(scaled.values()) / len(scaled), 4), scaled

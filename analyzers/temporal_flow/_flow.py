@@ -125,9 +125,20 @@ def segments(points: list[EnergyPoint], duration: float,
              p: Params) -> tuple[list[FlowSegment], float | None]:
     """Segments tiling [0, duration], each with the rule that made it; and the peak instant.
 
-    No segments and no peak when the energy was not measured (no input at all)."""
+    No segments and no peak when the energy was not measured (no input at all). Bins no input
+    covers (null energy) get no label: they are cut out of the segment they fall in, as
+    segments with a null label and the reason, never labelled from the bins around them."""
     if not _measured(points):
         return [], None
+    segs, peak_t = _labelled(points, duration, p)
+    return _unmeasured_cut_out(segs, points, duration), peak_t
+
+
+UNCOVERED = "no input covers these bins (null energy): not labelled"
+
+
+def _labelled(points: list[EnergyPoint], duration: float,
+              p: Params) -> tuple[list[FlowSegment], float]:
     energies = [q.energy for q in points]
     sm = _smooth(energies)
     top = max((i for i in range(len(sm)) if sm[i] is not None and energies[i] is not None),
@@ -138,9 +149,11 @@ def segments(points: list[EnergyPoint], duration: float,
         a = 0.0 if i == 0 else points[i].start
         b = duration if j == len(points) else points[j].start
         m = _mean(points[i:j])
-        return FlowSegment(start=a, end=b, label=label, mean_energy=None if m is None else round(m, 4), rule=rule)
+        if m is None:  # no bin of it is covered: unlabelled (and cut out as such below)
+            return FlowSegment(start=a, end=b, label=None, mean_energy=None, rule=UNCOVERED)
+        return FlowSegment(start=a, end=b, label=label, mean_energy=round(m, 4), rule=rule)
 
-    known = [v for v in sm if v is not None]
+    known = [v for v, e in zip(sm, energies) if v is not None and e is not None]
     if max(known) - min(known) < p.flat_range:
         return [seg("steady", 0, len(points), f"smoothed energy varies less than {p.flat_range}")], peak_t
     # smoothing picks the top (one spiky bin is not a peak); raw energy sets the edges,
@@ -162,11 +175,9 @@ def segments(points: list[EnergyPoint], duration: float,
     out.append(seg("peak", i, j, f"energy >= {p.peak_frac:g} x the top ({level / p.peak_frac:.2f}, "
                                  f"smoothed maximum at {peak_t:.2f}s), contiguous around it"))
     if j < len(points):
-        after = _mean(points[j:])
-        peak_mean = _mean(points[i:j])
-        if after is None:
-            out.append(seg("sustain", j, len(points), "after the peak; no input covers these bins, "
-                                                      "so their energy is null"))
+        after, peak_mean = _mean(points[j:]), _mean(points[i:j])
+        if after is None:  # no input covers anything after the peak: unlabelled
+            out.append(seg("sustain", j, len(points), UNCOVERED))
         elif after < p.outro_frac * peak_mean:
             out.append(seg("outro", j, len(points), f"after the peak, mean energy {after:.2f} < "
                                                     f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
@@ -174,3 +185,31 @@ def segments(points: list[EnergyPoint], duration: float,
             out.append(seg("sustain", j, len(points), f"after the peak, mean energy {after:.2f} >= "
                                                       f"{p.outro_frac:g} x the peak's {peak_mean:.2f}"))
     return out, peak_t
+
+
+def _unmeasured_cut_out(segs: list[FlowSegment], points: list[EnergyPoint],
+                        duration: float) -> list[FlowSegment]:
+    """Split each segment at its runs of null-energy bins: measured runs keep the label (their own
+    mean), null runs are segments with a null label and the reason."""
+    out: list[FlowSegment] = []
+    for s in segs:
+        inside = [q for q in points if q.start < s.end - 1e-9 and q.end > s.start + 1e-9] or points[:1]
+        runs: list[list[EnergyPoint]] = []
+        for q in inside:
+            if runs and (runs[-1][0].energy is None) == (q.energy is None):
+                runs[-1].append(q)
+            else:
+                runs.append([q])
+        for k, run in enumerate(runs):
+            a = s.start if k == 0 else run[0].start
+            b = s.end if k == len(runs) - 1 else runs[k + 1][0].start
+            if run[0].energy is None:
+                piece = FlowSegment(start=a, end=b, label=None, mean_energy=None, rule=UNCOVERED)
+            else:
+                m = _mean(run)
+                piece = s.model_copy(update={"start": a, "end": b, "mean_energy": round(m, 4)})
+            if out and out[-1].label is None and piece.label is None:  # two unlabelled runs: one
+                out[-1] = out[-1].model_copy(update={"end": piece.end})
+            else:
+                out.append(piece)
+    return out

@@ -95,6 +95,10 @@ class Analyzer(Base):
                     not_measured[f"energy[].{k}"] = (f"null in {n} of {len(points)} bins: the {k} series "
                                                      "does not cover them (left out of those bins' energy, "
                                                      "not counted as 0)")
+            unlabelled = [f"{q.start:g}-{q.end:g} s" for q in segs if q.label is None]
+            if unlabelled:
+                not_measured["segments[].label"] = ("null over bins no input covers (no label is read into "
+                                                    "them from the bins around): " + ", ".join(unlabelled[:20]))
             if hook(sig, points, p).intensity is None:
                 not_measured["hook.intensity"] = "no input covers the hook window"
         not_measured.update(_absent_components(weights, results, missing, ctx.job.audio is not None))

@@ -157,6 +157,8 @@ def pacing_lane(report: Report) -> Lane | Missing:
             lane.series.append(Series("energy", xs, ys, hover=hover, color="energy"))
         for s in dicts(flow, "segments"):
             ab, label = span_of(s), text(s.get("label"))
+            if ab and "label" in s and s.get("label") is None:  # temporal_flow >= 1.4: bins no input covers
+                label = "not measured"
             if ab and label:
                 me, rule = num(s.get("mean_energy")), text(s.get("rule"))
                 lane.spans.append(Span(*ab, _BAND_FLOW, label=esc(label), color=label,

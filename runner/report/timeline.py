@@ -23,7 +23,7 @@ COLORS = {
     "speech": "#6baed6", "singing": "#c994c7", "music": "#fd8d3c", "noise": "#969696", "silence": "#d9d9d9",
     "energy": "#d62728", "activity": "#636363", "key": "#f1c40f", "hook": "#fdd0a2",
     "intro": "#c6dbef", "build": "#fdd0a2", "peak": "#fc9272", "sustain": "#fdae6b", "outro": "#d9d9d9",
-    "steady": "#e0e0e0", "vlm": "#dadaeb", "vlm_alt": "#bcbddc",
+    "steady": "#e0e0e0", "not measured": "#ffffff", "vlm": "#dadaeb", "vlm_alt": "#bcbddc",
 }
 _FALLBACK = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9")
 _ROW_PX, _VALUES_PX, _GAP_PX = 26, 190, 56

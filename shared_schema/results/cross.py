@@ -85,9 +85,18 @@ class AlignedText(Span):
     text: str
     tokens: int = Field(ge=0, description="words in the on-screen text")
     matched: list[str] = Field(description="its words also spoken within the window")
-    coverage: float = Field(ge=0, le=1)
+    coverage: float | None = Field(ge=0, le=1, description="matched / tokens; null when the text has no word "
+                                                          "to look for (emoji or punctuation only: tokens 0), with "
+                                                          "coverage_reason")
+    coverage_reason: str | None = Field(default=None, description="why coverage is null")
     spoken_at: float | None = Field(default=None, ge=0, description="first matching spoken word")
     lag_s: float | None = Field(default=None, description="spoken_at - start (negative: said before shown)")
+
+    @model_validator(mode="after")
+    def _reason(self) -> "AlignedText":
+        if (self.coverage is None) != (self.tokens == 0) or (self.coverage is None) != bool(self.coverage_reason):
+            raise ValueError("coverage is null exactly when the text has no token, and then says why")
+        return self
 
 
 class Alignment(ResultBase):
@@ -95,7 +104,9 @@ class Alignment(ResultBase):
     reason: str | None = Field(default=None, description="why not, when unavailable")
     window_s: float = Field(gt=0, description="a spoken word matches within this distance of the text's span")
     items: list[AlignedText] = Field(default_factory=list)
-    overlay_coverage: float | None = Field(default=None, ge=0, le=1, description="share of on-screen words spoken")
+    overlay_coverage: float | None = Field(default=None, ge=0, le=1, description=(
+        "share of on-screen words spoken; null when unavailable or when no on-screen text has a word "
+        "(CrossResult.not_measured['alignment.overlay_coverage'])"))
     mean_lag_s: float | None = None
 
 

@@ -29,7 +29,11 @@ class Transition(Span):
     kind: TransitionKind
     t: float = Field(ge=0)
     frame: int = Field(ge=0, description="dense frame index of the new shot's first frame")
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1, description=(
+        "m / (1 + m), m = the margin of the weakest test the boundary passed (measured / required level, "
+        "or required / measured for an at-most test): 0.5 at a threshold, 0.75 at 3 times it, 0.9 at 9 times. "
+        "The tests per kind are in docs/cuts.md (cut_analysis >= 1.2.0); a documented convention, not "
+        "calibrated against viewers. How closely the boundary is placed is uncertainty_s, not this"))
     via: Literal["black", "white", "blend", "content", "chroma"] | None = Field(
         default=None, description="fades: through black or white; dissolves: blend; cuts: content "
                                   "(the grey frames show it) or chroma (only colour does: equal luma)")

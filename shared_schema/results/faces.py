@@ -48,8 +48,19 @@ class AgeEstimationResult(ResultBase):
     detector: str = Field(description="face detector and how it was applied")
     frame_set: str
     frames_analyzed: int = Field(ge=0)
+    frame_times: list[float] = Field(description="t of every analyzed frame, faces or not (a frame without "
+                                                 "an observation is a frame where no face was seen)")
     faces_detected: int = Field(ge=0, description="face boxes over all frames")
     tracks: list[FaceTrack]
+
+    @model_validator(mode="after")
+    def _frames(self) -> "AgeEstimationResult":
+        if len(self.frame_times) != self.frames_analyzed:
+            raise ValueError("one frame time per analyzed frame")
+        seen = set(self.frame_times)
+        if any(o.t not in seen for tr in self.tracks for o in tr.observations):
+            raise ValueError("an observation at a time no analyzed frame has")
+        return self
 
 
 class EyeFrame(ResultBase):

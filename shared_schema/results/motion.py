@@ -9,7 +9,7 @@ Labels name the camera's move (``pan_right``: the camera turns right, the
 picture slides left; ``roll_cw``: the camera rolls clockwise, the picture turns
 counterclockwise). A motion is labelled when its mean over the span reaches the
 thresholds in ``analyzers/camera_analysis/analyzer.toml`` (chosen on the motion
-calibration set, figures there). Nothing is invented: a value that was not
+calibration set, figures in docs/camera.md). Nothing is invented: a value that was not
 measured is ``null`` and ``not_measured`` says why (a span shorter than the
 0.5 s shake window has no ``shake``; a span where no frame pair could be
 tracked has no stats and no label).

@@ -15,7 +15,7 @@ __all__ = [
     "Pause", "Filler", "SpeechFlow",
     "EnvironmentSegment", "ClassifiedSpan", "Loudness", "LevelPoint", "SpectralSummary", "EventClassifier",
     "AudioEnvironment",
-    "ModelEmotion", "EmotionSegment", "SpeechEmotion",
+    "ModelEmotion", "ArousalCue", "EmotionSegment", "SpeechEmotion",
 ]
 
 
@@ -189,7 +189,9 @@ class AudioEnvironment(ResultBase):
     silence_ratio: float | None = Field(ge=0, le=1, description="silent time / audio time; null for empty audio")
     noise_ratio: float | None = Field(ge=0, le=1, description="unclaimed non-silent time / audio time; null for "
                                                               "empty audio")
-    dominant: EnvLabel | None = Field(description="the label with the largest ratio; null for empty audio")
+    dominant: EnvLabel | None = Field(description="the label with the largest ratio; null (with the reason in "
+                                                  "not_measured) for empty audio, when every ratio is 0, or when "
+                                                  "two labels share the largest ratio")
     loudness: Loudness
     spectral: SpectralSummary
     event_classifier: EventClassifier
@@ -211,24 +213,49 @@ class ModelEmotion(ResultBase):
         return self
 
 
+ArousalCue = Literal["voiced_energy", "pitch_variability", "speaking_rate", "pitch_level"]
+
+
 class EmotionSegment(Span):
     text: str | None = None
     valence: float | None = Field(default=None, ge=-1, le=1, description="VADER compound score of the text; "
                                                                          "null without a transcript")
     valence_label: Literal["negative", "neutral", "positive"] | None = Field(
         default=None, description="compound >= 0.05 positive, <= -0.05 negative, else neutral")
-    arousal: float = Field(ge=0, le=1, description=(
-        "hand-weighted prosody score, NOT a model: the unweighted mean of the cues present, each scaled linearly "
-        "to 0..1 and clipped over a conventional (not fitted) range: voiced energy -40..-10 dBFS (absolute); "
-        "pitch variability 0..6 semitones std; speaking rate 1.5..4.5 words/s (with a transcript); pitch level "
-        "-2..+4 semitones RELATIVE to the clip's own median pitch"))
-    arousal_label: Literal["low", "medium", "high"] = Field(description="arousal < 0.35 low, < 0.65 medium, else high")
+    arousal: float | None = Field(ge=0, le=1, description=(
+        "hand-weighted prosody score, NOT a model: the unweighted mean of the cues in arousal_cues (at least 2), "
+        "each scaled linearly to 0..1 and clipped over a conventional (not fitted) range: voiced energy "
+        "-40..-10 dBFS (absolute); pitch variability 0..6 semitones std; speaking rate 1.5..4.5 words/s (with a "
+        "transcript); pitch level -2..+4 semitones RELATIVE to the clip's own median pitch. Null when fewer than "
+        "2 cues were measured (no voiced frames): not_measured says why"))
+    arousal_label: Literal["low", "medium", "high"] | None = Field(
+        description="arousal < 0.35 low, < 0.65 medium, else high; null when arousal is")
+    arousal_cues: dict[ArousalCue, float] = Field(
+        description="the cues measured on this segment, each scaled to 0..1: arousal is their mean (the ones "
+                    "missing were not measured: no voiced frames for the first three, no transcript for the rate)")
     pitch_hz_mean: float | None = Field(default=None, gt=0)
     pitch_semitones_std: float | None = Field(default=None, ge=0)
-    voiced_ratio: float = Field(ge=0, le=1)
-    energy_dbfs: float = Field(le=0.01)
+    voiced_ratio: float | None = Field(ge=0, le=1, description="voiced 10 ms frames / frames; null when the "
+                                                               "segment holds no frame")
+    energy_dbfs: float | None = Field(le=0.01, description="power mean of the segment's 10 ms frames, dBFS; "
+                                                           "null when it holds no frame or is digital silence "
+                                                           "(zero power has no level)")
     words_per_second: float | None = Field(default=None, ge=0)
     model: ModelEmotion | None = None
+    not_measured: dict[str, str] = Field(default_factory=dict, description="field -> why it is null")
+
+    @model_validator(mode="after")
+    def _said(self) -> "EmotionSegment":
+        for name in ("arousal", "energy_dbfs", "voiced_ratio"):
+            if (getattr(self, name) is None) != (name in self.not_measured):
+                raise ValueError(f"{name}: null exactly when not_measured says why")
+        if (self.arousal is None) != (self.arousal_label is None):
+            raise ValueError("arousal_label is set exactly when arousal is")
+        if self.arousal is not None:
+            cues = list(self.arousal_cues.values())
+            if len(cues) < 2 or abs(sum(cues) / len(cues) - self.arousal) > 1e-3:
+                raise ValueError("arousal is the mean of at least 2 arousal_cues")
+        return self
 
 
 class SpeechEmotion(ResultBase):
@@ -242,8 +269,8 @@ class SpeechEmotion(ResultBase):
         "mean valence of the segments that have one; null when none has (no transcript, or no words): "
         "not_measured says why"))
     arousal_mean: float | None = Field(default=None, ge=0, le=1, description=(
-        "duration-weighted mean arousal of the segments; null when there is no segment (no words, or no "
-        "voiced region of 0.5 s): not_measured says why"))
+        "duration-weighted mean arousal of the segments that have one; null when none has (no words, no "
+        "voiced region of 0.5 s, or no segment with 2 cues): not_measured says why"))
     model_run: bool = Field(description="whether a speech-emotion model from the store ran")
     model_reason: str | None = Field(default=None, description="why the model did not run")
     model_name: str | None = None

@@ -103,10 +103,18 @@ class EnergyPoint(Span):
 
 
 class FlowSegment(Span):
-    label: Literal["intro", "build", "peak", "sustain", "outro", "steady"]
-    mean_energy: float | None = Field(ge=0, le=1, description="mean energy of the segment's bins that have one; "
-                                                              "null when none has (no input covers them)")
+    label: Literal["intro", "build", "peak", "sustain", "outro", "steady"] | None = Field(
+        description="null over bins no input covers (their energy is null): those bins are cut out of the "
+                    "segment they fall in and are not labelled; `rule` says so")
+    mean_energy: float | None = Field(ge=0, le=1, description="mean energy of the segment's bins; null exactly "
+                                                              "when the label is (no input covers them)")
     rule: str = Field(description="the rule that defined this segment")
+
+    @model_validator(mode="after")
+    def _null_together(self) -> "FlowSegment":
+        if (self.label is None) != (self.mean_energy is None):
+            raise ValueError("a segment has a label exactly when it has a mean energy")
+        return self
 
 
 class TemporalFlowResult(ResultBase):
@@ -166,13 +174,6 @@ def _relative_loudness(points: list[tuple[float, float, float]]) -> list[SpanVal
     top = max((db for _, _, db in points), default=0.0)
     return [SpanValue(start=a, end=b, value=round(max(0.0, 1.0 - (db - top) / LOUDNESS_FLOOR_DB), 4))
             for a, b, db in points]
-
-
-def _count_by_t(times: list[float]) -> list[SpanValue]:
-    counts: dict[float, int] = {}
-    for t in times:
-        counts[t] = counts.get(t, 0) + 1
-    return [SpanValue(start=t, end=t, value=float(n)) for t, n in sorted(counts.items())]
 
 
 def _read_cuts(res) -> dict:
@@ -246,7 +247,13 @@ def _read_eyes(res) -> dict:
 
 
 def _read_ages(res) -> dict:
-    return {"faces": _count_by_t([o.t for tr in res.tracks for o in tr.observations])}
+    # every analyzed frame counts, with 0 where no face was seen (age_estimation >= 0.2 lists them):
+    # without the zeros a face could never be seen to appear
+    counts = {t: 0.0 for t in res.frame_times}
+    for tr in res.tracks:
+        for o in tr.observations:
+            counts[o.t] = counts.get(o.t, 0.0) + 1
+    return {"faces": [SpanValue(start=t, end=t, value=n) for t, n in sorted(counts.items())]}
 
 
 #: analyzer -> reader; earlier entries win when two supply the same series

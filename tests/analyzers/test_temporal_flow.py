@@ -138,7 +138,14 @@ def test_any_signals_give_tiling_segments(duration, cuts, motion, audio, speech,
     assert segs[0].start == 0 and segs[-1].end == pytest.approx(duration)
     assert all(a.end == b.start for a, b in zip(segs, segs[1:]))
     assert not weights or sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
-    assert sum(1 for s in segs if s.label in ("peak", "steady")) == 1
+    assert sum(1 for s in segs if s.label == "peak") + (any(s.label == "steady" for s in segs)) == 1
+    # issue 27: a bin no input covers is in no labelled segment, and every labelled one has measured bins
+    for s in segs:
+        inside = [q for q in points if q.start < s.end - 1e-9 and q.end > s.start + 1e-9]
+        if s.label is None:
+            assert all(q.energy is None for q in inside) and s.mean_energy is None
+        else:
+            assert all(q.energy is not None for q in inside) and s.mean_energy is not None
 
 
 def test_silent_video_runs_without_audio(run, settings, silent_video):
@@ -176,3 +183,30 @@ def test_pure_uncovered_bin_is_null_not_zero():
     points, weights = energy_curve(sig, FlowParams(bin_s=1.0))
     assert points[3].motion is None and points[3].energy == pytest.approx(points[3].cuts, abs=1e-4)
     assert points[0].energy == pytest.approx(weights["motion"] * 0.8 + weights["cuts"] * points[0].cuts, abs=1e-3)
+
+
+@pytest.mark.parametrize("motion_until", [2.0, 3.0])
+def test_pure_bins_no_input_covers_get_no_label(motion_until):
+    """Issue 27: motion that stops at 2-3 s says nothing about the rest; those bins were labelled
+    `sustain` (after a peak) or folded into a `steady` segment. Now they are a segment with a null
+    label and the reason."""
+    for value in (0.8, [0.9, 0.2]):  # a flat curve (steady) and one with a peak
+        vals = value if isinstance(value, list) else [value]
+        step = motion_until / len(vals)
+        sig = Signals(duration=6.0, motion=[SpanValue(start=k * step, end=(k + 1) * step, value=v)
+                                            for k, v in enumerate(vals)])
+        points, _ = energy_curve(sig, FlowParams(bin_s=1.0))
+        segs, _ = segments(points, 6.0, FlowParams(bin_s=1.0))
+        last = segs[-1]
+        assert (last.start, last.end, last.label, last.mean_energy) == (motion_until, 6.0, None, None), segs
+        assert "no input covers" in last.rule
+        assert all(s.label is not None for s in segs[:-1]) and segs[0].start == 0.0
+
+
+def test_pure_gap_inside_a_steady_curve_is_cut_out():
+    sig = Signals(duration=6.0, motion=[SpanValue(start=0.0, end=2.0, value=0.5),
+                                        SpanValue(start=4.0, end=6.0, value=0.5)])
+    points, _ = energy_curve(sig, FlowParams(bin_s=1.0))
+    segs, _ = segments(points, 6.0, FlowParams(bin_s=1.0))
+    assert [(s.start, s.end, s.label) for s in segs] == [(0.0, 2.0, "steady"), (2.0, 4.0, None),
+                                                          (4.0, 6.0, "steady")]

@@ -190,6 +190,18 @@ def test_every_timeline_is_drawn_from_a_full_report(full_report):
     assert [s.label for s in by["vlm"].spans] == ["A blue bus on a street.", "A man in a suit."]
 
 
+def test_pacing_lane_draws_unlabelled_flow_bins_as_not_measured(tmp_path):
+    """temporal_flow >= 1.4: bins no input covers are a segment with a null label (issue 27)."""
+    res = _results()
+    flow = res["temporal_flow"]
+    res["temporal_flow"] = flow.model_copy(update={"segments": [
+        FlowSegment(start=0, end=5, label="steady", mean_energy=0.3, rule="flat"),
+        FlowSegment(start=5, end=DUR, label=None, mean_energy=None, rule="no input covers these bins")]})
+    lane = {x.key: x for x in build_lanes(make_report({n: ok(n, r) for n, r in res.items()}, tmp_path))}["pacing"]
+    spans = [(s.label, s.color) for s in lane.spans if s.label != "hook"]
+    assert spans == [("steady", "steady"), ("not measured", "not measured")]
+
+
 def test_figure_shares_one_time_axis_with_the_video_range(full_report):
     lanes = [x for x in build_lanes(full_report) if isinstance(x, Lane)]
     fig = figure(lanes, DUR, CUTS)
