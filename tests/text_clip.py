@@ -87,12 +87,21 @@ def _shots() -> tuple[list[str], list[str]]:
 
 
 def make_clip(out: Path) -> Path:
-    """Write the 36 s benchmark clip to ``out`` (H.264, 30 fps, no audio)."""
+    """Write the 36 s benchmark clip to ``out`` (H.264, 30 fps) with a sound track like a TikTok's:
+    JFK's speech (jfk.flac, looped) over quiet music (macroform-cold_day.wav, looped), mono AAC, so
+    the whole pipeline's figure includes the audio analyzers."""
     inputs, chains = _shots()
+    n = len(chains)
     graph = ";".join(f"[{i}:v]{c}[s{i}]" for i, c in enumerate(chains))
-    graph += ";" + "".join(f"[s{i}]" for i in range(len(chains))) + f"concat=n={len(chains)}:v=1:a=0[v]"
-    ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", "-t", str(DURATION_S), "-c:v", "libx264",
-           "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-r", str(RATE), str(out))
+    graph += ";" + "".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[v]"
+    graph += (f";[{n}:a]aresample=44100,aformat=channel_layouts=mono,volume=1.0[sp]"
+              f";[{n + 1}:a]aresample=44100,aformat=channel_layouts=mono,volume=0.25[mu]"
+              f";[sp][mu]amix=inputs=2:duration=longest:normalize=0[a]")
+    audio = ["-stream_loop", "-1", "-i", str(MEDIA / "jfk.flac"),
+             "-stream_loop", "-1", "-i", str(MEDIA / "macroform-cold_day.wav")]
+    ffmpeg(*inputs, *audio, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", "-t", str(DURATION_S),
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-r", str(RATE),
+           "-c:a", "aac", "-b:a", "96k", str(out))
     return out
 
 
