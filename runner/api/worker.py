@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -136,6 +137,14 @@ class WorkerPool:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> list[str]:
         """Take the data directory, mark jobs a dead server left running as interrupted, start workers."""
+        reports = self.api.data_dir / "reports"
+        try:  # a folder Docker made for a bind mount is root's: say so now, not in every job's error
+            reports.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=reports).close()
+        except OSError as exc:
+            raise UsageError(f"the worker (uid {os.getuid()}) cannot write reports in {reports}: {exc.strerror}",
+                             fix=f"create it owned by this user first, e.g. sudo install -d -o {os.getuid()} "
+                                 f"-g {os.getgid()} {reports} (docs/api.md, \"Start it\")") from None
         lock_path = self.api.data_dir / "server.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -65,8 +65,8 @@ def home():
     """A RUNNER_HOME the containers' user can reach (pytest's tmp folders are 0700 to everyone else)."""
     path = Path(tempfile.mkdtemp(prefix="ttr-compose-", dir="/tmp"))
     path.chmod(0o755)
-    for sub in ("api", "videos", "models"):
-        (path / sub).mkdir()
+    for sub in ("api/reports", "videos", "models"):   # docs/api.md, "Start it": install -d ... api/reports
+        (path / sub).mkdir(parents=True)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -63,7 +63,7 @@ def test_list_name_shows_the_params():
     assert "hard cut: motion-compensated frame difference" in p.stdout
     rows = json.loads(cli("list", "text_overlay", "--json", env_extra=REAL).stdout)
     assert rows[0]["params"][0] == {"name": "languages", "type": "list[str]", "default": ["en"], "min": None,
-                                    "max": None, "choices": ["en"], "description": rows[0]["params"][0]["description"]}
+                                    "max": None, "choices": ["en", "zh"], "description": rows[0]["params"][0]["description"]}
     assert cli("list", "cut_analysys", env_extra=REAL).returncode == 2
 
 

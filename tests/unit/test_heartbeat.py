@@ -87,3 +87,22 @@ def test_runner_worker_health_exits_by_the_verdict(tmp_path, monkeypatch):
     assert r.exit_code == 0 and r.output.startswith("healthy: worker pid"), r.output
     beat.stop()
     assert CliRunner().invoke(cli, ["worker", "--health"]).exit_code == 1
+
+
+def test_a_worker_that_cannot_write_reports_refuses_to_start_and_says_how_to_fix_it(tmp_path):
+    """Docker makes a missing bind-mount folder as root: the worker says so at start, not in each job."""
+    import pytest
+
+    from runner.api.settings import ApiSettings
+    from runner.api.worker import WorkerPool
+    from runner.config import Settings
+    from runner.errors import UsageError
+
+    data = tmp_path / "api"
+    data.mkdir()
+    (data / "reports").write_text("")  # not a folder it can write (chmod would not stop root)
+    pool = WorkerPool(JobStore(data / "jobs.sqlite3"), Settings.from_env(), ApiSettings(data_dir=data), registry={})
+    with pytest.raises(UsageError) as err:
+        pool.start()
+    assert f"cannot write reports in {data / 'reports'}" in str(err.value)
+    assert "install -d" in err.value.fix and not pool._threads and not (data / "server.lock").exists()
