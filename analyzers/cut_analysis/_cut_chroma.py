@@ -124,10 +124,10 @@ def find_chroma_cuts(stats: FrameStats, dense_times: list[float], fps: float, fr
         if stays is not None and stays < 0.5 * chroma_min:
             continue  # the old colour came back: a flash
         a, b = dense_at[k], dense_at[k + 1]
-        luma = pair_diff(stats, a, b) if b - a >= 1 else None
-        if luma is None or luma >= cut_min:
+        luma_change = pair_diff(stats, a, b) if b - a >= 1 else None
+        if luma_change is None or luma_change >= cut_min:
             continue  # the luma changed as much as a cut: not an equal-luma cut
-        margins = [margin(change[k], chroma_min), margin(luma, cut_min, at_most=True)]
+        margins = [margin(change[k], chroma_min), margin(luma_change, cut_min, at_most=True)]
         margins += [margin(change[k], need)] if around else []
         margins += [margin(stays, 0.5 * chroma_min)] if stays is not None else []
         out.append(_locate(stats, a, b, fps, confidence(*margins)))

@@ -183,21 +183,24 @@ RED_YUV = (81, 90, 240)
 GREEN_YUV = (81, 90, 80)
 
 
-def colour_cut(path: Path, cut: float = 1.8, seconds: float = 4.0, luma_step: int = 0) -> Truth:
+def colour_cut(path: Path, cut: float = 1.8, seconds: float = 4.0, luma_step: int = 0,
+               back: float | None = None) -> Truth:
     """Flat red, then at ``cut`` flat green of the same luma (``luma_step`` grey levels
-    brighter, to leave the small trace a real equal-luma cut leaves in the grey frames)."""
+    brighter, to leave the small trace a real equal-luma cut leaves in the grey frames);
+    with ``back``, red again from then on (a second colour cut)."""
     w, h = SIZE
     (y, cb, cr), (y2, cb2, cr2) = RED_YUV, GREEN_YUV
     y2 += luma_step
+    green = f"gte(T,{cut})*lt(T,{back})" if back is not None else f"gte(T,{cut})"
 
     def at(a: int, b: int) -> str:
-        return f"'if(gte(T,{cut}),{b},{a})'"
+        return f"'if({green},{b},{a})'"
 
     src = (f"color=c=black:s={w}x{h}:r={RATE}:d={seconds},format=yuv420p,"
            f"geq=lum={at(y, y2)}:cb={at(cb, cb2)}:cr={at(cr, cr2)}")
     ffmpeg("-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
            "-pix_fmt", "yuv420p", "-r", str(RATE), str(path))
-    return Truth(cuts=[cut])
+    return Truth(cuts=[cut] if back is None else [cut, back])
 
 
 def hue_cut(path: Path, first: float = 2.2, second: float = 2.0, photo: str = "zidane.jpg",

@@ -167,6 +167,18 @@ def test_equal_luma_colour_cut_is_found(run, settings, tmp_path):
     assert tr.confidence >= 0.5  # how closely it is placed is uncertainty_s; it was halved to 0.15-0.5
 
 
+def test_two_equal_luma_colour_cuts_are_both_found(run, settings, tmp_path):
+    """Red, green at 1.3 s, red again at 2.8 s: the second candidate is checked like the first
+    (1.2.0 crashed on any video with two colour-cut candidates: 'float' object is not subscriptable)."""
+    require_env(settings, "cpu")
+    truth = media_cuts.colour_cut(tmp_path / "rgr.mp4", cut=1.3, back=2.8, seconds=4.5)
+    res = _cuts(run(tmp_path / "rgr.mp4", ["cut_analysis"]))
+    assert [(tr.kind, tr.via) for tr in res.transitions] == [("cut", "chroma")] * 2, res.transitions
+    for tr, t in zip(res.transitions, truth.cuts):
+        assert abs(tr.t - t) <= tr.uncertainty_s + FRAME + 1e-6, tr
+    assert len(res.shots) == 3
+
+
 def test_near_equal_luma_colour_cut_is_placed_to_one_frame(run, settings, tmp_path):
     """Red to a green 4 grey levels brighter (far below the hard-cut floor): colour finds
     it, the faint luma step places it."""
