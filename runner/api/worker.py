@@ -339,7 +339,7 @@ def _write_page(outcome) -> None:
     """report.html beside the job's report.json, for GET /jobs/{id}/report.html (a failure costs only the page)."""
     from pathlib import Path
 
-    from runner.report.html import write_html
+    from runner.report import write_html
     from shared_schema.report import Report
 
     path = Path(outcome.report_path)

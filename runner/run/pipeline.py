@@ -286,7 +286,7 @@ def _write_outputs(report, wd: Workdir, req: AnalyzeRequest, media_exec) -> Path
     """report.json in the workdir (and at ``--out``), with its page beside each when asked for."""
     path = write_report(report, wd.report)
     if req.html:
-        from runner.report.html import write_html  # plotly is imported only when a page is asked for
+        from runner.report import write_html  # plotly is imported only when a page is asked for
 
         write_html(report, wd.root / "report.html", media_exec=media_exec)
     if req.out is not None:
