@@ -20,7 +20,7 @@ def bench() -> list[str]:
     from runner.api.settings import ApiSettings
     from runner.backends.docker import connect
     from runner.config import Settings
-    from runner.download.fetch import download, download_via
+    from runner.download.fetch import download_via, in_process
     from runner.download.image import fetch_status_with, fetch_tag
     from runner.download.sandbox import DockerFetch
     from tests import media
@@ -40,7 +40,7 @@ def bench() -> list[str]:
             opts = ApiSettings(allow_private_urls=True, download_cache=root / f"c{i}", fetch_network="host",
                                fetch_private_for_tests=True, download_attempts=1)
             t0 = time.monotonic()
-            download(srv.url("/clip.mp4"), None, options=opts)
+            download_via(in_process, srv.url("/clip.mp4"), None, options=opts)
             local.append(time.monotonic() - t0)
             t0 = time.monotonic()
             download_via(fx, srv.url("/clip.mp4"), None, options=opts.with_(download_cache=root / f"d{i}"))

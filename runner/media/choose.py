@@ -97,7 +97,7 @@ def fetcher_for(backend, settings: Settings, *, run_id: str = "fetch", notice=No
     image ``<prefix>/fetch:2``) on ``docker`` (else :class:`BackendUnavailable` naming the fix),
     yt-dlp in this process on ``local``, and on ``auto`` the sandbox when the daemon answers and
     its image is built, else this process with one warning."""
-    from runner.download.fetch import _attempt as in_process
+    from runner.download.fetch import in_process
 
     def make(client):
         from runner.download.sandbox import DockerFetch

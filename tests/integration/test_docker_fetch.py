@@ -26,7 +26,7 @@ import pytest
 from runner.api.settings import ApiSettings, from_env
 from runner.download.sandbox import SOCKET, DockerFetch, read_result, take_video
 from runner.config import Settings
-from runner.download.fetch import _attempt, download, download_via, url_key
+from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
 from runner.download.image import ytdlp_pin
@@ -80,7 +80,7 @@ def test_network_and_timeout_are_settings():
 
 
 def test_local_downloads_in_process():
-    assert fetcher_for("local", Settings.from_env()) is _attempt
+    assert fetcher_for("local", Settings.from_env()) is in_process
 
 
 def _out(tmp_path: Path) -> tuple[Path, Path]:
@@ -439,7 +439,7 @@ def test_downloads_through_the_sandbox_then_hits_the_cache(fx, clip_bytes, optio
 def test_same_file_as_in_process(fx, clip_bytes, options, tmp_path):
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         boxed = download_via(fx, srv.url("/clip.mp4"), None, options=options)
-        local = download(srv.url("/clip.mp4"), None, options=options.with_(download_cache=tmp_path / "local"))
+        local = download_via(in_process, srv.url("/clip.mp4"), None, options=options.with_(download_cache=tmp_path / "local"))
     assert boxed.read_bytes() == local.read_bytes() and boxed.name == local.name
 
 
@@ -511,7 +511,7 @@ def test_auto_without_the_image_warns_and_downloads_in_process():
     from runner.errors import BackendUnavailable
 
     notes: list[str] = []
-    assert fetcher_for(_Backend("auto"), Settings.from_env(), notice=notes.append) is _attempt
+    assert fetcher_for(_Backend("auto"), Settings.from_env(), notice=notes.append) is in_process
     assert len(notes) == 1 and "not in a sandbox" in notes[0] and "runner images build fetch" in notes[0]
     with pytest.raises(BackendUnavailable) as err:
         fetcher_for(_Backend("docker"), Settings.from_env())
