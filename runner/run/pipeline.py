@@ -23,7 +23,8 @@ from runner.models.store import missing_models
 from runner.run.planner import Facts, Plan, plan
 from runner.media.admit import Admitted, Limits, admit
 from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
-from runner.media.choose import fetcher_for, media_exec_for
+from runner.download.choose import fetcher_for
+from runner.media.choose import media_exec_for
 from runner.media.probe import probe
 from runner.run import space
 from runner.run.progress import LineProgress

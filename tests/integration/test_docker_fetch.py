@@ -30,7 +30,7 @@ from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
 from runner.download.image import ytdlp_pin
-from runner.media.choose import fetcher_for
+from runner.download.choose import fetcher_for
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
 from tests.integration.test_download import LoopbackServer, _ProxyHandler
