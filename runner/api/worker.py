@@ -20,7 +20,7 @@ from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobS
 from runner.api.checks import recheck_job
 from runner.api.orphans import remove_orphans
 from runner.api.security import Refused, refusal
-from runner.api.settings import ApiSettings
+from runner.api_config import ApiSettings
 from runner.config import Settings
 from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
 from runner.registry import Registry

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
-from runner.download.settings import DownloadSettings, from_env
+from runner.download_config import DownloadSettings
 from runner.errors import DownloadError
 from runner.download.core import VIDEO_EXTS as _VIDEO_EXTS
 from runner.download.core import classify, fetch_once, generic_key  # noqa: F401 - classify is part of the API
@@ -46,11 +46,12 @@ class Attempt(Protocol):
                  say: Callable[[str], None]) -> Path: ...
 
 
-def download_via(attempt: Attempt, url: str, settings=None, progress: Callable[[str], None] | None = None,
-                 options: DownloadSettings | None = None) -> Path:
+def download_via(attempt: Attempt, url: str, options: DownloadSettings,
+                 progress: Callable[[str], None] | None = None) -> Path:
     """Download ``url`` into the cache and return the local file, each attempt made by ``attempt``:
-    :func:`in_process` or the download sandbox's (:func:`runner.download.choose.fetcher_for` picks)."""
-    opts = options or from_env()
+    :func:`in_process` or the download sandbox's (:func:`runner.download.choose.fetcher_for` picks).
+    ``options`` is the settings' download section (:attr:`runner.config.Settings.download`)."""
+    opts = options
     say = progress or (lambda _text: None)
     cache = opts.download_cache
     cache.mkdir(parents=True, exist_ok=True)

@@ -247,7 +247,7 @@ def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str,
     from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
 
     fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
-    return str(download_via(fetch, req.source, settings, progress=notice)), req.source
+    return str(download_via(fetch, req.source, settings.download, progress=notice)), req.source
 
 
 class _Extraction:
