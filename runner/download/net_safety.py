@@ -1,6 +1,6 @@
 """Which hosts the downloader may fetch: http(s) hosts that resolve to public addresses only.
 
-Used by the downloader (:mod:`runner.download.fetch`) and the download core
+Shared by the API (:mod:`runner.api.security` re-exports these) and the download core
 (:mod:`runner.download.core`), which also runs inside the download sandbox image: it imports
 nothing of the runner but :mod:`runner.errors`.
 """
