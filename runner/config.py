@@ -1,7 +1,10 @@
 """Settings, resolved once at the edge into a frozen object.
 
-:func:`Settings.from_env` is the only place the runner reads the environment.
-Variables (all optional):
+:func:`environment` is the only place the runner reads its settings from the environment and the
+user config file; :func:`Settings.from_env` builds the settings from what it read, with two sections:
+:attr:`Settings.download` (the downloader's variables, :mod:`runner.download_config`) and
+:attr:`Settings.api` (the HTTP API's, :mod:`runner.api_config`). Everything else receives the settings,
+or the section it needs. Variables (all optional):
 
 - ``RUNNER_ANALYZERS_DIR``  analyzer folders, ``os.pathsep``-separated (default: the repo's ``analyzers/``)
 - ``RUNNER_MODELS_DIR``     the model store, mounted read-only at ``/models`` (default: ``~/.cache/tiktok-runner/models``)
@@ -17,7 +20,7 @@ Variables (all optional):
 - ``RUNNER_SAMPLE_FPS``     rate of the ``sampled`` frame set (default 2)
 - ``RUNNER_TEST_ANALYZERS`` ``1`` also loads analyzers marked ``test_only`` (the test suite's toys)
 
-A user config file gives defaults under these variables (a variable that is set wins; the file
+A user config file gives defaults under these variables (the sections' too) (a variable that is set wins; the file
 wins over the built-in default): ``$RUNNER_CONFIG``, else ``$XDG_CONFIG_HOME/tiktok-runner/config.toml``
 (``~/.config/tiktok-runner/config.toml``). It holds the same names, e.g. ``RUNNER_MODELS_DIR =
 "/srv/models"`` (``make setup`` writes it: :mod:`runner.user_config`). ``RUNNER_CONFIG=`` (empty)
@@ -46,6 +49,8 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from runner.api_config import ApiSettings, api_from
+from runner.download_config import DownloadSettings, download_from
 from shared_schema.manifest import parse_memory
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +82,10 @@ def _detect_gpus(spec: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in out.splitlines() if line.strip())
 
 
+#: user config keys that hold paths besides the ``*_DIR`` ones (relative: to the file's folder)
+_PATH_KEYS = {"RUNNER_WORK_ROOT", "RUNNER_DOWNLOAD_CACHE", "RUNNER_COOKIES_FILE", "RUNNER_API_ROOTS"}
+
+
 def user_config_path(env) -> Path | None:
     """The user config file: ``$RUNNER_CONFIG`` (empty: none), else the XDG config folder's."""
     if "RUNNER_CONFIG" in env:
@@ -103,10 +112,17 @@ def read_user_config(path: Path | None) -> dict[str, str]:
         if not k.startswith("RUNNER_") or k == "RUNNER_CONFIG" or isinstance(v, (dict, list)):
             continue
         v = str(v).lower() if isinstance(v, bool) else str(v)
-        if k.endswith("_DIR") or k == "RUNNER_WORK_ROOT":
+        if k.endswith("_DIR") or k in _PATH_KEYS:
             v = os.pathsep.join(str((path.parent / Path(x).expanduser()).resolve()) for x in v.split(os.pathsep) if x)
         out[k] = v
     return out
+
+
+def environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``RUNNER_*`` values the settings are built from: ``environ`` (default ``os.environ``; an
+    empty value counts as unset) over the user config file's defaults. The one reader of both."""
+    env = os.environ if environ is None else environ
+    return {**read_user_config(user_config_path(env)), **{k: v for k, v in env.items() if v != ""}}
 
 
 @dataclass(frozen=True)
@@ -135,13 +151,15 @@ class Settings:
     max_fps: float = 240.0
     max_streams: int = 16
     repo_root: Path = REPO_ROOT
+    download: DownloadSettings = field(default_factory=DownloadSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        env = os.environ if environ is None else environ
-        env = {**read_user_config(user_config_path(env)), **{k: v for k, v in env.items() if v != ""}}
+        """The settings from :func:`environment` (``environ`` instead of ``os.environ`` if given)."""
+        env = environment(environ)
         s = cls()
-        kw: dict = {}
+        kw: dict = {"download": download_from(env), "api": api_from(env)}
         if env.get("RUNNER_ANALYZERS_DIR"):
             kw["analyzers_dirs"] = tuple(Path(p).resolve() for p in env["RUNNER_ANALYZERS_DIR"].split(os.pathsep) if p)
         for var, key in (("RUNNER_MODELS_DIR", "models_dir"), ("RUNNER_WORK_ROOT", "work_root"),

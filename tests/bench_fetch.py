@@ -17,10 +17,10 @@ from pathlib import Path
 
 
 def bench() -> list[str]:
-    from runner.api.settings import ApiSettings
+    from runner.download_config import DownloadSettings
     from runner.backends.docker import connect
     from runner.config import Settings
-    from runner.download.fetch import download, download_via
+    from runner.download.fetch import download_via, in_process
     from runner.download.image import fetch_status_with, fetch_tag
     from runner.download.sandbox import DockerFetch
     from tests import media
@@ -37,13 +37,13 @@ def bench() -> list[str]:
     local, boxed = [], []
     with LoopbackServer({"/clip.mp4": clip}) as srv:
         for i in range(rounds):
-            opts = ApiSettings(allow_private_urls=True, download_cache=root / f"c{i}", fetch_network="host",
-                               fetch_private_for_tests=True, download_attempts=1)
+            opts = DownloadSettings(allow_private_urls=True, download_cache=root / f"c{i}", fetch_network="host",
+                                    fetch_private_for_tests=True, download_attempts=1)
             t0 = time.monotonic()
-            download(srv.url("/clip.mp4"), None, options=opts)
+            download_via(in_process, srv.url("/clip.mp4"), options=opts)
             local.append(time.monotonic() - t0)
             t0 = time.monotonic()
-            download_via(fx, srv.url("/clip.mp4"), None, options=opts.with_(download_cache=root / f"d{i}"))
+            download_via(fx, srv.url("/clip.mp4"), options=opts.with_(download_cache=root / f"d{i}"))
             boxed.append(time.monotonic() - t0)
     lo, bo = statistics.median(local), statistics.median(boxed)
     return [f"clip {len(clip) / 2**20:.2f} MiB from a loopback server, n={rounds} each, load {os.getloadavg()[0]:.1f}",

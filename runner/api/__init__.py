@@ -1,6 +1,8 @@
 """The HTTP API (``runner serve``): app factory and the submit route in :mod:`.app`, routes over jobs in
 :mod:`.routes_jobs`, bodies in :mod:`.schemas`, JSON errors in :mod:`.errors`, job store in :mod:`.jobs`,
-worker pool in :mod:`.worker`, request checks in :mod:`.security`, settings in :mod:`.settings`.
+worker pool in :mod:`.worker`, request checks in :mod:`.security` and :mod:`.checks`, the worker's
+heartbeat in :mod:`.heartbeat`. Its settings are the ``api`` section of the runner's settings
+(:mod:`runner.api_config`, read by :mod:`runner.config`).
 
-Kept import-free so the downloader can use :mod:`.settings` and :mod:`.security` without FastAPI.
+Kept import-free, so that ``runner worker --health`` (:mod:`.heartbeat`) runs without loading FastAPI.
 """

@@ -24,7 +24,7 @@ from runner.api.middleware import BodyLimit, LoopbackHostOnly
 from runner.api.routes_jobs import add_job_routes
 from runner.api.schemas import AnalyzeBody, AnalyzerView, ErrorBody, Health, JobView, job_view
 from runner.api.checks import api_bounds, check_request, validate_selection  # noqa: F401 - re-exported
-from runner.api.settings import ApiSettings
+from runner.api_config import ApiSettings
 from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
 from runner.config import Settings

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from runner.api.schemas import AnalyzeBody
 from runner.api.security import Refused, check_url, resolve_video_path
-from runner.api.settings import ApiSettings
+from runner.api_config import ApiSettings
 from runner.config import Settings
 from runner.params import ParamError, ResourceBounds, UserParams, from_options
 from runner.registry import Registry

@@ -161,12 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m runner.api.heartbeat [--max-age SECONDS]``: exit 0 when healthy, 1 when not."""
     import argparse
 
-    from runner.api.settings import from_env
+    from runner.api_config import api_from
+    from runner.config import environment
 
     p = argparse.ArgumentParser(prog="python -m runner.api.heartbeat", description=check.__doc__)
     p.add_argument("--max-age", type=float, default=MAX_AGE_S, help="seconds a heartbeat stays fresh")
     args = p.parse_args(argv)
-    verdict = check(from_env().data_dir / "jobs.sqlite3", max_age_s=args.max_age)
+    verdict = check(api_from(environment()).data_dir / "jobs.sqlite3", max_age_s=args.max_age)
     print(("healthy: " if verdict.healthy else "UNHEALTHY: ") + verdict.message)
     return 0 if verdict.healthy else 1
 

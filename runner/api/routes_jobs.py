@@ -68,7 +68,7 @@ def _add_report_routes(app: FastAPI, store: JobStore, role: str, auth: list, err
              response_class=HTMLResponse)
     def get_report_html(job_id: JobId) -> HTMLResponse:
         """The report as one self-contained HTML page (timelines, keyframes); made once, then kept."""
-        from runner.report.html import write_html
+        from runner.report import write_html
         from shared_schema.report import Report
 
         job, text = _report_text(store, job_id)

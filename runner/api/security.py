@@ -10,7 +10,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from runner.errors import AdmissionError, RunnerError
-from runner.download.net_safety import check_public_host, host_of, is_public  # noqa: F401 - re-exported
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048
@@ -92,5 +91,3 @@ def check_url(url: str, allowlist: tuple[str, ...]) -> str:
                       status=403, fix=fix)
     return url
 
-
-# the host checks live in runner.download.net_safety (the download sandbox imports them too)

@@ -20,7 +20,7 @@ from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobS
 from runner.api.checks import recheck_job
 from runner.api.orphans import remove_orphans
 from runner.api.security import Refused, refusal
-from runner.api.settings import ApiSettings
+from runner.api_config import ApiSettings
 from runner.config import Settings
 from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
 from runner.registry import Registry
@@ -339,7 +339,7 @@ def _write_page(outcome) -> None:
     """report.html beside the job's report.json, for GET /jobs/{id}/report.html (a failure costs only the page)."""
     from pathlib import Path
 
-    from runner.report.html import write_html
+    from runner.report import write_html
     from shared_schema.report import Report
 
     path = Path(outcome.report_path)

@@ -162,7 +162,7 @@ class _Batch:
 
         path = write_report(report, (self.req.out / f"{job.name}.json").resolve())
         if self.req.html:
-            from runner.report.html import write_html
+            from runner.report import write_html
 
             write_html(report, path.with_suffix(".html"))
         return path

@@ -1,6 +1,8 @@
 """``runner images build|status|bootstrap-base|smoke|compose-file``: the CLI over :mod:`runner.images.build`."""
 from __future__ import annotations
 
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -9,10 +11,10 @@ import click
 from runner.backends.docker import connect, image_name
 from runner.config import REPO_ROOT, Settings
 from runner.errors import RunnerError, UsageError
-from runner.images.build import (BASE_CANDIDATES, BOOTSTRAP_TAG, CLIENT_TIMEOUT_S, HONEST_SKIPS, BuildOptions,
+from runner.images.build import (BASE_CANDIDATES, BOOTSTRAP_TAG, CACHE, CLIENT_TIMEOUT_S, HONEST_SKIPS, BuildOptions,
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
                            image_status)
-from runner.run.smoke import smoke
+from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.download.image import FETCH_NAME, build_fetch, fetch_status, fetch_tag
 from runner.media.image import MEDIA_NAME, build_media, media_status, media_tag
 from runner.registry import Registry, registry_for
@@ -126,6 +128,27 @@ def bootstrap_cmd(mirror, tag):
     t0 = time.monotonic()
     bootstrap_base(lambda s: click.echo(s, err=True), mirror, tag)
     click.echo(f"{tag} in {time.monotonic() - t0:.0f}s")
+
+
+def _smoke_clip(path: Path) -> Path:
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
+                        "-f", "lavfi", "-i", "testsrc2=size=360x640:rate=30:duration=3",
+                        "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+                        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                        "-shortest", str(path)], check=True)
+    return path
+
+
+def smoke(settings: Settings, registry: Registry, names: list[str], work_root: Path | None = None):
+    """Run ``names`` on the docker backend on a 3 s made clip; ``{name: Envelope}`` for each. It runs
+    the pipeline, so it lives here, above it: the image builder (:mod:`runner.images`) never imports a run."""
+    clip = _smoke_clip(CACHE / "smoke.mp4")
+    with tempfile.TemporaryDirectory(prefix="smoke-", dir=work_root) as wr:
+        out = analyze(AnalyzeRequest(source=str(clip), only=names, backend="docker"),
+                      settings.with_(work_root=Path(wr)), registry=registry)
+        return {n: out.report.analyzers[n] for n in names if n in out.report.analyzers}
 
 
 @images.command("smoke")

@@ -41,7 +41,7 @@ def report(report_json: Path, out: Path | None) -> None:
 
     One file that opens without a network (plotly's script is inlined, no web fonts).
     """
-    from runner.report.html import write_html
+    from runner.report import write_html
 
     rep = load_report(report_json)
     out = out or report_json.with_suffix(".html")

@@ -91,10 +91,9 @@ def serve(ctx: click.Context, host: str, port: int, role: str, allow_unsandboxed
     import uvicorn
 
     from runner.api.app import create_app
-    from runner.api.settings import from_env
 
     settings = (ctx.obj or {}).get("settings") or Settings.from_env()
-    api = from_env()
+    api = settings.api
     if not api.token and not is_loopback(host):
         raise UsageError(f"refusing to serve on {host} without a token",
                          fix="set RUNNER_API_TOKEN (a long random string), or bind 127.0.0.1")
@@ -129,7 +128,6 @@ def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str, health: 
     import threading
 
     from runner.api.jobs import JobStore
-    from runner.api.settings import from_env
     from runner.api.worker import WorkerPool
     from runner.registry import registry_for
 
@@ -138,7 +136,7 @@ def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str, health: 
 
         ctx.exit(health_check(["--max-age", str(max_age)]))
     settings = (ctx.obj or {}).get("settings") or Settings.from_env()
-    api = from_env()
+    api = settings.api
     settings = sandboxed(settings, allow_unsandboxed or api.allow_local)
     _logging(log_level)
     registry = registry_for(settings)

@@ -13,10 +13,10 @@ What the private-address check cannot see: redirect hops inside yt-dlp's own req
 answers that change between the check and the fetch. Run the API where the network itself keeps
 it away from internal services if that matters.
 
-Where an attempt runs: :func:`download` runs yt-dlp in this process (the local backend, which is
-not a sandbox); :func:`download_via` takes the attempt to run, e.g. the download sandbox of the
-docker backend (:class:`runner.download.sandbox.DockerFetch`, chosen by
-:func:`runner.media.choose.fetcher_for`). Retries, proxy rotation and the cache stay here either way.
+Where an attempt runs: :func:`download_via` takes the attempt to run: :func:`in_process` runs yt-dlp
+in this process (the local backend, which is not a sandbox); the download sandbox's attempt runs it in
+a container (:class:`runner.download.sandbox.DockerFetch`). :func:`runner.download.choose.fetcher_for`
+chooses. Retries, proxy rotation and the cache stay here either way.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
-from runner.download.settings import DownloadSettings, from_env
+from runner.download_config import DownloadSettings
 from runner.errors import DownloadError
 from runner.download.core import VIDEO_EXTS as _VIDEO_EXTS
 from runner.download.core import classify, fetch_once, generic_key  # noqa: F401 - classify is part of the API
@@ -46,21 +46,12 @@ class Attempt(Protocol):
                  say: Callable[[str], None]) -> Path: ...
 
 
-def download(url: str, settings=None, progress: Callable[[str], None] | None = None,
-             options: DownloadSettings | None = None) -> Path:
-    """Download ``url`` into the cache and return the local file.
-
-    ``settings`` (the runner's :class:`~runner.config.Settings`) is accepted for the pipeline's
-    call signature; the downloader's own options come from ``options`` or
-    :func:`runner.download.settings.from_env`.
-    """
-    return download_via(_attempt, url, settings, progress, options)
-
-
-def download_via(attempt: Attempt, url: str, settings=None, progress: Callable[[str], None] | None = None,
-                 options: DownloadSettings | None = None) -> Path:
-    """:func:`download` with each attempt made by ``attempt`` (e.g. in the download sandbox)."""
-    opts = options or from_env()
+def download_via(attempt: Attempt, url: str, options: DownloadSettings,
+                 progress: Callable[[str], None] | None = None) -> Path:
+    """Download ``url`` into the cache and return the local file, each attempt made by ``attempt``:
+    :func:`in_process` or the download sandbox's (:func:`runner.download.choose.fetcher_for` picks).
+    ``options`` is the settings' download section (:attr:`runner.config.Settings.download`)."""
+    opts = options
     say = progress or (lambda _text: None)
     cache = opts.download_cache
     cache.mkdir(parents=True, exist_ok=True)
@@ -144,7 +135,7 @@ def _redact(proxy: str) -> str:
     return f"{p.scheme}://{p.hostname}:{p.port}" if p.hostname else "proxy"
 
 
-def _attempt(url: str, opts: DownloadSettings, proxy: str | None, n: int, say: Callable[[str], None]) -> Path:
+def in_process(url: str, opts: DownloadSettings, proxy: str | None, n: int, say: Callable[[str], None]) -> Path:
     """One attempt in this process (yt-dlp parses here: the local backend's way)."""
     via = f" via {_redact(proxy)}" if proxy else ""
     say(f"download: attempt {n}{via}: {url}")

@@ -1,8 +1,10 @@
-"""``runner images``: build, check and smoke-test the analyzer images.
+"""``runner images build|status``: build and check the analyzer images and their bases.
 
-Three Dockerfiles in ``images/``: ``Dockerfile.base`` (Python venv + pydantic),
+Three Dockerfiles in ``images/`` are built here: ``Dockerfile.base`` (Python venv + pydantic),
 ``Dockerfile.torch`` (base + torch/torchvision from a host wheelhouse) and
-``Dockerfile.analyzer`` (one template for any analyzer folder). Builds go
+``Dockerfile.analyzer`` (one template for any analyzer folder); the media and fetch sandboxes
+(``Dockerfile.media``, ``Dockerfile.fetch``) are built by :mod:`runner.media.image` and
+:mod:`runner.download.image` with this module's context helpers. Builds go
 through the SDK with a context this module assembles (only the files an image
 needs, so ``.venv`` and wheelhouses of other images are never sent).
 

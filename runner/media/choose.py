@@ -10,39 +10,18 @@ backend is chosen (the plan needs the probe), so the choice is made from the req
 - ``local``: the host;
 - ``auto``: the media sandbox when the daemon answers and its image is built, else the host with
   one warning naming what is missing and how to fix it.
+
+Where a URL download runs is chosen the same way (:func:`runner.download.choose.fetcher_for`);
+media never imports the downloader.
 """
 from __future__ import annotations
 
 from runner.config import Settings
+from runner.backends.sandbox_or_host import sandbox_or_host
 from runner.errors import BackendUnavailable
 from runner.media.tools import HostMediaExec, MediaExec
 
 HOST_NOTE = "ffprobe/ffmpeg run on the host with limits, not in a sandbox"
-
-
-def _sandbox_or_host(backend, make, host, host_note: str, say):
-    """``make(client)`` on docker (its errors raised), ``host`` on local, and on auto the sandbox
-    when the daemon answers and its image is built, else ``host`` with one warning naming the fix."""
-    name = backend if isinstance(backend, str) else getattr(backend, "name", "local")
-    if name == "local":
-        return host
-    client = getattr(backend, "client", None)
-    try:
-        if client is None:
-            from runner.backends.docker import connect
-
-            client = connect()
-        return make(client)
-    except ImportError as exc:
-        if name == "docker":
-            raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
-        why, fix = f"the docker backend is not installed ({exc})", "pip install 'docker>=7.1,<8'"
-    except BackendUnavailable as exc:
-        if name == "docker":
-            raise
-        why, fix = exc.reason, exc.fix
-    say(f"WARNING: {host_note}: {why}. Fix: {fix}")
-    return host
 
 
 def media_exec_for(backend, settings: Settings, *, run_id: str = "media", notice=None) -> MediaExec:
@@ -56,7 +35,7 @@ def media_exec_for(backend, settings: Settings, *, run_id: str = "media", notice
         ex.check_image()
         return ex
 
-    return _sandbox_or_host(backend, make, HostMediaExec(), HOST_NOTE, notice or (lambda _text: None))
+    return sandbox_or_host(backend, make, HostMediaExec(), HOST_NOTE, notice or (lambda _text: None))
 
 
 class NoMediaExec:
@@ -86,25 +65,3 @@ def media_exec_for_report(report, settings: Settings | None = None) -> MediaExec
     except (BackendUnavailable, ImportError) as exc:
         return NoMediaExec(f"the run decoded in the media sandbox, which is not reachable here "
                            f"({getattr(exc, 'reason', exc)})")
-
-
-FETCH_HOST_NOTE = "URL downloads run yt-dlp in this process, not in a sandbox"
-
-
-def fetcher_for(backend, settings: Settings, *, run_id: str = "fetch", notice=None):
-    """Where a URL download attempt runs (a :class:`runner.download.fetch.Attempt`), chosen like
-    :func:`media_exec_for`: the download sandbox (:class:`~runner.download.sandbox.DockerFetch`,
-    image ``<prefix>/fetch:2``) on ``docker`` (else :class:`BackendUnavailable` naming the fix),
-    yt-dlp in this process on ``local``, and on ``auto`` the sandbox when the daemon answers and
-    its image is built, else this process with one warning."""
-    from runner.download.fetch import _attempt as in_process
-
-    def make(client):
-        from runner.download.sandbox import DockerFetch
-        from runner.download.image import fetch_tag
-
-        fetch = DockerFetch(client, fetch_tag(settings), run_id=run_id)
-        fetch.check_image()
-        return fetch
-
-    return _sandbox_or_host(backend, make, in_process, FETCH_HOST_NOTE, notice or (lambda _text: None))

@@ -2,35 +2,18 @@
 errors for bad input and the caps of :class:`runner.media.admit.Limits` checked."""
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from fractions import Fraction
 from pathlib import Path
 
 from runner.media.admit import Admitted, Limits, admit, check_media
-from runner.errors import AdmissionError, InputError, RunnerError
+from runner.errors import AdmissionError, InputError
 from runner.media.tools import HostMediaExec, MediaCall, MediaExec, input_args
 from shared_schema.media import AudioStream, MediaInfo, VideoStream
 from shared_schema.paths import Workdir
 
 # Containers ffprobe reports for still images; a "video" that is one picture is refused.
 _IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "gif_pipe", "tiff_pipe"}
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        raise RunnerError(f"{name} not found on PATH", fix="install it: apt-get install ffmpeg")
-    return path
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _rate(value: str | None) -> float:

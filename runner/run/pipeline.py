@@ -23,7 +23,8 @@ from runner.models.store import missing_models
 from runner.run.planner import Facts, Plan, plan
 from runner.media.admit import Admitted, Limits, admit
 from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
-from runner.media.choose import fetcher_for, media_exec_for
+from runner.download.choose import fetcher_for
+from runner.media.choose import media_exec_for
 from runner.media.probe import probe
 from runner.run import space
 from runner.run.progress import LineProgress
@@ -246,7 +247,7 @@ def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str,
     from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
 
     fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
-    return str(download_via(fetch, req.source, settings, progress=notice)), req.source
+    return str(download_via(fetch, req.source, settings.download, progress=notice)), req.source
 
 
 class _Extraction:
@@ -286,7 +287,7 @@ def _write_outputs(report, wd: Workdir, req: AnalyzeRequest, media_exec) -> Path
     """report.json in the workdir (and at ``--out``), with its page beside each when asked for."""
     path = write_report(report, wd.report)
     if req.html:
-        from runner.report.html import write_html  # plotly is imported only when a page is asked for
+        from runner.report import write_html  # plotly is imported only when a page is asked for
 
         write_html(report, wd.root / "report.html", media_exec=media_exec)
     if req.out is not None:

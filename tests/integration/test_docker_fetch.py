@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from runner.api.settings import ApiSettings, from_env
+from runner.download_config import DownloadSettings, download_from
 from runner.download.sandbox import SOCKET, DockerFetch, read_result, take_video
 from runner.config import Settings
-from runner.download.fetch import _attempt, download, download_via, url_key
+from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
 from runner.download.image import ytdlp_pin
-from runner.media.choose import fetcher_for
+from runner.download.choose import fetcher_for
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
 from tests.integration.test_download import LoopbackServer, _ProxyHandler
@@ -74,13 +74,13 @@ def test_container_configs_are_locked_down(tmp_path):
 
 
 def test_network_and_timeout_are_settings():
-    assert ApiSettings().fetch_network == "bridge"
-    s = from_env({"RUNNER_FETCH_NETWORK": "host", "RUNNER_FETCH_TIMEOUT_S": "30"})
+    assert DownloadSettings().fetch_network == "bridge"
+    s = download_from({"RUNNER_FETCH_NETWORK": "host", "RUNNER_FETCH_TIMEOUT_S": "30"})
     assert (s.fetch_network, s.fetch_timeout_s) == ("host", 30)
 
 
 def test_local_downloads_in_process():
-    assert fetcher_for("local", Settings.from_env()) is _attempt
+    assert fetcher_for("local", Settings.from_env()) is in_process
 
 
 def _out(tmp_path: Path) -> tuple[Path, Path]:
@@ -139,7 +139,7 @@ def test_a_compromised_sandbox_cannot_replace_or_point_at_another_videos_entry(t
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / f"{url_key(VICTIM)}.mp4").write_bytes(b"the victim's video")
-    opts = ApiSettings(download_cache=cache)
+    opts = DownloadSettings(download_cache=cache)
     liar = _CompromisedSandbox(answer, b"the attacker's bytes")
     attacker = "https://cdn.example/attack.mp4"
     try:   # one attempt, as download_via makes it (its proxy from RUNNER_PROXIES)
@@ -183,8 +183,9 @@ def test_the_per_destination_check_refuses_any_non_public_answer():
 def test_the_test_allowance_is_not_an_environment_setting():
     """Only code that builds the settings itself can let the egress proxy reach a private address."""
     env = {k: "1" for k in ("RUNNER_ALLOW_PRIVATE_URLS", "RUNNER_FETCH_PRIVATE_FOR_TESTS", "FETCH_PRIVATE_FOR_TESTS")}
-    assert from_env(env).fetch_private_for_tests is False
-    assert Settings.from_env() is not None and ApiSettings().fetch_private_for_tests is False
+    assert download_from(env).fetch_private_for_tests is False
+    assert Settings.from_env(env).download.fetch_private_for_tests is False
+    assert DownloadSettings().fetch_private_for_tests is False
 
 
 @pytest.mark.parametrize("plant", ["symlink", "hardlink", "fifo", "oversized", "empty", "bad_name"])
@@ -261,11 +262,11 @@ def clip_bytes(tmp_path_factory) -> bytes:
 
 
 @pytest.fixture
-def options(tmp_path) -> ApiSettings:
+def options(tmp_path) -> DownloadSettings:
     """Downloads from a loopback origin: the host's own check lifted (``allow_private_urls``) and the
     egress proxy let through by the code-only test allowance, on network ``host`` (no bridge here)."""
-    return ApiSettings(allow_private_urls=True, download_cache=tmp_path / "cache", download_backoff_s=0.05,
-                       download_attempts=2, fetch_network="host", fetch_timeout_s=120, fetch_private_for_tests=True)
+    return DownloadSettings(allow_private_urls=True, download_cache=tmp_path / "cache", download_backoff_s=0.05,
+                            download_attempts=2, fetch_network="host", fetch_timeout_s=120, fetch_private_for_tests=True)
 
 
 @pytest.fixture
@@ -277,7 +278,7 @@ def fx(client, fetch_image):
     assert left == [], "every download sandbox is removed"
 
 
-def _scratch_left(options: ApiSettings) -> list[str]:
+def _scratch_left(options: DownloadSettings) -> list[str]:
     return [p.name for p in options.download_cache.iterdir() if p.name.startswith((".fetch-", ".tmp-"))]
 
 
@@ -349,8 +350,8 @@ def _through_egress(client, fetch_image, tmp_path, lines: list[str], private_for
     fx = DockerFetch(client, fetch_image, run_id=f"egress-test-{uuid.uuid4().hex[:8]}")
     scratch = tmp_path / f"scratch-{uuid.uuid4().hex[:6]}"
     scratch.mkdir(mode=0o700)
-    fx._prepare(scratch, "http://unused/", ApiSettings(download_cache=tmp_path,
-                                                        fetch_private_for_tests=private_for_tests), None)
+    fx._prepare(scratch, "http://unused/", DownloadSettings(download_cache=tmp_path,
+                                                             fetch_private_for_tests=private_for_tests), None)
     proxy = fx.box.create(fx.egress_config(scratch, "host"))
     asker = None
     try:
@@ -404,7 +405,7 @@ def test_a_loopback_url_is_refused_even_with_the_hosts_own_check_lifted(fx, clip
     refuses: without the code-only allowance the sandbox cannot reach 127.0.0.1."""
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         with pytest.raises(DownloadError) as err:
-            download_via(fx, srv.url("/clip.mp4"), None,
+            download_via(fx, srv.url("/clip.mp4"),
                          options=options.with_(fetch_private_for_tests=False, download_attempts=3))
     assert err.value.kind == "refused", err.value.message
     assert srv.requests == []
@@ -414,7 +415,7 @@ def test_a_loopback_url_is_refused_even_with_the_hosts_own_check_lifted(fx, clip
 def test_an_upstream_proxy_is_chained_by_the_egress_proxy(fx, clip_bytes, options):
     """RUNNER_PROXIES reaches the egress proxy only: it carries the download through the upstream."""
     with LoopbackServer({"/clip.mp4": clip_bytes}) as origin, LoopbackServer({}, handler=_ProxyHandler) as up:
-        path = download_via(fx, origin.url("/clip.mp4"), None,
+        path = download_via(fx, origin.url("/clip.mp4"),
                             options=options.with_(proxies=(f"http://user:pw@127.0.0.1:{up.port}",)))
     assert path.read_bytes() == clip_bytes
     assert origin.url("/clip.mp4") in up.requests       # the upstream carried it
@@ -423,13 +424,13 @@ def test_an_upstream_proxy_is_chained_by_the_egress_proxy(fx, clip_bytes, option
 def test_downloads_through_the_sandbox_then_hits_the_cache(fx, clip_bytes, options):
     notes: list[str] = []
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
-        path = download_via(fx, srv.url("/clip.mp4"), None, progress=notes.append, options=options)
+        path = download_via(fx, srv.url("/clip.mp4"), progress=notes.append, options=options)
         assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(clip_bytes).digest()
         assert path.parent == options.download_cache and path.name == generic_key(srv.url("/clip.mp4")) + ".mp4"
         assert os.stat(path).st_nlink == 1
         assert any("sandbox" in n for n in notes)
         seen = len(srv.requests)
-        again = download_via(fx, srv.url("/clip.mp4"), None, progress=notes.append, options=options)
+        again = download_via(fx, srv.url("/clip.mp4"), progress=notes.append, options=options)
         assert again == path
         assert any("cache hit" in n for n in notes)
         assert len(srv.requests) == seen  # the host knows the key from the URL: no sandbox, no request
@@ -438,15 +439,15 @@ def test_downloads_through_the_sandbox_then_hits_the_cache(fx, clip_bytes, optio
 
 def test_same_file_as_in_process(fx, clip_bytes, options, tmp_path):
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
-        boxed = download_via(fx, srv.url("/clip.mp4"), None, options=options)
-        local = download(srv.url("/clip.mp4"), None, options=options.with_(download_cache=tmp_path / "local"))
+        boxed = download_via(fx, srv.url("/clip.mp4"), options=options)
+        local = download_via(in_process, srv.url("/clip.mp4"), options=options.with_(download_cache=tmp_path / "local"))
     assert boxed.read_bytes() == local.read_bytes() and boxed.name == local.name
 
 
 def test_not_found_is_a_download_error_and_not_retried(fx, options):
     with LoopbackServer({}) as srv:
         with pytest.raises(DownloadError) as err:
-            download_via(fx, srv.url("/gone.mp4"), None, options=options.with_(download_attempts=3))
+            download_via(fx, srv.url("/gone.mp4"), options=options.with_(download_attempts=3))
     assert err.value.kind == "not_found"
     assert len(srv.requests) <= 2  # one attempt (yt-dlp may HEAD and GET)
     assert _scratch_left(options) == []
@@ -455,7 +456,7 @@ def test_not_found_is_a_download_error_and_not_retried(fx, options):
 def test_too_large_is_refused(fx, clip_bytes, options):
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         with pytest.raises(DownloadError) as err:
-            download_via(fx, srv.url("/clip.mp4"), None, options=options.with_(download_max_bytes=1000))
+            download_via(fx, srv.url("/clip.mp4"), options=options.with_(download_max_bytes=1000))
     assert err.value.kind == "refused"
     assert [p for p in options.download_cache.iterdir()] == []
 
@@ -469,7 +470,7 @@ def test_hls_playlist_naming_a_host_file_brings_nothing_of_the_host(fx, options,
     with LoopbackServer({"/clip.mp4": playlist, "/clip.m3u8": playlist}) as srv:
         for path in ("/clip.mp4", "/clip.m3u8"):
             try:
-                got = download_via(fx, srv.url(path), None, options=options)
+                got = download_via(fx, srv.url(path), options=options)
             except DownloadError:
                 continue
             assert marker not in got.read_bytes()  # a playlist file at most: admission refuses it
@@ -489,7 +490,7 @@ def test_a_missing_network_is_a_clear_error(fx, clip_bytes, options):
 
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         with pytest.raises(BackendUnavailable) as err:
-            download_via(fx, srv.url("/clip.mp4"), None, options=options.with_(fetch_network="no-such-net-x"))
+            download_via(fx, srv.url("/clip.mp4"), options=options.with_(fetch_network="no-such-net-x"))
     assert "RUNNER_FETCH_NETWORK" in (err.value.fix or "")
 
 
@@ -511,7 +512,7 @@ def test_auto_without_the_image_warns_and_downloads_in_process():
     from runner.errors import BackendUnavailable
 
     notes: list[str] = []
-    assert fetcher_for(_Backend("auto"), Settings.from_env(), notice=notes.append) is _attempt
+    assert fetcher_for(_Backend("auto"), Settings.from_env(), notice=notes.append) is in_process
     assert len(notes) == 1 and "not in a sandbox" in notes[0] and "runner images build fetch" in notes[0]
     with pytest.raises(BackendUnavailable) as err:
         fetcher_for(_Backend("docker"), Settings.from_env())

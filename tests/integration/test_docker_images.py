@@ -106,7 +106,7 @@ def test_compose_file_builds_every_analyzer_from_the_template():
 def test_real_image_smoke(name, docker_client, tmp_path):
     """Each built analyzer image runs on a made clip in a container: ok, or an honest skip."""
     from runner.images.build import HONEST_SKIPS, image_status
-    from runner.run.smoke import smoke
+    from runner.commands.images import smoke
 
     if name not in REAL:
         pytest.skip("no real analyzer manifests load")

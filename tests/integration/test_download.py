@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.api.settings import ApiSettings
+from runner.download_config import DownloadSettings
 from runner.config import REPO_ROOT
-from runner.download.fetch import classify, download
+from runner.download.fetch import classify, download_via, in_process
 from runner.errors import DownloadError
 from tests import media
 
@@ -133,9 +133,9 @@ def clip_bytes(tmp_path_factory) -> bytes:
 
 
 @pytest.fixture
-def options(tmp_path) -> ApiSettings:
-    return ApiSettings(allow_private_urls=True, download_cache=tmp_path / "cache", download_backoff_s=0.05,
-                       download_attempts=4)
+def options(tmp_path) -> DownloadSettings:
+    return DownloadSettings(allow_private_urls=True, download_cache=tmp_path / "cache", download_backoff_s=0.05,
+                            download_attempts=4)
 
 
 def _duration(path: Path) -> float:
@@ -147,12 +147,12 @@ def _duration(path: Path) -> float:
 def test_downloads_a_real_video_then_serves_it_from_the_cache(clip_bytes, options):
     notes: list[str] = []
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
-        path = download(srv.url("/clip.mp4"), None, progress=notes.append, options=options)
+        path = download_via(in_process, srv.url("/clip.mp4"), progress=notes.append, options=options)
         assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(clip_bytes).digest()
         assert abs(_duration(path) - 2.0) < 0.2
         assert path.parent == options.download_cache
         seen = len(srv.requests)
-        again = download(srv.url("/clip.mp4"), None, progress=notes.append, options=options)
+        again = download_via(in_process, srv.url("/clip.mp4"), progress=notes.append, options=options)
     assert again == path
     assert any("cache hit" in n for n in notes)
     # the cache key is known only after extraction: one page request, no second media download
@@ -162,7 +162,7 @@ def test_downloads_a_real_video_then_serves_it_from_the_cache(clip_bytes, option
 def test_transient_errors_are_retried_then_succeed(clip_bytes, options):
     notes: list[str] = []
     with LoopbackServer({"/clip.mp4": clip_bytes}, fail_first=2) as srv:
-        path = download(srv.url("/clip.mp4"), None, progress=notes.append, options=options)
+        path = download_via(in_process, srv.url("/clip.mp4"), progress=notes.append, options=options)
     assert path.read_bytes() == clip_bytes
     assert srv.requests.count("/clip.mp4") >= 3
     retries = [n for n in notes if "retrying" in n]
@@ -172,7 +172,7 @@ def test_transient_errors_are_retried_then_succeed(clip_bytes, options):
 def test_transient_errors_give_up_after_the_configured_attempts(clip_bytes, options):
     with LoopbackServer({"/clip.mp4": clip_bytes}, fail_first=100) as srv:
         with pytest.raises(DownloadError) as info:
-            download(srv.url("/clip.mp4"), None, options=options.with_(download_attempts=2))
+            download_via(in_process, srv.url("/clip.mp4"), options=options.with_(download_attempts=2))
     assert info.value.kind == "network"
     assert 2 <= srv.requests.count("/clip.mp4") <= 4  # yt-dlp's own single retry at most per attempt
 
@@ -181,7 +181,7 @@ def test_not_found_is_not_retried(options):
     notes: list[str] = []
     with LoopbackServer({}) as srv:
         with pytest.raises(DownloadError) as info:
-            download(srv.url("/gone.mp4"), None, progress=notes.append, options=options)
+            download_via(in_process, srv.url("/gone.mp4"), progress=notes.append, options=options)
     assert info.value.kind == "not_found"
     assert not any("retrying" in n for n in notes)
     assert info.value.fix
@@ -192,7 +192,7 @@ def test_proxies_rotate_across_attempts(clip_bytes, options):
     notes: list[str] = []
     with LoopbackServer({"/clip.mp4": clip_bytes}) as origin, LoopbackServer({}, handler=_ProxyHandler) as proxy:
         live = f"http://127.0.0.1:{proxy.port}"
-        path = download(origin.url("/clip.mp4"), None, progress=notes.append,
+        path = download_via(in_process, origin.url("/clip.mp4"), progress=notes.append,
                         options=options.with_(proxies=(dead, live)))
     assert path.read_bytes() == clip_bytes
     assert origin.url("/clip.mp4") in proxy.requests  # the second proxy carried the download
@@ -203,11 +203,11 @@ def test_proxies_rotate_across_attempts(clip_bytes, options):
 def test_private_addresses_are_refused_before_any_request(clip_bytes, tmp_path):
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         with pytest.raises(DownloadError) as info:
-            download(srv.url("/clip.mp4"), None, options=ApiSettings(download_cache=tmp_path / "c"))
+            download_via(in_process, srv.url("/clip.mp4"), options=DownloadSettings(download_cache=tmp_path / "c"))
         for url in ("http://localhost:%d/clip.mp4" % srv.port, "http://[::1]:%d/clip.mp4" % srv.port,
                     "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/x.mp4"):
             with pytest.raises(DownloadError) as other:
-                download(url, None, options=ApiSettings(download_cache=tmp_path / "c"))
+                download_via(in_process, url, options=DownloadSettings(download_cache=tmp_path / "c"))
             assert other.value.kind == "refused", url
     assert info.value.kind == "refused"
     assert srv.requests == []
@@ -240,8 +240,8 @@ def test_tiktok_video_ids_hit_the_cache_without_any_request(tmp_path):
     cache.mkdir()
     (cache / "tiktok-7301234567890123456.mp4").write_bytes(b"\x00" * 10)
     # no allow_private, no network: a cache hit must not resolve or fetch anything
-    got = download("https://www.tiktok.com/@someone/video/7301234567890123456?lang=en", None,
-                   options=ApiSettings(download_cache=cache))
+    got = download_via(in_process, "https://www.tiktok.com/@someone/video/7301234567890123456?lang=en",
+                       options=DownloadSettings(download_cache=cache))
     assert got == cache / "tiktok-7301234567890123456.mp4"
 
 

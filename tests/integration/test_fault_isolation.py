@@ -56,7 +56,7 @@ def test_no_process_left_behind(outcome):
 
 
 def test_html_summary_names_every_analyzer_and_its_status(outcome, tmp_path):
-    from runner.report.html import write_html
+    from runner.report import write_html
 
     page = write_html(outcome.report, tmp_path / "report.html").read_text()
     for name in TOYS:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from runner.config import Settings
-from runner.report.html import write_html
+from runner.report import write_html
 from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.registry import load_registry
 from shared_schema.envelope import Status

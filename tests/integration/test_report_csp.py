@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from runner.report.html import render
+from runner.report import render
 from runner.report.page import content_security_policy
 from tests import browser as cdp
 from tests.unit.test_html import full_report  # noqa: F401 - the fixture

@@ -93,7 +93,7 @@ def test_a_worker_that_cannot_write_reports_refuses_to_start_and_says_how_to_fix
     """Docker makes a missing bind-mount folder as root: the worker says so at start, not in each job."""
     import pytest
 
-    from runner.api.settings import ApiSettings
+    from runner.api_config import ApiSettings
     from runner.api.worker import WorkerPool
     from runner.config import Settings
     from runner.errors import UsageError

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner.commands.main import cli
-from runner.report.html import render, write_html
+from runner.report import render, write_html
 from runner.report import build_lanes
 from runner.report.lanes_visual import pack_rows
 from runner.report.model import Lane, Missing

@@ -1,7 +1,7 @@
-"""Downloader settings (core: the downloader, the fetch sandbox and the API all use them).
+"""The downloader's section of the settings (:attr:`runner.config.Settings.download`).
 
-:func:`from_env` reads the downloader's variables (the API's own settings,
-:class:`runner.api.settings.ApiSettings`, extend these):
+:func:`download_from` builds it from the mapping :func:`runner.config.environment` read once (the
+environment over the user config file); it reads nothing itself. The variables:
 
 - ``RUNNER_ALLOW_PRIVATE_URLS``  ``1`` lets the downloader fetch loopback, link-local and private addresses
                                  (tests; never in production)
@@ -18,8 +18,7 @@
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runner.errors import UsageError
@@ -43,6 +42,9 @@ class DownloadSettings:
     #: so no variable, config file or API request can turn it on in production.
     fetch_private_for_tests: bool = False
 
+    def with_(self, **kw) -> "DownloadSettings":
+        return replace(self, **kw)
+
 
 def split(value: str, sep: str = ",") -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(sep) if v.strip())
@@ -61,8 +63,8 @@ def env_int(env, name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
-def download_kwargs(env) -> dict:
-    """The downloader's fields read from ``env`` (for :class:`DownloadSettings` and its extensions)."""
+def download_from(env) -> DownloadSettings:
+    """The downloader's settings from ``env`` (the variables listed in this module's docstring)."""
     kw: dict = {"allow_private_urls": env.get("RUNNER_ALLOW_PRIVATE_URLS", "") == "1"}
     if env.get("RUNNER_PROXIES"):
         kw["proxies"] = split(env["RUNNER_PROXIES"])
@@ -80,9 +82,4 @@ def download_kwargs(env) -> dict:
     if env.get("RUNNER_FETCH_NETWORK"):
         kw["fetch_network"] = env["RUNNER_FETCH_NETWORK"].strip()
     kw["fetch_timeout_s"] = env_int(env, "RUNNER_FETCH_TIMEOUT_S", DownloadSettings.fetch_timeout_s)
-    return kw
-
-
-def from_env(environ: dict[str, str] | None = None) -> DownloadSettings:
-    """Read the variables listed in this module's docstring."""
-    return DownloadSettings(**download_kwargs(os.environ if environ is None else environ))
+    return DownloadSettings(**kw)

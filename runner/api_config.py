@@ -1,8 +1,7 @@
-"""API settings (extending the downloader's), resolved once into a frozen object.
+"""The HTTP API's section of the settings (:attr:`runner.config.Settings.api`).
 
-:func:`from_env` is the only place the API server and the downloader read the
-environment (the runner's own settings stay in :mod:`runner.config`).
-Variables (all optional):
+:func:`api_from` builds it from the mapping :func:`runner.config.environment` read once (the
+environment over the user config file); it reads nothing itself. Variables (all optional):
 
 - ``RUNNER_API_TOKEN``           bearer token every request but ``/health`` and the docs must send;
                                  without it the server binds loopback addresses only
@@ -24,8 +23,9 @@ Variables (all optional):
                                  off by default (``/openapi.json``, plain JSON, is always served)
 - ``RUNNER_URL_ALLOWLIST``       hosts ``tiktok_url`` may name, comma-separated
                                  (default ``tiktok.com,www.tiktok.com,vm.tiktok.com,m.tiktok.com``)
-- the downloader's variables (``RUNNER_ALLOW_PRIVATE_URLS``, ``RUNNER_PROXIES``, ``RUNNER_COOKIES_FILE``,
-  ``RUNNER_DOWNLOAD_*``, ``RUNNER_FETCH_*``): see :mod:`runner.download.settings`
+
+The downloader's variables (``RUNNER_PROXIES``, ``RUNNER_DOWNLOAD_*``, ...) are its own section,
+:mod:`runner.download_config`: the API server downloads nothing; its worker's runs do.
 """
 from __future__ import annotations
 
@@ -33,16 +33,16 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.download.settings import CACHE_ROOT, DownloadSettings, download_kwargs
-from runner.download.settings import env_int as _int, split as _split
+from runner.download_config import CACHE_ROOT
+from runner.download_config import env_int as _int, split as _split
 
 DEFAULT_ALLOWLIST = ("tiktok.com", "www.tiktok.com", "vm.tiktok.com", "m.tiktok.com")
 _CACHE = CACHE_ROOT
 
 
 @dataclass(frozen=True)
-class ApiSettings(DownloadSettings):
-    """The API server's settings; the downloader's fields come from :class:`DownloadSettings`."""
+class ApiSettings:
+    """The API server's settings."""
 
     token: str | None = None
     data_dir: Path = _CACHE / "api"
@@ -68,9 +68,8 @@ class ApiSettings(DownloadSettings):
         return replace(self, **kw)
 
 
-def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
-    """Read the variables listed in this module's docstring."""
-    env = os.environ if environ is None else environ
+def api_from(env) -> ApiSettings:
+    """The API's settings from ``env`` (the variables listed in this module's docstring)."""
     kw: dict = {}
     if env.get("RUNNER_API_TOKEN"):
         kw["token"] = env["RUNNER_API_TOKEN"]
@@ -87,5 +86,4 @@ def from_env(environ: dict[str, str] | None = None) -> ApiSettings:
         kw["url_allowlist"] = tuple(h.lower().rstrip(".") for h in _split(env["RUNNER_URL_ALLOWLIST"]))
     kw["allow_local"] = env.get("RUNNER_API_ALLOW_LOCAL", "") == "1"
     kw["docs"] = env.get("RUNNER_API_DOCS", "") == "1"
-    kw.update(download_kwargs(env))
     return ApiSettings(**kw)
