@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from runner import __version__
 from runner.backends.base import Backend
@@ -41,13 +41,16 @@ class AnalyzeRequest:
     skip: list[str] | None = None
     backend: str | None = None                   # None: settings.backend
     workdir: Path | None = None
-    out: Path | None = None
+    out: Path | None = None                      # also write report.json here (the workdir's is always written)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked by runner.params
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
     keep_media: bool = True                      # False: remove extracted frames/audio when done
     roots: tuple[Path, ...] | None = None        # API: the file must be under these, reached without symlinks
     media_exec: Any = None                       # a MediaExec for probe/extraction (None: the backend's default)
+    # asked once, after the analyzers and before the report is written: why the run was stopped from
+    # outside (e.g. "cancelled through the API"), or None; a reason marks the report interrupted
+    cancel_reason: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -222,17 +225,26 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     if ctx.cache.hits:
         notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
                f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
+    why = req.cancel_reason() if req.cancel_reason is not None else None
+    if why:  # stopped from outside (an API cancel or shutdown): the report says so, written once
+        notice(f"interrupted: {why}")
     tm = time.monotonic()
     timings = Timings(probe_s=round(probe_s, 4), extract_s=round(prepare.seconds, 4),
                       analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
                   input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
-                  timings=timings, interrupted=interrupted, notices=notices,
+                  timings=timings, interrupted=interrupted or bool(why), notices=notices,
                   media_exec=getattr(media_exec, "name", None), media_sandboxed=getattr(media_exec, "sandboxed", None))
+    return _merge_and_write(run, media, the_plan, envelopes, req, wd, media_exec, tm, t0)
+
+
+def _merge_and_write(run: RunInfo, media: MediaInfo, the_plan: Plan, envelopes: dict, req: AnalyzeRequest,
+                     wd: Workdir, media_exec, tm: float, t0: float) -> RunOutcome:
+    """The report, written once to every destination (and its page, while the media it shows still
+    exists), then the scratch space and (without ``keep_media``) the media removed."""
     report = build_report(run, media, the_plan.stages, envelopes, the_plan.selected)
-    merge_s = time.monotonic() - tm
-    report.run.timings.merge_s = round(merge_s, 4)
+    report.run.timings.merge_s = round(time.monotonic() - tm, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = _write_outputs(report, wd, req, media_exec)
     _cleanup(wd, req.keep_media)
@@ -286,7 +298,7 @@ def _write_outputs(report, wd: Workdir, req: AnalyzeRequest, media_exec) -> Path
     """report.json in the workdir (and at ``--out``), with its page beside each when asked for."""
     path = write_report(report, wd.report)
     if req.html:
-        from runner.report.html import write_html  # plotly is imported only when a page is asked for
+        from runner.report import write_html  # plotly is imported only when a page is asked for
 
         write_html(report, wd.root / "report.html", media_exec=media_exec)
     if req.out is not None:
