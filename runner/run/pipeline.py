@@ -6,6 +6,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,7 +18,7 @@ from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache
 from runner.errors import UsageError
 from runner.run.execute import Budget, ExecContext, Executor
-from runner.media.extract import extract
+from runner.run.inputs import RunInputs, extract_for_run
 from runner.run.merge import build_report, write_report
 from runner.models.store import missing_models
 from runner.run.planner import Facts, Plan, plan
@@ -214,9 +215,9 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     models_dir = settings.models_dir if settings.models_dir.is_dir() else None
     ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
                       params=params, source=req.source, limits=settings.outbox_limits(),
-                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
-    prepare = _Extraction(ctx, admitted, media, sets, the_plan.needs_audio(registry), media_exec, progress, notice)
-    ctx.prepare = prepare
+                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache),
+                      inputs=RunInputs(partial(extract_for_run, wd, admitted, media, sets,
+                                               the_plan.needs_audio(registry), media_exec, progress, notice)))
     progress.total = len(the_plan.selected)
     executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
     if executor_hook:
@@ -229,7 +230,7 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     if why:  # stopped from outside (an API cancel or shutdown): the report says so, written once
         notice(f"interrupted: {why}")
     tm = time.monotonic()
-    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(prepare.seconds, 4),
+    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(ctx.inputs.seconds, 4),
                       analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
@@ -259,29 +260,6 @@ def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str,
 
     fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
     return str(download_via(fetch, req.source, settings, progress=notice)), req.source
-
-
-class _Extraction:
-    """Extract once, when the first analyzer that is not cached is about to run (``ctx.prepare``)."""
-
-    def __init__(self, ctx: ExecContext, admitted: Admitted, media: MediaInfo, sets, with_audio: bool,
-                 media_exec, progress, notice):
-        self.ctx, self.admitted, self.media, self.sets = ctx, admitted, media, sets
-        self.with_audio, self.media_exec, self.progress, self.notice = with_audio, media_exec, progress, notice
-        self.seconds = 0.0
-
-    def __call__(self) -> None:
-        wd = self.ctx.workdir
-        te = time.monotonic()
-        ex = extract(wd, self.admitted, self.media, self.sets, with_audio=self.with_audio, media_exec=self.media_exec)
-        self.seconds = time.monotonic() - te
-        for w in ex.warnings:
-            self.notice(w)
-        self.progress.phase("extract", self.seconds, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in
-                                                                ex.frame_sets.items()) + (", audio" if ex.audio else ""))
-        share_folder_with_sandbox(wd.root)  # the runner's and the sandbox user's: no other local user
-        self.ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
-        self.ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
 
 
 def _execute(executor: Executor, ctx: ExecContext, notice) -> tuple[dict, bool]:
