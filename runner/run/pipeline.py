@@ -1,4 +1,7 @@
-"""One run end to end: resolve input, probe, extract once, plan, execute, merge."""
+"""One run end to end: resolve input, probe, plan, execute (extracting once, on first need), merge,
+and write the run's report.json and report.html, once each: the adapters (the CLI, the API worker,
+batch) only choose where (AnalyzeRequest.out, .html) and say why a run was stopped (.cancel_reason).
+A batch on a Ray cluster is the one exception: its driver writes the report a node sent back."""
 from __future__ import annotations
 
 import secrets
