@@ -138,6 +138,6 @@ def create_app(settings: Settings, api: ApiSettings, *, registry: Registry | Non
 
     add_service_routes(app, registry, auth, errors)
     add_submit_route(app, settings, api, registry, store, pool, auth, errors)
-    add_job_routes(app, store, pool, role, auth, errors)
+    add_job_routes(app, store, pool, auth, errors)
     install_error_handlers(app)
     return app

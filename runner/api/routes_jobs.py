@@ -34,8 +34,8 @@ def _report_text(store: JobStore, job_id: str) -> tuple[Job, str]:
                       status=409, fix=f"POST /jobs/{job_id}/retry") from None
 
 
-def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, auth: list, errors: dict) -> None:
-    """``role="api"`` renders nothing: a missing report page is the worker's to make."""
+def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, auth: list, errors: dict) -> None:
+    """The job routes; no role renders anything: the report and its page are the pipeline's to write."""
     @app.get("/jobs", response_model=JobPage, dependencies=auth, responses=errors, tags=["jobs"])
     def list_jobs(limit: Annotated[int, Query(ge=1, le=200)] = 50,
                   offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
@@ -48,11 +48,11 @@ def add_job_routes(app: FastAPI, store: JobStore, pool: WorkerPool, role: str, a
     def get_job(job_id: JobId) -> JobView:
         """State, per-analyzer progress and errors of one job."""
         return _view(_get(store, job_id))
-    _add_report_routes(app, store, role, auth, errors)
+    _add_report_routes(app, store, auth, errors)
     _add_control_routes(app, store, pool, auth, errors)
 
 
-def _add_report_routes(app: FastAPI, store: JobStore, role: str, auth: list, errors: dict) -> None:
+def _add_report_routes(app: FastAPI, store: JobStore, auth: list, errors: dict) -> None:
     @app.get("/jobs/{job_id}/report", dependencies=auth, responses=errors, tags=["jobs"],
              response_model=dict[str, Any])
     def get_report(job_id: JobId) -> JSONResponse:
@@ -67,22 +67,13 @@ def _add_report_routes(app: FastAPI, store: JobStore, role: str, auth: list, err
     @app.get("/jobs/{job_id}/report.html", dependencies=auth, responses=errors, tags=["jobs"],
              response_class=HTMLResponse)
     def get_report_html(job_id: JobId) -> HTMLResponse:
-        """The report as one self-contained HTML page (timelines, keyframes); made once, then kept."""
-        from runner.report import write_html
-        from shared_schema.report import Report
-
-        job, text = _report_text(store, job_id)
+        """The report as one self-contained HTML page (timelines, keyframes), as the run wrote it."""
+        job, _ = _report_text(store, job_id)
         page = pathlib.Path(job.report_path).with_suffix(".html")
-        if not page.is_file() or page.stat().st_mtime < pathlib.Path(job.report_path).stat().st_mtime:
-            if role == "api":  # the worker writes the page when the job finishes; this process renders nothing
-                raise Refused("no_report_page", f"the report page of job {job_id} was not made",
-                              status=409, fix=f"GET /jobs/{job_id}/report has the data; POST /jobs/{job_id}/retry "
-                                              "makes the page again")
-            try:
-                write_html(Report.model_validate_json(text), page)
-            except ValueError:
-                raise Refused("report_missing", f"the report of job {job_id} is unreadable",
-                              status=409, fix=f"POST /jobs/{job_id}/retry") from None
+        if not page.is_file():  # the pipeline writes the page with the report; no route renders one
+            raise Refused("no_report_page", f"the report page of job {job_id} was not made",
+                          status=409, fix=f"GET /jobs/{job_id}/report has the data; POST /jobs/{job_id}/retry "
+                                          "makes the page again")
         # the page needs nothing from the network and runs only its own two scripts (by sha256): say
         # so to the browser too, with what a <meta> cannot say (no framing)
         from runner.report.page import content_security_policy

@@ -38,14 +38,27 @@ class _Stopped(Exception):
 class _Active:
     reason: str | None = None          # "cancelled" (DELETE) or "interrupted" (server stopping)
     executor: Any = None
+    settled: bool = False              # the pipeline has asked for the reason: its report is being written
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stop(self, reason: str) -> None:
         with self.lock:
+            if self.settled:  # the analyzers are done and the report says how the run ended: it completes
+                return
             self.reason = self.reason or reason
             ex = self.executor
         if ex is not None:
             _interrupt(ex)
+
+    def settle(self) -> str | None:
+        """The pipeline's cancel reason (asked once, before it writes the report): the words for the
+        report's notice, or None; the job's final state follows the same answer."""
+        with self.lock:
+            self.settled = True
+            reason = self.reason
+        if reason is None:
+            return None
+        return "cancelled through the API" if reason == CANCELLED else "the API server stopped"
 
     def attach(self, executor) -> None:
         with self.lock:
@@ -288,9 +301,9 @@ class WorkerPool:
             outcome = analyze(AnalyzeRequest(source=source, roots=roots, only=body.analyzers or None,
                                              params=params, out=report_path,
                                              use_cache=not body.no_cache, keep_media=False,
-                                             # the page is made by the pipeline while the input copy and
-                                             # frames still exist (keyframes), in the media sandbox
-                                             html=True),
+                                             # the pipeline writes the report and its page once, the page
+                                             # while the input copy and frames still exist (keyframes)
+                                             html=True, cancel_reason=active.settle),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))
@@ -313,11 +326,7 @@ class WorkerPool:
             r = outcome.report
             summary = {"all_ok": r.all_ok, "counts": {s.value: n for s, n in r.counts.items() if n},
                        "total_s": r.run.timings.total_s, "run_id": r.run.run_id}
-            if active.reason:
-                _mark_interrupted(outcome, active.reason)
-                # the page is made by the worker, never by the API process: again, for the new marks
-                _write_page(outcome)
-            if active.reason:
+            if active.reason:  # settled before the report was written: the report says so too
                 self._finish_stopped(job.id, active.reason, summary=summary, report_path=str(outcome.report_path))
             else:
                 self.store.finish(job.id, COMPLETED, summary=summary, report_path=str(outcome.report_path))
@@ -333,32 +342,6 @@ class WorkerPool:
             err = {"code": "interrupted", "message": "the server stopped while this job ran",
                    "fix": f"POST /jobs/{job_id}/retry to run it again"}
         self.store.finish(job_id, CANCELLED if reason == CANCELLED else INTERRUPTED, error=err, **kw)
-
-
-def _write_page(outcome) -> None:
-    """report.html beside the job's report.json, for GET /jobs/{id}/report.html (a failure costs only the page)."""
-    from pathlib import Path
-
-    from runner.report import write_html
-    from shared_schema.report import Report
-
-    path = Path(outcome.report_path)
-    try:
-        write_html(Report.model_validate_json(path.read_text(encoding="utf-8")), path.with_suffix(".html"))
-    except Exception:
-        log.exception("could not write the report page %s", path.with_suffix(".html"))
-
-
-def _mark_interrupted(outcome, reason: str) -> None:
-    """The pipeline marks a run interrupted only on Ctrl-C; a stop through the API is one too."""
-    from runner.run.merge import write_report
-
-    why = "cancelled through the API" if reason == CANCELLED else "the API server stopped"
-    run = outcome.report.run.model_copy(update={"interrupted": True,
-                                                "notices": [*outcome.report.run.notices, f"interrupted: {why}"]})
-    report = outcome.report.model_copy(update={"run": run})
-    for path in {outcome.report_path, outcome.workdir / "report.json"}:
-        write_report(report, path)
 
 
 def _code(exc: RunnerError) -> str:

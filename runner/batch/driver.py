@@ -50,6 +50,7 @@ def run_video(job: VideoJob, settings: Settings, where: str = "serial") -> Video
             settings = _task_settings(job, Settings.from_env() if where == "cluster" else settings, where)
         out = analyze(job.request, settings)
         res.report_json = out.report.model_dump_json()
+        res.report_path = str(out.report_path) if job.request.out is not None else None
         res.workdir = str(out.workdir)
         res.interrupted = out.report.run.interrupted
     except KeyboardInterrupt:       # Ray's cancel, or Ctrl-C before the analyzers started
@@ -126,10 +127,14 @@ class _Batch:
                  f"({len(lost)}/{LOST_RETRIES})")
 
     def job(self, index: int, source: str, shape: Shape) -> VideoJob:
-        r = self.req
+        """The video's task; where its task runs on this machine, its pipeline writes the report (and
+        page) straight to ``--out``; on a cluster's node, ``--out`` is not there: it comes back to us."""
+        r, name = self.req, out_name(source)
+        here = self.engine is None or not self.engine.cluster
         request = AnalyzeRequest(source=source, only=r.only, skip=r.skip, backend=r.backend, keep_media=r.keep_media,
-                                 params=r.params, use_cache=r.use_cache)
-        return VideoJob(index=index, source=source, name=out_name(source), shape=shape, request=request)
+                                 params=r.params, use_cache=r.use_cache, html=r.html and here,
+                                 out=(r.out / f"{name}.json").resolve() if here else None)
+        return VideoJob(index=index, source=source, name=name, shape=shape, request=request)
 
     def record(self, job: VideoJob, res: VideoResult | BaseException | None,
                error: dict[str, Any] | None = None, status: str | None = None) -> dict[str, Any]:
@@ -140,7 +145,7 @@ class _Batch:
             error = error or res.error
             if res.report_json:
                 report = Report.model_validate_json(res.report_json)
-                path = self._write_report(job, report)
+                path = Path(res.report_path) if res.report_path else self._deliver(job, report)
                 if self.on_video is not None:
                     self.on_video(report, path)
         row = _row(job, self.submitted.get(job.index, 0.0), res, report, path, error)
@@ -157,7 +162,8 @@ class _Batch:
         self.say(line)
         return row
 
-    def _write_report(self, job: VideoJob, report: Report) -> Path:
+    def _deliver(self, job: VideoJob, report: Report) -> Path:
+        """A report that ran on a cluster's node, written where ``--out`` is (docs/batch.md: no node needs it)."""
         from runner.run.merge import write_report
 
         path = write_report(report, (self.req.out / f"{job.name}.json").resolve())

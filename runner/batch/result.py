@@ -12,6 +12,7 @@ from typing import Any
 @dataclass
 class VideoResult:
     report_json: str | None = None
+    report_path: str | None = None         # where the task's pipeline wrote it (None: on another node)
     workdir: str | None = None
     node: str = ""
     started: float = 0.0                   # epoch seconds on the worker

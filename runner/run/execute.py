@@ -20,6 +20,7 @@ from runner.cache.keys import RunCache
 from runner.run.collect import classify, runner_envelope, skipped
 from runner.outbox import Limits
 from runner.run.files import append_log, dropped_outputs, fresh_out_dir
+from runner.run.inputs import InputsFailed, JobInputs, RunInputs
 from runner.run.planner import Plan
 from runner.params import job_params
 from runner.registry import Entry, Registry
@@ -71,18 +72,12 @@ class ExecContext:
     plan: Plan
     models_dir: Path | None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value (runner.params)
-    frame_dirs: dict[str, str] = field(default_factory=dict)
-    audio_rel: str | None = None
-    #: called once, before the first analyzer is launched (extraction: skipped when every result is cached)
-    prepare: Callable[[], None] | None = None
+    #: the frame sets and audio, extracted when the first analyzer that is not cached is about to run
+    inputs: RunInputs = field(default_factory=RunInputs)
     cache: RunCache | None = None
     source: str = ""
     #: caps on what a sandbox wrote and on its log (``Settings.outbox_limits()``)
     limits: Limits = field(default_factory=Limits)
-
-
-class _PrepareFailed(Exception):
-    """The shared inputs could not be made; the run stops with the original error."""
 
 
 class _Scheduler:
@@ -160,9 +155,6 @@ class Executor:
         self.cancel = threading.Event()
         self.results: dict[str, Envelope] = {}
         self._lock = threading.Lock()
-        self._prepare_lock = threading.Lock()
-        self._prepared = False
-        self.prepare_error: BaseException | None = None
 
     # ------------------------------------------------------------------
     def run(self, ctx: ExecContext) -> dict[str, Envelope]:
@@ -188,8 +180,8 @@ class Executor:
                 for t in threads:
                     while t.is_alive():
                         t.join(0.2)
-                if self.prepare_error is not None:
-                    raise self.prepare_error
+                if ctx.inputs.error is not None:  # the extraction failed: the run stops with its error
+                    raise ctx.inputs.error
         except KeyboardInterrupt:
             # Ctrl-C / SIGTERM: stop what runs, keep what finished, record the rest.
             self.interrupt()
@@ -247,14 +239,14 @@ class Executor:
         """Every declared param: the user's value or its default (what the job spec and the cache key hold)."""
         return job_params(entry.manifest, ctx.params.get(entry.name, {}))
 
-    def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any]) -> Path:
+    def _write_job(self, ctx: ExecContext, entry: Entry, attempt: int, overrides: dict[str, Any],
+                   inputs: JobInputs) -> Path:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         upstream = self._upstream(ctx, entry)
         job = JobSpec(
             run_id=ctx.run_id, analyzer=m.name, analyzer_version=m.version, result=m.result,
-            frames={s: ctx.frame_dirs[s] for s in m.inputs.frames if s in ctx.frame_dirs},
-            audio=ctx.audio_rel if m.inputs.audio else None,
+            frames=inputs.frames, audio=inputs.audio,
             upstream={u: ctx.workdir.rel(ctx.workdir.result(u)) for u in upstream},
             params=self._params(ctx, entry),
             overrides=overrides,
@@ -267,20 +259,13 @@ class Executor:
         tmp.replace(path)
         return path
 
-    def _ensure_prepared(self, ctx: ExecContext) -> None:
-        if ctx.prepare is None:
-            return
-        with self._prepare_lock:
-            if self.prepare_error is not None:
-                raise _PrepareFailed
-            if not self._prepared:
-                try:
-                    ctx.prepare()
-                except BaseException as exc:
-                    self.prepare_error = exc
-                    self.cancel.set()
-                    raise _PrepareFailed from exc
-                self._prepared = True
+    def _inputs(self, ctx: ExecContext, entry: Entry) -> JobInputs:
+        """This job's frame folders and audio (the first ask extracts); a failed extraction cancels the run."""
+        try:
+            return ctx.inputs.for_job(entry.manifest.inputs.frames, entry.manifest.inputs.audio)
+        except InputsFailed:
+            self.cancel.set()
+            raise
 
     @staticmethod
     def _chosen(ctx: ExecContext, entry: Entry) -> list:
@@ -317,7 +302,7 @@ class Executor:
             env = self._attempts(ctx, entry, sched, chosen)
             if key is not None:
                 ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source, ctx.limits)
-        except _PrepareFailed:
+        except InputsFailed:
             return  # run() raises the original error
         except Exception as exc:  # a backend error costs this analyzer's entry, never the report
             full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -354,9 +339,9 @@ class Executor:
         env: Envelope | None = None
         waiting = getattr(self.progress, "waiting", None)
         on_wait = (lambda why: waiting(m.name, why)) if waiting is not None else None
-        if on_wait is not None and ctx.prepare is not None and not self._prepared:
+        if on_wait is not None and not ctx.inputs.ready:
             on_wait("extraction")
-        self._ensure_prepared(ctx)
+        inputs = self._inputs(ctx, entry)
         t_start = time.monotonic()
         for n in range(1, m.retry.max_attempts + 1):
             if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel, on_wait):
@@ -364,7 +349,7 @@ class Executor:
                 break
             try:
                 self.progress.started(m.name, n)
-                job_path = self._write_job(ctx, entry, n, overrides)
+                job_path = self._write_job(ctx, entry, n, overrides, inputs)
                 fresh_out_dir(out_dir)  # every attempt starts from an empty, non-world-writable /out
                 spec = LaunchSpec(run_id=ctx.run_id, entry=entry, workdir=ctx.workdir.root, job_path=job_path,
                                   out_dir=out_dir, models_dir=ctx.models_dir, memory_bytes=mem, cpus=cpus,

@@ -1,4 +1,7 @@
-"""One run end to end: resolve input, probe, extract once, plan, execute, merge."""
+"""One run end to end: resolve input, probe, plan, execute (extracting once, on first need), merge,
+and write the run's report.json and report.html, once each: the adapters (the CLI, the API worker,
+batch) only choose where (AnalyzeRequest.out, .html) and say why a run was stopped (.cancel_reason).
+A batch on a Ray cluster is the one exception: its driver writes the report a node sent back."""
 from __future__ import annotations
 
 import secrets
@@ -6,8 +9,9 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from runner import __version__
 from runner.backends.base import Backend
@@ -17,7 +21,7 @@ from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache
 from runner.errors import UsageError
 from runner.run.execute import Budget, ExecContext, Executor
-from runner.media.extract import extract
+from runner.run.inputs import RunInputs, extract_for_run
 from runner.run.merge import build_report, write_report
 from runner.models.store import missing_models
 from runner.run.planner import Facts, Plan, plan
@@ -42,13 +46,16 @@ class AnalyzeRequest:
     skip: list[str] | None = None
     backend: str | None = None                   # None: settings.backend
     workdir: Path | None = None
-    out: Path | None = None
+    out: Path | None = None                      # also write report.json here (the workdir's is always written)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked by runner.params
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
     keep_media: bool = True                      # False: remove extracted frames/audio when done
     roots: tuple[Path, ...] | None = None        # API: the file must be under these, reached without symlinks
     media_exec: Any = None                       # a MediaExec for probe/extraction (None: the backend's default)
+    # asked once, after the analyzers and before the report is written: why the run was stopped from
+    # outside (e.g. "cancelled through the API"), or None; a reason marks the report interrupted
+    cancel_reason: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -212,9 +219,9 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     models_dir = settings.models_dir if settings.models_dir.is_dir() else None
     ctx = ExecContext(run_id=run_id, workdir=wd, registry=registry, plan=the_plan, models_dir=models_dir,
                       params=params, source=req.source, limits=settings.outbox_limits(),
-                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache))
-    prepare = _Extraction(ctx, admitted, media, sets, the_plan.needs_audio(registry), media_exec, progress, notice)
-    ctx.prepare = prepare
+                      cache=run_cache(settings, backend, media, sets, models_dir, read=req.use_cache),
+                      inputs=RunInputs(partial(extract_for_run, wd, admitted, media, sets,
+                                               the_plan.needs_audio(registry), media_exec, progress, notice)))
     progress.total = len(the_plan.selected)
     executor = Executor(backend, Budget(settings.cpu_budget, settings.memory_budget, settings.gpus), progress)
     if executor_hook:
@@ -223,17 +230,26 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     if ctx.cache.hits:
         notice(f"{len(ctx.cache.hits)} result(s) reused from the result cache "
                f"({', '.join(sorted(ctx.cache.hits))}); --no-cache runs them again")
+    why = req.cancel_reason() if req.cancel_reason is not None else None
+    if why:  # stopped from outside (an API cancel or shutdown): the report says so, written once
+        notice(f"interrupted: {why}")
     tm = time.monotonic()
-    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(prepare.seconds, 4),
+    timings = Timings(probe_s=round(probe_s, 4), extract_s=round(ctx.inputs.seconds, 4),
                       analyzers_s={n: e.duration_s for n, e in envelopes.items() if e.attempts and e.cache is None})
     run = RunInfo(run_id=run_id, runner_version=__version__, backend=backend.name, host=socket.gethostname(),
                   started_at=started, finished_at=datetime.now(timezone.utc), workdir=str(wd.root),
                   input=InputInfo(path=media.path, sha256=media.sha256, url=source_url),
-                  timings=timings, interrupted=interrupted, notices=notices,
+                  timings=timings, interrupted=interrupted or bool(why), notices=notices,
                   media_exec=getattr(media_exec, "name", None), media_sandboxed=getattr(media_exec, "sandboxed", None))
+    return _merge_and_write(run, media, the_plan, envelopes, req, wd, media_exec, tm, t0)
+
+
+def _merge_and_write(run: RunInfo, media: MediaInfo, the_plan: Plan, envelopes: dict, req: AnalyzeRequest,
+                     wd: Workdir, media_exec, tm: float, t0: float) -> RunOutcome:
+    """The report, written once to every destination (and its page, while the media it shows still
+    exists), then the scratch space and (without ``keep_media``) the media removed."""
     report = build_report(run, media, the_plan.stages, envelopes, the_plan.selected)
-    merge_s = time.monotonic() - tm
-    report.run.timings.merge_s = round(merge_s, 4)
+    report.run.timings.merge_s = round(time.monotonic() - tm, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = _write_outputs(report, wd, req, media_exec)
     _cleanup(wd, req.keep_media)
@@ -248,29 +264,6 @@ def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str,
 
     fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
     return str(download_via(fetch, req.source, settings.download, progress=notice)), req.source
-
-
-class _Extraction:
-    """Extract once, when the first analyzer that is not cached is about to run (``ctx.prepare``)."""
-
-    def __init__(self, ctx: ExecContext, admitted: Admitted, media: MediaInfo, sets, with_audio: bool,
-                 media_exec, progress, notice):
-        self.ctx, self.admitted, self.media, self.sets = ctx, admitted, media, sets
-        self.with_audio, self.media_exec, self.progress, self.notice = with_audio, media_exec, progress, notice
-        self.seconds = 0.0
-
-    def __call__(self) -> None:
-        wd = self.ctx.workdir
-        te = time.monotonic()
-        ex = extract(wd, self.admitted, self.media, self.sets, with_audio=self.with_audio, media_exec=self.media_exec)
-        self.seconds = time.monotonic() - te
-        for w in ex.warnings:
-            self.notice(w)
-        self.progress.phase("extract", self.seconds, ", ".join(f"{k}: {len(v.frames)} frames" for k, v in
-                                                                ex.frame_sets.items()) + (", audio" if ex.audio else ""))
-        share_folder_with_sandbox(wd.root)  # the runner's and the sandbox user's: no other local user
-        self.ctx.frame_dirs = {k: wd.rel(wd.frames_dir(k)) for k in ex.frame_sets}
-        self.ctx.audio_rel = wd.rel(ex.audio) if ex.audio else None
 
 
 def _execute(executor: Executor, ctx: ExecContext, notice) -> tuple[dict, bool]:
