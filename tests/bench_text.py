@@ -5,7 +5,8 @@ wall time over the video's duration, on the committed clip (tests/text_clip.py) 
 ``runner analyze --backend local --no-cache`` in a subprocess with its own cache and work root.
 
 - text_overlay alone (``--only text_overlay``), the working tree's version and 2.1.0 (its folder taken
-  from git at ``OLD_COMMIT`` into a temporary analyzers folder; it runs in the torch environment):
+  from git at ``OLD_COMMIT`` into a temporary analyzers folder; it runs in a temporary environment over the
+  torch group's, plus the EasyOCR packages its requirements.txt pins, which no group has any more):
   CPU seconds of the analyzer's sandbox (its process group, sampled from /proc as in bench_demo), its
   duration, the captions of the clip it found (``TRUTH``: words read whole, overlapping their time),
   and its false segments (segments that read no text on the clip, drawn or photographed, whole, misread
@@ -49,6 +50,28 @@ def _old_analyzer(root: Path) -> Path:
                          check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest), "--strip-components=1"], input=tar, check=True)
     return dest
+
+
+def _old_envs(root: Path, env: dict[str, str]) -> Path:
+    """An envs folder whose torch environment is the torch group's (a .pth to its site-packages) plus what
+    2.1.0's requirements.txt pins that the group lacks (EasyOCR and its model package)."""
+    from runner.config import Settings
+
+    base = Settings.from_env().envs_dir / "torch"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([str(base / "bin" / "python"), "-c", purelib], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    envs = root / "old-envs"
+    subprocess.run([str(base / "bin" / "python"), "-m", "venv", str(envs / "torch")], check=True)
+    py = envs / "torch" / "bin" / "python"
+    own = subprocess.run([str(py), "-c", purelib], check=True, capture_output=True, text=True).stdout.strip()
+    Path(own, "torch-group.pth").write_text(site + "\n")
+    reqs = subprocess.run(["git", "-C", str(REPO_ROOT), "show",
+                           f"{OLD_COMMIT}:analyzers/text_overlay/requirements.txt"],
+                          check=True, capture_output=True, text=True).stdout.split()
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    *[r for r in reqs if r.split("==")[0].startswith("easyocr")]], env=env, check=True)
+    return envs
 
 
 def _run(video: Path, root: Path, tag: str, env: dict[str, str], only: str | None = None,
@@ -115,14 +138,13 @@ def _text_line(name: str, r: dict) -> str:
             f"recognitions {res.get('recognitions')} (load {r['load']:.1f})")
 
 
-def _engines(frames: Path, env: dict[str, str]) -> list[str]:
-    """tests/text_engines.py in each engine's environment, on the sampled frames of the run."""
+def _engines(frames: Path, env: dict[str, str], old_envs: Path) -> list[str]:
+    """tests/text_engines.py in each engine's environment (EasyOCR: 2.1.0's), on the sampled frames of the run."""
     from runner.config import Settings
 
-    envs = Settings.from_env().envs_dir
     out = []
-    for engine, group in (("ppocr", "cpu"), ("easyocr", "torch")):
-        py = envs / group / "bin" / "python"
+    for engine, py in (("ppocr", Settings.from_env().envs_dir / "cpu" / "bin" / "python"),
+                       ("easyocr", old_envs / "torch" / "bin" / "python")):
         if not frames.is_dir() or not py.exists():
             out.append(f"engine {engine}: not measured ({frames} or {py} missing)")
             continue
@@ -143,12 +165,14 @@ def bench() -> list[str]:
         lines.append(f"clip: tests/text_clip.py, {DURATION_S:.0f} s, 720x1280, {sum(t.kind == 'overlay' for t in TRUTH)} "
                      f"captions drawn; machine: {os.cpu_count()} cores")
         new = _run(clip, root, "new", env, only="text_overlay")
-        old = _run(clip, root, "old", {**env, "RUNNER_ANALYZERS_DIR": str(_old_analyzer(root))}, only="text_overlay")
+        old_envs = _old_envs(root, env)
+        old = _run(clip, root, "old", {**env, "RUNNER_ANALYZERS_DIR": str(_old_analyzer(root)),
+                                       "RUNNER_ENVS_DIR": str(old_envs)}, only="text_overlay")
         lines.append(_text_line("text_overlay (working tree)", new))
         lines.append(_text_line(f"text_overlay 2.1.0 ({OLD_COMMIT})", old))
         a, b = new["analyzer_cpu"].get("text_overlay", 0.0), old["analyzer_cpu"].get("text_overlay", 0.0)
         lines.append(f"  CPU now / 2.1.0: {a / b:.2f}x (same run)" if b else "  2.1.0 did not run")
-        lines += _engines(Path(new["report"]["run"]["workdir"]) / "frames" / "sampled", env)
+        lines += _engines(Path(new["report"]["run"]["workdir"]) / "frames" / "sampled", env, old_envs)
         # the idle-core question: text_overlay on 1 thread (the manifest) or 2, in the whole pipeline
         runs = (("clip", clip, ()), ("clip, text_overlay.cpus=2", clip, ("--set", "text_overlay.cpus=2")),
                 ("demo", _demo_clip(root), ()))

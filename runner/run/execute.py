@@ -1,9 +1,10 @@
-"""Run a plan stage by stage on a backend, under CPU, memory and GPU budgets.
+"""Run a plan on a backend, under CPU, memory and GPU budgets.
 
-Within a stage jobs run concurrently while their declared cpus and memory fit
-the budgets (a job larger than a budget runs alone); a GPU-heavy job takes its
-GPU alone. Each job may be retried with degraded params when its manifest
-declares it (``[retry]``); every attempt is recorded in the envelope.
+Each analyzer starts once what it reads (``needs``/``after``; a final one: every other) has
+finished, not when a whole stage has: jobs run concurrently while their declared cpus and memory
+fit the budgets (a job larger than a budget runs alone), admitted in priority order
+(runner.run.schedule); a GPU-heavy job takes its GPU alone. Each job may be retried with degraded
+params when its manifest declares it (``[retry]``); every attempt is recorded in the envelope.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from runner.outbox import Limits
 from runner.run.files import append_log, dropped_outputs, fresh_out_dir
 from runner.run.inputs import InputsFailed, JobInputs, RunInputs
 from runner.run.planner import Plan
+from runner.run.schedule import Budget, Scheduler, chain_costs, priority
 from runner.params import job_params
 from runner.registry import Entry, Registry
 from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
@@ -56,14 +58,6 @@ class _Silent:
         pass
 
 
-@dataclass(frozen=True)
-class Budget:
-    cpus: float
-    memory: int
-    gpus: tuple[str, ...] = ()
-    gpu_share: int = 2  # light GPU jobs that may share one GPU
-
-
 @dataclass
 class ExecContext:
     run_id: str
@@ -80,73 +74,6 @@ class ExecContext:
     limits: Limits = field(default_factory=Limits)
 
 
-class _Scheduler:
-    """Admission control: a job starts when its cpus/memory/GPU fit what is free."""
-
-    def __init__(self, budget: Budget):
-        self.budget = budget
-        self.cpus = 0.0
-        self.mem = 0
-        self.running = 0
-        self.gpu_use: dict[str, int] = {g: 0 for g in budget.gpus}
-        self.gpu_heavy: set[str] = set()
-        self.cond = threading.Condition()
-
-    def _fits(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> bool:
-        if gpu is not None:
-            if gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0):
-                return False
-            if self.gpu_use.get(gpu, 0) >= self.budget.gpu_share:
-                return False
-        if self.running == 0:
-            return True  # never starve a job larger than the whole budget
-        return self.cpus + cpus <= self.budget.cpus + 1e-9 and self.mem + mem <= self.budget.memory
-
-    def why_waiting(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> str:
-        """What a job that does not fit waits for, in words (for the progress view)."""
-        if gpu is not None and (gpu in self.gpu_heavy or (heavy and self.gpu_use.get(gpu, 0) > 0)
-                                or self.gpu_use.get(gpu, 0) >= self.budget.gpu_share):
-            return f"GPU {gpu} ({self.gpu_use.get(gpu, 0)} job(s) on it)"
-        if self.cpus + cpus > self.budget.cpus + 1e-9:
-            return f"CPU budget ({self.cpus:g} of {self.budget.cpus:g} in use, needs {cpus:g})"
-        return (f"memory budget ({self.mem / 2**30:.1f} of {self.budget.memory / 2**30:.1f} GiB in use, "
-                f"needs {mem / 2**30:.1f})")
-
-    def acquire(self, cpus: float, mem: int, gpu: str | None, heavy: bool, cancel: threading.Event,
-                on_wait: Callable[[str], None] | None = None) -> bool:
-        with self.cond:
-            said = None
-            while not self._fits(cpus, mem, gpu, heavy):
-                if cancel.is_set():
-                    return False
-                if on_wait is not None:
-                    why = self.why_waiting(cpus, mem, gpu, heavy)
-                    if why != said:
-                        said = why
-                        on_wait(why)
-                self.cond.wait(0.2)
-            if cancel.is_set():
-                return False
-            self.cpus += cpus
-            self.mem += mem
-            self.running += 1
-            if gpu is not None:
-                self.gpu_use[gpu] = self.gpu_use.get(gpu, 0) + 1
-                if heavy:
-                    self.gpu_heavy.add(gpu)
-            return True
-
-    def release(self, cpus: float, mem: int, gpu: str | None, heavy: bool) -> None:
-        with self.cond:
-            self.cpus -= cpus
-            self.mem -= mem
-            self.running -= 1
-            if gpu is not None:
-                self.gpu_use[gpu] -= 1
-                self.gpu_heavy.discard(gpu)
-            self.cond.notify_all()
-
-
 class Executor:
     def __init__(self, backend: Backend, budget: Budget, progress: Progress | None = None):
         self.backend = backend
@@ -158,42 +85,73 @@ class Executor:
 
     # ------------------------------------------------------------------
     def run(self, ctx: ExecContext) -> dict[str, Envelope]:
-        """Run every stage; on cancel, what did not finish is recorded as interrupted."""
-        sched = _Scheduler(self.budget)
-        threads: list[threading.Thread] = []
+        """Run every analyzer once what it reads is done; on cancel, what did not finish is recorded as
+        interrupted."""
+        sched = Scheduler(self.budget)
+        names = [n for stage in ctx.plan.stages for n in stage]
+        upstream = {n: self._upstream(ctx, ctx.registry[n]) for n in names}
         planned = getattr(self.progress, "planned", None)
         if planned is not None:
-            planned(ctx.plan.stages, {n: self._upstream(ctx, ctx.registry[n]) for s in ctx.plan.stages for n in s})
+            planned(ctx.plan.stages, upstream)
+        # a final analyzer waits for every non-final one (finals run side by side, as one last stage)
+        waits = {n: [u for u in upstream[n] if not ctx.registry[u].manifest.final] for n in names}
+        memory = {n: job_resources(ctx.registry[n].manifest, ctx.params.get(n, {}))[1] for n in names}
+        chain = chain_costs(waits, memory)  # declared memory stands for cost (runner.run.schedule)
+        done = {n: threading.Event() for n in names}
+        # the jobs that read nothing take their places in the queue before any thread starts: the first
+        # thread to run must not take the cores ahead of a costlier job whose thread has not started yet
+        first = {n: self._enqueue(ctx, ctx.registry[n], sched, chain[n]) for n in names
+                 if not waits[n] and n in ctx.plan.runnable}
+        threads = [threading.Thread(target=self._when_ready, name=f"job-{n}", daemon=True,
+                                    args=(ctx, ctx.registry[n], sched, [done[u] for u in waits[n]], done[n], chain[n],
+                                          first.get(n)))
+                   for n in names]
         try:
-            for stage in ctx.plan.stages:
-                threads = []
-                for name in stage:
-                    entry = ctx.registry[name]
-                    env = self._pre_skip(ctx, entry)
-                    if env is not None:
-                        self._record(ctx, name, env)
-                        continue
-                    t = threading.Thread(target=self._run_job, args=(ctx, entry, sched),
-                                         name=f"job-{name}", daemon=True)
-                    threads.append(t)
-                    t.start()
-                for t in threads:
-                    while t.is_alive():
-                        t.join(0.2)
-                if ctx.inputs.error is not None:  # the extraction failed: the run stops with its error
-                    raise ctx.inputs.error
+            for t in threads:
+                t.start()
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
+            if ctx.inputs.error is not None:  # the extraction failed: the run stops with its error
+                raise ctx.inputs.error
         except KeyboardInterrupt:
             # Ctrl-C / SIGTERM: stop what runs, keep what finished, record the rest.
             self.interrupt()
             for t in threads:
                 t.join(30)
-            for stage in ctx.plan.stages:
-                for name in stage:
-                    if name not in self.results:
-                        self._record(ctx, name, skipped(ctx.registry[name], SkipReason.interrupted,
+            for name in names:
+                if name not in self.results:
+                    self._record(ctx, name, skipped(ctx.registry[name], SkipReason.interrupted,
                                                    "the run was interrupted before it finished"))
             raise
         return self.results
+
+    def _when_ready(self, ctx: ExecContext, entry: Entry, sched: Scheduler, after: list[threading.Event],
+                    done: threading.Event, chain_cost: int, ticket: tuple[int, tuple] | None = None) -> None:
+        """One analyzer's thread: wait for what it reads, then skip it or run it; always say it is done."""
+        try:
+            for ev in after:
+                while not ev.wait(0.2) and not self.cancel.is_set():
+                    pass
+            env = self._pre_skip(ctx, entry)
+            if env is not None:
+                self._record(ctx, entry.name, env)
+                return
+            # its place in the queue is taken before the pre-launch work (cache, checksums, extraction)
+            ticket = ticket or self._enqueue(ctx, entry, sched, chain_cost)
+            self._run_job(ctx, entry, sched, ticket[1], ticket[0])
+        finally:
+            if ticket is not None:
+                sched.withdraw(ticket[0])  # a cache hit, a skip or a failure before launch gives its place up
+            done.set()
+
+    @staticmethod
+    def _enqueue(ctx: ExecContext, entry: Entry, sched: Scheduler, chain_cost: int) -> tuple[int, tuple]:
+        cpus, mem, _ = job_resources(entry.manifest, ctx.params.get(entry.name, {}))
+        planned = ctx.plan.runnable[entry.name]
+        gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
+        rank = priority(cpus, chain_cost, entry.name)
+        return sched.enqueue(cpus, mem, gpu, planned.gpu_heavy, rank), rank
 
     def _record(self, ctx: ExecContext, name: str, env: Envelope) -> None:
         """Keep the final envelope, and write it to ``results/<name>.json`` (runner-owned, outside
@@ -284,7 +242,8 @@ class Executor:
         return ctx.cache.key(entry, self._params(ctx, entry), ctx.plan.runnable[entry.name].device,
                              {u: self.results.get(u) for u in self._upstream(ctx, entry)}, key_rows(chosen))
 
-    def _run_job(self, ctx: ExecContext, entry: Entry, sched: _Scheduler) -> None:
+    def _run_job(self, ctx: ExecContext, entry: Entry, sched: Scheduler, rank: tuple = (),
+                 ticket: int | None = None) -> None:
         try:
             chosen = self._chosen(ctx, entry)
             key = self._cache_key(ctx, entry, chosen)
@@ -299,7 +258,7 @@ class Executor:
             if bad_model is not None:
                 self._record(ctx, entry.name, bad_model)
                 return
-            env = self._attempts(ctx, entry, sched, chosen)
+            env = self._attempts(ctx, entry, sched, chosen, rank, ticket)
             if key is not None:
                 ctx.cache.save(key, env, ctx.workdir.out_dir(entry.name), ctx.run_id, ctx.source, ctx.limits)
         except InputsFailed:
@@ -327,7 +286,8 @@ class Executor:
         return runner_envelope(entry, Status.failed, error=ErrorInfo(type="ModelChecksumMismatch", message=message,
                                                                      fix=fix))
 
-    def _attempts(self, ctx: ExecContext, entry: Entry, sched: _Scheduler, chosen: list = ()) -> Envelope:
+    def _attempts(self, ctx: ExecContext, entry: Entry, sched: Scheduler, chosen: list = (),
+                  rank: tuple = (), ticket: int | None = None) -> Envelope:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
         gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
@@ -344,7 +304,8 @@ class Executor:
         inputs = self._inputs(ctx, entry)
         t_start = time.monotonic()
         for n in range(1, m.retry.max_attempts + 1):
-            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel, on_wait):
+            if not sched.acquire(cpus, mem, gpu, planned.gpu_heavy, self.cancel, on_wait, rank,
+                                 ticket if n == 1 else None):
                 env = skipped(entry, SkipReason.interrupted, "the run was interrupted before it started")
                 break
             try:

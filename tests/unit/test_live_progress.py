@@ -2,14 +2,15 @@
 import io
 import threading
 
-from runner.run.execute import Budget, _Scheduler
+from runner.run.execute import Budget
+from runner.run.schedule import Scheduler
 from runner.run.live import LiveProgress, clock
 from runner.batch.live import rate_and_eta
 from runner.run.progress import LineProgress, for_stream, is_live_terminal
 
 
 def test_scheduler_says_what_a_job_waits_for():
-    s = _Scheduler(Budget(cpus=2, memory=4 * 2**30))
+    s = Scheduler(Budget(cpus=2, memory=4 * 2**30))
     cancel = threading.Event()
     assert s.acquire(2, 2**30, None, False, cancel)
     said: list[str] = []
@@ -26,7 +27,7 @@ def test_scheduler_says_what_a_job_waits_for():
 
 
 def test_why_waiting_names_memory_and_gpu():
-    s = _Scheduler(Budget(cpus=8, memory=2 * 2**30, gpus=("0",)))
+    s = Scheduler(Budget(cpus=8, memory=2 * 2**30, gpus=("0",)))
     s.running, s.mem, s.gpu_use["0"] = 1, 2**30, 1
     s.gpu_heavy.add("0")
     assert s.why_waiting(1, 2 * 2**30, None, False).startswith("memory budget (1.0 of 2.0 GiB in use")
