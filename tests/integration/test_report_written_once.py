@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from runner.api.jobs import CANCELLED, COMPLETED, JobStore
-from runner.api.settings import ApiSettings
+from runner.api_config import ApiSettings
 from runner.api.worker import WorkerPool
 from runner.registry import load_registry
 from runner.run.pipeline import AnalyzeRequest, analyze
