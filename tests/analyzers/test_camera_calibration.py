@@ -108,6 +108,13 @@ print(json.dumps(cc.measure([c for c in motion_set.clips() if c.id in ids], log=
 """
 
 
+#: the H.264 variants are encoded and decoded again on the machine that runs the test, and the roll
+#: estimate over them is not bit-stable across machines: on two 2-core machines the sample's rotation
+#: differed by up to 0.033 deg/s (3 of its 6 H.264 clips; the raw clips and every other statistic within
+#: 4e-4). 0.05 deg/s is 2.8% of roll_min (1.8 deg/s): far from changing a label.
+TOLERANCE = {"rotation_dps": 0.05}
+
+
 @pytest.mark.slow
 def test_a_sample_re_measures_to_the_stored_statistics(stored):
     """Rendered again (no cache) and measured in the cpu environment: the stored numbers are the code's."""
@@ -124,7 +131,8 @@ def test_a_sample_re_measures_to_the_stored_statistics(stored):
     for cid, stats in again.items():
         for k, v in stats.items():
             want = data["clips"][cid][k]
-            assert v == want or (isinstance(v, float) and abs(v - want) <= 2e-3), (cid, k, v, want)
+            tol = TOLERANCE.get(k, 2e-3) if cid.endswith("@h264") else 2e-3
+            assert v == want or (isinstance(v, float) and abs(v - want) <= tol), (cid, k, v, want)
 
 
 def _camera(out) -> CameraResult:
