@@ -95,38 +95,6 @@ class DockerBackend(Backend):
     def from_settings(cls, settings, registry: Registry | None = None) -> "DockerBackend":
         return cls(connect(), settings.image_prefix, registry)
 
-    @classmethod
-    def auto(cls, settings, registry: Registry, names: list[str], notice) -> "DockerBackend | None":
-        """Docker when a daemon answers and every selected analyzer has its image; else None,
-        after ONE warning that names the missing daemon or images, the fix, and that the local
-        backend is not a sandbox."""
-        from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX, daemon_reason
-
-        def fallback(why: str, fix: str) -> None:
-            fix = fix.removesuffix(", or use --backend local")
-            notice(f"WARNING: --backend auto fell back to the local backend: {why}. "
-                   f"{LOCAL_IS_NOT_A_SANDBOX[0].upper()}{LOCAL_IS_NOT_A_SANDBOX[1:]}. Fix: {fix}. "
-                   "(--backend local chooses it knowingly; --backend docker refuses to run without containers.)")
-
-        try:
-            backend = cls.from_settings(settings, registry)
-        except BackendUnavailable as exc:
-            why = exc.reason if docker is None else daemon_reason()
-            fallback(why, exc.fix or START_FIX)
-            return None
-        missing = sorted(n for n in names if n in registry and not backend._has_image(registry[n]))
-        if missing:
-            shown = ", ".join(image_name(backend.prefix, registry[n]) for n in missing[:6])
-            more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-            fallback(f"no image {shown}{more} on the daemon (images are never pulled)",
-                     f"runner images build {' '.join(missing)} (or: make images)")
-            return None
-        stale = sorted(n for n, s in backend.image_status([n for n in names if n in registry]).items()
-                       if s == "stale")
-        if stale:
-            notice(f"images older than their sources: {', '.join(stale)} (runner images build {' '.join(stale)})")
-        return backend
-
     # -- Backend interface ----------------------------------------------------
     def _image_id(self, entry: Entry) -> str | None:
         tag = image_name(self.prefix, entry)

@@ -1,7 +1,7 @@
 """Why no Docker daemon answers, in one readable line (no raw ``DockerException`` text).
 
-Used where the runner falls back to, or refuses, the local backend: ``DockerBackend.auto`` and
-``runner serve``. It looks at the address the Docker SDK would use (``DOCKER_HOST``, else the
+Used where the runner falls back to, or refuses, the local backend: the run's placement and
+the servers' (:mod:`runner.placement`). It looks at the address the Docker SDK would use (``DOCKER_HOST``, else the
 default unix socket) and tries it once, so the message names the daemon and what is wrong with it.
 """
 from __future__ import annotations

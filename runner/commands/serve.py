@@ -8,6 +8,7 @@ import click
 
 from runner.config import Settings
 from runner.errors import UsageError
+from runner.placement import server_settings  # the servers never fall back to the local backend
 
 
 def is_loopback(host: str) -> bool:
@@ -19,47 +20,8 @@ def is_loopback(host: str) -> bool:
         return False  # a name other than localhost may resolve anywhere
 
 
-#: what an unsandboxed analyzer can read (one did: the token, from the parent's /proc/<pid>/environ)
-SECRETS_READABLE = ("An analyzer then runs as this server's user and can read its secrets: RUNNER_API_TOKEN and "
-                    "the proxy credentials in RUNNER_PROXIES from /proc/<pid>/environ of this process, the "
-                    "cookies file (RUNNER_COOKIES_FILE) and the job store; allow it only where every video and "
-                    "analyzer is trusted")
-
-
-def sandboxed(settings: Settings, allow_local: bool) -> Settings:
-    """The settings jobs run with: the docker backend, never a silent fall back to the local one.
-
-    The local backend is limits, not isolation, so a server refuses it unless ``allow_local``
-    (``--allow-unsandboxed`` / ``RUNNER_API_ALLOW_LOCAL=1``); ``auto`` becomes ``docker`` when a
-    daemon answers (an analyzer whose image is missing is then ``skipped: image_missing``, not run
-    unsandboxed) and is refused when none does.
-    """
-    from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX
-
-    fix_local = ("run jobs in containers: start dockerd and build the images (docs/docker.md; RUNNER_BACKEND=docker), "
-                 "or, on a trusted single-user machine, allow it knowingly: --allow-unsandboxed or "
-                 "RUNNER_API_ALLOW_LOCAL=1")
-    backend = settings.backend
-    if backend == "docker":
-        return settings
-    if allow_local:
-        when = "jobs run" if backend == "local" else "where no Docker daemon answers, jobs run"
-        click.echo(f"WARNING: {when} on the local backend, allowed by --allow-unsandboxed / "
-                   f"RUNNER_API_ALLOW_LOCAL=1: {LOCAL_IS_NOT_A_SANDBOX}. {SECRETS_READABLE}", err=True)
-        return settings
-    if backend == "local":
-        raise UsageError(f"refusing to run jobs on the local backend: {LOCAL_IS_NOT_A_SANDBOX}", fix=fix_local)
-    from runner.backends.docker import connect
-    from runner.backends.docker_daemon import daemon_reason
-    from runner.errors import BackendUnavailable
-
-    try:
-        connect(timeout=5)
-    except BackendUnavailable as exc:
-        why = daemon_reason() if "not installed" not in exc.reason else exc.reason
-        raise UsageError(f"refusing to serve: RUNNER_BACKEND={backend} would run jobs on the local backend, "
-                         f"which is not a sandbox ({why})", fix=fix_local) from None
-    return settings.with_(backend="docker")
+def _warn(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _logging(level: str) -> None:
@@ -98,7 +60,7 @@ def serve(ctx: click.Context, host: str, port: int, role: str, allow_unsandboxed
         raise UsageError(f"refusing to serve on {host} without a token",
                          fix="set RUNNER_API_TOKEN (a long random string), or bind 127.0.0.1")
     if role == "all":
-        settings = sandboxed(settings, allow_unsandboxed or api.allow_local)
+        settings = server_settings(settings, allow_unsandboxed or api.allow_local, _warn)
     _logging(log_level)
     app = create_app(settings, api, role=role)
     click.echo(f"runner API on http://{host}:{port} (role {role}; spec /openapi.json"
@@ -137,7 +99,7 @@ def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str, health: 
         ctx.exit(health_check(["--max-age", str(max_age)]))
     settings = (ctx.obj or {}).get("settings") or Settings.from_env()
     api = settings.api
-    settings = sandboxed(settings, allow_unsandboxed or api.allow_local)
+    settings = server_settings(settings, allow_unsandboxed or api.allow_local, _warn)
     _logging(log_level)
     registry = registry_for(settings)
     pool = WorkerPool(JobStore(api.data_dir / "jobs.sqlite3"), settings, api, registry)

@@ -15,7 +15,7 @@ it away from internal services if that matters.
 
 Where an attempt runs: :func:`download_via` takes the attempt to run: :func:`in_process` runs yt-dlp
 in this process (the local backend, which is not a sandbox); the download sandbox's attempt runs it in
-a container (:class:`runner.download.sandbox.DockerFetch`). :func:`runner.download.choose.fetcher_for`
+a container (:class:`runner.download.sandbox.DockerFetch`). :meth:`runner.placement.Placement.fetcher`
 chooses. Retries, proxy rotation and the cache stay here either way.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Attempt(Protocol):
 def download_via(attempt: Attempt, url: str, options: DownloadSettings,
                  progress: Callable[[str], None] | None = None) -> Path:
     """Download ``url`` into the cache and return the local file, each attempt made by ``attempt``:
-    :func:`in_process` or the download sandbox's (:func:`runner.download.choose.fetcher_for` picks).
+    :func:`in_process` or the download sandbox's (:meth:`runner.placement.Placement.fetcher` picks).
     ``options`` is the settings' download section (:attr:`runner.config.Settings.download`)."""
     opts = options
     say = progress or (lambda _text: None)

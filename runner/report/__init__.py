@@ -19,10 +19,10 @@ __all__ = ["render", "write_html", "build_lanes"]
 
 def write_html(report: Report, path: Path, media_exec=None) -> Path:
     """Render ``report`` to ``path`` atomically (temp file + rename); returns ``path``. Thumbnails
-    are taken through ``media_exec`` (see :func:`runner.media.choose.media_exec_for`)."""
+    are taken through ``media_exec`` (see :mod:`runner.placement`)."""
     path = Path(path)
     if media_exec is None:  # decode where the run did: the media sandbox for a docker run, never the host
-        from runner.media.choose import media_exec_for_report
+        from runner.placement import media_exec_for_report
 
         media_exec = media_exec_for_report(report)
     page = render(report, json_name=path.with_suffix(".json").name, media_exec=media_exec)

@@ -27,12 +27,11 @@ from runner.models.store import missing_models
 from runner.run.planner import Facts, Plan, plan
 from runner.media.admit import Admitted, Limits, admit
 from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as AnalyzeRequest.media_exec)
-from runner.download.choose import fetcher_for
-from runner.media.choose import media_exec_for
 from runner.media.probe import probe
 from runner.run import space
 from runner.run.progress import LineProgress
 from runner.params import check_params
+from runner.placement import Placement, place
 from runner.registry import Registry, registry_for
 from shared_schema.media import MediaInfo
 from shared_schema.paths import FRAME_SETS, FrameSetSpec, Workdir
@@ -94,30 +93,6 @@ def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=Non
     return plan_for(settings, registry, media.has_audio, only, skip)
 
 
-def choose_backend(settings: Settings, requested: str, registry: Registry, names: list[str],
-                   notice) -> Backend:
-    from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX
-    from runner.backends.local import LocalBackend
-
-    local = LocalBackend(settings.envs_dir, settings.repo_root)
-    if requested == "local":
-        notice(f"{LOCAL_IS_NOT_A_SANDBOX} (chosen with --backend local / RUNNER_BACKEND=local)")
-        return local
-    try:
-        from runner.backends.docker import DockerBackend
-    except ImportError as exc:
-        if requested == "docker":
-            from runner.errors import BackendUnavailable
-            raise BackendUnavailable("docker", f"not available in this install ({exc})") from None
-        notice(f"WARNING: --backend auto fell back to the local backend: the docker backend is not installed "
-               f"({exc}). {LOCAL_IS_NOT_A_SANDBOX[0].upper()}{LOCAL_IS_NOT_A_SANDBOX[1:]}. "
-               "Fix: pip install 'docker>=7.1,<8'. (--backend local chooses it knowingly.)")
-        return local
-    if requested == "docker":
-        return DockerBackend.from_settings(settings, registry)
-    return DockerBackend.auto(settings, registry, names, notice) or local
-
-
 def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
     """A new (or empty) workdir that only the runner and the sandbox user can read (sandbox_user)."""
     if given is not None:
@@ -157,23 +132,14 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
 @dataclass
 class _Scope:
     """What one run opened, for :func:`analyze` to deal with however the run ends: its workdir (a
-    full disk is diagnosed there) and the Docker clients it made (closed: a long-lived worker would
-    otherwise hold their sockets, about three a run, until the garbage collector finds them)."""
+    full disk is diagnosed there) and its placement, whose one Docker client is closed (a long-lived
+    worker would otherwise hold its socket until the garbage collector finds it)."""
     workdir: Path | None = None
-    clients: list = field(default_factory=list)
-
-    def own(self, made: Any) -> Any:
-        client = getattr(made, "client", None)
-        if client is not None and hasattr(client, "close") and all(client is not c for c in self.clients):
-            self.clients.append(client)
-        return made
+    placement: Placement | None = None
 
     def close(self) -> None:
-        for client in self.clients:
-            try:
-                client.close()
-            except Exception:  # a client that cannot close costs nothing more than before
-                pass
+        if self.placement is not None:
+            self.placement.close()
 
 
 def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None, registry: Registry | None,
@@ -189,10 +155,11 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
         notices.append(text)
         progress.notice(text)
 
-    src, source_url = _fetch_if_url(req, settings, notice)
+    where = scope.placement = place(settings, req.backend, notice)  # one Docker client for the run
+    src, source_url = _fetch_if_url(req, settings, where, notice)
     # where ffprobe/ffmpeg decode the input: the media sandbox on docker, the host on local (before
     # the workdir exists, so a missing media image costs nothing)
-    media_exec = req.media_exec or scope.own(media_exec_for(req.backend or settings.backend, settings, notice=notice))
+    media_exec = req.media_exec or where.media_exec()
     wd = Workdir(_new_workdir(settings, src, req.workdir))
     scope.workdir = wd.root
     if hasattr(media_exec, "run_id"):
@@ -208,8 +175,7 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     the_plan = make_plan(settings, registry, media, req.only, req.skip)
     run_id = wd.root.name
     wd.media_json.write_text(media.model_dump_json(indent=2))
-    backend_name = req.backend or settings.backend
-    backend = scope.own(choose_backend(settings, backend_name, registry, list(the_plan.runnable), notice))
+    backend = where.backend(registry, list(the_plan.runnable))
     if hasattr(backend, "cleanup_stale"):
         removed = backend.cleanup_stale()
         if removed:
@@ -256,14 +222,13 @@ def _merge_and_write(run: RunInfo, media: MediaInfo, the_plan: Plan, envelopes: 
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
 
 
-def _fetch_if_url(req: AnalyzeRequest, settings: Settings, notice) -> tuple[str, str | None]:
+def _fetch_if_url(req: AnalyzeRequest, settings: Settings, where: Placement, notice) -> tuple[str, str | None]:
     """A URL is downloaded first (the download sandbox on docker, this process on local): (file, url)."""
     if not is_url(req.source):
         return req.source, None
     from runner.download.fetch import download_via  # the API issue's downloader; same path for the CLI
 
-    fetch = fetcher_for(req.backend or settings.backend, settings, notice=notice)
-    return str(download_via(fetch, req.source, settings.download, progress=notice)), req.source
+    return str(download_via(where.fetcher(), req.source, settings.download, progress=notice)), req.source
 
 
 def _execute(executor: Executor, ctx: ExecContext, notice) -> tuple[dict, bool]:

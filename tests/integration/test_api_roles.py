@@ -174,15 +174,17 @@ def test_the_interactive_docs_are_off_unless_asked_for(tmp_path):
         srv.cleanup()
 
 
-def test_allow_unsandboxed_warns_that_analyzers_can_read_the_servers_secrets(capsys):
+def test_allow_unsandboxed_warns_that_analyzers_can_read_the_servers_secrets():
     """issue 23: on the local backend an analyzer is a plain process of the server's user; it read
     RUNNER_API_TOKEN from the parent's /proc/<pid>/environ. Allowing it says so."""
-    from runner.commands.serve import sandboxed
     from runner.config import Settings
+    from runner.placement import server_settings
 
     for backend in ("local", "auto"):
-        assert sandboxed(Settings.from_env().with_(backend=backend), allow_local=True).backend == backend
-        err = capsys.readouterr().err
+        said: list[str] = []
+        assert server_settings(Settings.from_env().with_(backend=backend), True, said.append).backend == backend
+        assert len(said) == 1
+        err = said[0]
         assert "WARNING" in err and "/proc/<pid>/environ" in err and "RUNNER_API_TOKEN" in err, err
         assert "RUNNER_COOKIES_FILE" in err and "RUNNER_PROXIES" in err, err
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from runner.config import REPO_ROOT, Settings
-from runner.run.pipeline import choose_backend
+from runner.placement import place
 from runner.registry import load_registry
 from tests import media
 from tests.conftest import TOYS
@@ -19,7 +19,7 @@ from tests.conftest import TOYS
 def _choose(settings: Settings, requested: str, names=("toy_good",)):
     registry = load_registry((TOYS,), include_test_only=True)
     notices: list[str] = []
-    backend = choose_backend(settings, requested, registry, list(names), notices.append)
+    backend = place(settings, requested, notices.append).backend(registry, list(names))
     return backend, notices
 
 

@@ -30,7 +30,7 @@ from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
 from runner.download.image import ytdlp_pin
-from runner.download.choose import fetcher_for
+from runner.placement import place
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
 from tests.integration.test_download import LoopbackServer, _ProxyHandler
@@ -80,7 +80,7 @@ def test_network_and_timeout_are_settings():
 
 
 def test_local_downloads_in_process():
-    assert fetcher_for("local", Settings.from_env()) is in_process
+    assert place(Settings.from_env(), "local").fetcher() is in_process
 
 
 def _out(tmp_path: Path) -> tuple[Path, Path]:
@@ -481,7 +481,7 @@ def test_hls_playlist_naming_a_host_file_brings_nothing_of_the_host(fx, options,
 
 
 def test_docker_backend_chooses_the_sandbox(client, fetch_image):
-    got = fetcher_for("docker", Settings.from_env())
+    got = place(Settings.from_env(), "docker", client=client).fetcher()
     assert isinstance(got, DockerFetch) and got.image == fetch_image
 
 
@@ -503,17 +503,13 @@ class _NoImageClient:
             raise docker.errors.ImageNotFound(f"no such image: {tag}")
 
 
-class _Backend:
-    def __init__(self, name):
-        self.name, self.client = name, _NoImageClient()
-
-
 def test_auto_without_the_image_warns_and_downloads_in_process():
     from runner.errors import BackendUnavailable
 
     notes: list[str] = []
-    assert fetcher_for(_Backend("auto"), Settings.from_env(), notice=notes.append) is in_process
-    assert len(notes) == 1 and "not in a sandbox" in notes[0] and "runner images build fetch" in notes[0]
+    assert place(Settings.from_env(), "auto", notes.append, client=_NoImageClient()).fetcher() is in_process
+    assert len(notes) == 1 and "NOT a sandbox" in notes[0] and "runner images build fetch" in notes[0]
+    assert "fell back to the local backend for URL downloads" in notes[0]
     with pytest.raises(BackendUnavailable) as err:
-        fetcher_for(_Backend("docker"), Settings.from_env())
+        place(Settings.from_env(), "docker", client=_NoImageClient()).fetcher()
     assert "runner images build fetch" in (err.value.fix or "")

@@ -76,9 +76,9 @@ def test_thumbnails_from_frames_see_frames_read_only(tmp_path):
 
 
 def test_media_exec_for_local_is_the_host():
-    from runner.media.choose import media_exec_for
+    from runner.placement import place
 
-    ex = media_exec_for("local", Settings.from_env())
+    ex = place(Settings.from_env(), "local").media_exec()
     assert ex.name == "host" and ex.sandboxed is False
 
 
@@ -255,16 +255,16 @@ def test_no_network_and_no_writes_outside(tmp_path, clip, dexec, client):
 @pytest.mark.docker
 def test_missing_media_image_docker_refuses_auto_warns(client):
     from runner.errors import BackendUnavailable
-    from runner.media.choose import media_exec_for
+    from runner.placement import place
 
     settings = Settings.from_env().with_(image_prefix="localhost/no-such-prefix")
     with pytest.raises(BackendUnavailable) as info:
-        media_exec_for("docker", settings)
+        place(settings, "docker", client=client).media_exec()
     assert "runner images build media" in info.value.fix
     said: list[str] = []
-    ex = media_exec_for("auto", settings, notice=said.append)
+    ex = place(settings, "auto", said.append, client=client).media_exec()
     assert ex.name == "host" and not ex.sandboxed
-    assert len(said) == 1 and "not in a sandbox" in said[0] and "runner images build media" in said[0]
+    assert len(said) == 1 and "NOT a sandbox" in said[0] and "runner images build media" in said[0]
 
 
 def test_pictures_after_a_docker_run_are_never_taken_on_the_host():
@@ -272,7 +272,7 @@ def test_pictures_after_a_docker_run_are_never_taken_on_the_host():
     report gets the media sandbox or nothing (the API process holds no Docker socket)."""
     from types import SimpleNamespace
 
-    from runner.media.choose import NoMediaExec, media_exec_for_report
+    from runner.placement import NoMediaExec, media_exec_for_report
 
     host_run = SimpleNamespace(run=SimpleNamespace(media_exec="host", run_id="r1"))
     assert media_exec_for_report(host_run).name == "host"

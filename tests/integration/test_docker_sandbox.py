@@ -176,12 +176,12 @@ def test_oom_retry_with_override_succeeds_degraded(drun, sample_video):
 
 @pytest.mark.docker
 def test_missing_image_is_skipped_with_the_build_command(docker_settings, toy_registry, sample_video):
-    from runner.media.choose import media_exec_for
+    from runner.placement import place
 
     settings = docker_settings.with_(image_prefix="localhost/tiktok-runner-absent")
     # the media sandbox is built (it decodes the input first); only the analyzer's image is absent
     outcome = analyze(AnalyzeRequest(source=str(sample_video), only=["toy_good"], backend="docker",
-                                     media_exec=media_exec_for("docker", docker_settings)),
+                                     media_exec=place(docker_settings, "docker").media_exec()),
                       settings, registry=toy_registry)
     env = outcome.report.analyzers["toy_good"]
     assert env.status is Status.skipped and env.skip_reason.value == "image_missing"

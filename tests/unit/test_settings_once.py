@@ -44,13 +44,16 @@ def test_the_sections_come_from_the_user_config(user_config, tmp_path):
 def test_a_download_setting_in_the_user_config_reaches_the_downloader(user_config, tmp_path):
     """A run's URL step downloads into the user config's cache: a video already there is a cache
     hit, with no request (the old downloader looked in the default cache and went to the network)."""
+    from runner.placement import place
     from runner.run.pipeline import AnalyzeRequest, _fetch_if_url
 
     cached = tmp_path / "downloads" / "tiktok-7301234567890123456.mp4"
     cached.parent.mkdir()
     cached.write_bytes(b"\x00" * 10)
     notes: list[str] = []
-    got, url = _fetch_if_url(AnalyzeRequest(source=URL, backend="local"), Settings.from_env(), notes.append)
+    settings = Settings.from_env()
+    got, url = _fetch_if_url(AnalyzeRequest(source=URL, backend="local"), settings, place(settings, "local"),
+                             notes.append)
     assert Path(got) == cached and url == URL
     assert any("cache hit" in n for n in notes), notes
 
