@@ -149,9 +149,8 @@ class Executor:
     def _enqueue(ctx: ExecContext, entry: Entry, sched: Scheduler, chain_cost: int) -> tuple[int, tuple]:
         cpus, mem, _ = job_resources(entry.manifest, ctx.params.get(entry.name, {}))
         planned = ctx.plan.runnable[entry.name]
-        gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
         rank = priority(cpus, chain_cost, entry.name)
-        return sched.enqueue(cpus, mem, gpu, planned.gpu_heavy, rank), rank
+        return sched.enqueue(cpus, mem, planned.gpu, planned.gpu_heavy, rank), rank
 
     def _record(self, ctx: ExecContext, name: str, env: Envelope) -> None:
         """Keep the final envelope, and write it to ``results/<name>.json`` (runner-owned, outside
@@ -290,7 +289,7 @@ class Executor:
                   rank: tuple = (), ticket: int | None = None) -> Envelope:
         m = entry.manifest
         planned = ctx.plan.runnable[entry.name]
-        gpu = planned.device.split(":", 1)[1] if planned.device.startswith("cuda:") else None
+        gpu = planned.gpu
         cpus, mem, timeout = job_resources(m, ctx.params.get(m.name, {}))
         out_dir = ctx.workdir.out_dir(m.name)
         ctx.workdir.log(m.name).parent.mkdir(parents=True, exist_ok=True)

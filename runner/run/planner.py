@@ -35,6 +35,11 @@ class Planned:
     device: str           # "cpu" or "cuda:<id>"
     gpu_heavy: bool
 
+    @property
+    def gpu(self) -> str | None:
+        """The GPU id the job takes, None on the CPU."""
+        return self.device.split(":", 1)[1] if self.device.startswith("cuda:") else None
+
 
 @dataclass
 class Plan:
