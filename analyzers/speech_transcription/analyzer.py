@@ -140,9 +140,13 @@ class Analyzer(Base):
             not_measured["language"] = (f"{NOT_CHECKED} ({lid_problem}); fix: {LID_FIX}" if lid_problem
                                         else f"{NOT_CHECKED}; fix: {LID_FIX}")
             if suspect:
-                why = (f"is unsure of its words (mean word probability {mean_p:.2f} < "
-                       f"{MIN_ENGLISH_WORD_PROBABILITY})" if unsure else
-                       f"repeats itself ({distinct:.0%} distinct words < {MIN_DISTINCT_WORDS:.0%})")
+                # every half of the rule that holds is named: which one fires first on a clip
+                # depends on the CPU's arithmetic (CTranslate2's beam differs across machines)
+                why = " and ".join(
+                    ([f"is unsure of its words (mean word probability {mean_p:.2f} < "
+                      f"{MIN_ENGLISH_WORD_PROBABILITY})"] if unsure else []) +
+                    ([f"repeats itself ({distinct:.0%} distinct words < {MIN_DISTINCT_WORDS:.0%})"]
+                     if looping else []))
                 ctx.degrade(f"{NOT_CHECKED}, and {self.model_name} {why}: the speech is likely not "
                             "English (or unclear), the transcript unreliable")
             # else: confident, varied English words. Not degraded: the language is null with

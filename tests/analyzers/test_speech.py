@@ -360,10 +360,21 @@ def test_speech_emotion_reports_a_store_model_that_breaks_the_contract(settings,
 
 
 #: held-out clips of tests/analyzers/language_calibration.py (never used to choose the threshold) -> spoken
-#: in English; the three others are decoded with a mean word probability far under the threshold and
-#: words that do not loop (the probability half of the rule decides them): German (de at 175 words/min),
-#: Dutch (a language the choice never saw), French (fr-fr at 170)
+#: in English; the three others are German (de at 175 words/min), Dutch (a language the choice never saw)
+#: and French (fr-fr at 170). Which half of the rule flags them depends on the machine: CTranslate2's beam
+#: differs across CPUs, and on one CI machine tiny.en looped on the French clip (25% distinct words) with
+#: a mean word probability of at least 0.6, where this machine decodes it unsure and varied.
 HELD_OUT = {"de-h2-de-175": False, "nl-h3-nl-150": False, "fr-h3-fr-fr-170": False, "en-h0-en-gb-150": True}
+
+
+def _analyzer_constant(name: str) -> float:
+    """A module constant of speech_transcription's analyzer.py, read from its source (the module imports
+    numpy, which the runner's own environment does not have)."""
+    import ast
+
+    tree = ast.parse((Path(__file__).parents[2] / "analyzers/speech_transcription/analyzer.py").read_text())
+    return next(ast.literal_eval(n.value) for n in tree.body
+                if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == name for t in n.targets))
 
 
 @pytest.mark.slow
@@ -386,8 +397,12 @@ def test_english_only_model_flags_held_out_other_speech_and_degrades(settings, r
         assert not env.degraded and t.mean_word_probability > 0.8, (t.mean_word_probability, t.text)
     else:
         assert env.degraded and len(env.degraded_reasons) == 1
-        assert "likely not English" in env.degraded_reasons[0], env.degraded_reasons
-        assert "mean word probability" in env.degraded_reasons[0], env.degraded_reasons  # the threshold decided
+        reason = env.degraded_reasons[0]
+        assert "likely not English" in reason, env.degraded_reasons
+        # the reason names each half of the rule that holds, with its figure, and no half that does not
+        unsure = t.mean_word_probability < _analyzer_constant("MIN_ENGLISH_WORD_PROBABILITY")
+        assert ("mean word probability" in reason) is unsure, (reason, t.mean_word_probability)
+        assert unsure or "repeats itself" in reason, reason
 
 
 # ---- all four -----------------------------------------------------------------------
