@@ -40,6 +40,7 @@ from runner.backends.sandbox_user import NOBODY, prepare_writable
 from runner.errors import BackendUnavailable, DownloadError
 from runner.download.core import COOKIES, FIX, KINDS, REQUEST, RESULT, VIDEO_EXTS, too_large
 from runner.errors import UsageError
+from runner.images.sandbox import FETCH
 from runner.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
 
 IN, OUT, TMP, EGRESS, PX = "/in", "/out", "/tmp", "/egress", "/px"
@@ -53,7 +54,6 @@ PROXY_START_S = 30.0            # until its socket exists
 RESULT_CAP = 64 * 1024          # result.json is a few hundred bytes
 LOG_CAP = 8 * 1024              # the tail of the container's output kept for a crash message
 POLL_S = 1.0
-FIX_IMAGE = "runner images build fetch (or: make images)"
 _FILE_RE = re.compile(r"^video\.[a-z0-9]{1,8}$")
 
 
@@ -65,7 +65,7 @@ class DockerFetch:
 
     def __init__(self, client, image: str, *, run_id: str = "fetch", pids: int = PIDS, memory: int = MEMORY):
         self.box = OneShot(client, image, role="fetch", what="URL downloads run in it on the docker backend",
-                           fix=FIX_IMAGE, run_id=run_id)
+                           fix=FETCH.fix, run_id=run_id)
         self.client = client
         self.image = image
         self.pids = pids

@@ -22,6 +22,7 @@ from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import OneShot, exited, kill, lockdown, remove_quietly
 from runner.backends.sandbox_user import prepare_writable
 from runner.errors import RunnerError
+from runner.images.sandbox import MEDIA
 from runner.media.tools import OUTPUT_CAP, MediaCall, MediaResult
 
 WORK = "/w"                 # the container's working dir: the workdir layout is mounted under it
@@ -31,7 +32,6 @@ TMP = "/tmp"
 PIDS = 256                  # ffmpeg's decoder and filter threads count against it
 POLL_S = 1.0                # wait() returns as soon as the container exits: this only bounds the clock's slack
 LOG_MAX = f"{2 * OUTPUT_CAP}"   # bytes the daemon keeps of the container's output (json-file, one file)
-FIX = "runner images build media (or: make images)"
 
 
 def _rel(path: str) -> PurePosixPath:
@@ -50,7 +50,7 @@ class DockerMediaExec:
 
     def __init__(self, client, image: str, *, run_id: str = "media", pids: int = PIDS):
         self.box = OneShot(client, image, role="media", what="ffprobe/ffmpeg run in it on the docker backend",
-                           fix=FIX, run_id=run_id)
+                           fix=MEDIA.fix, run_id=run_id)
         self.client = client
         self.image = image
         self.pids = pids

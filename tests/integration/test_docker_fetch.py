@@ -29,7 +29,7 @@ from runner.config import Settings
 from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
-from runner.download.image import ytdlp_pin
+from runner.images.sandbox import FETCH
 from runner.placement import place
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
@@ -243,17 +243,15 @@ def client():
 
 @pytest.fixture(scope="module")
 def fetch_image(client) -> str:
-    from runner.download.image import build_fetch, fetch_status_with, fetch_tag
-
-    return sandbox_image(client, fetch_status_with, build_fetch, fetch_tag)
+    return sandbox_image(client, FETCH)
 
 
 def test_the_image_runs_the_locked_yt_dlp(client, fetch_image):
     """The fetch image's yt-dlp is the lock's (requirements/api.lock), whatever the host installed."""
     out = client.containers.run(fetch_image, ["python", "-c", "import yt_dlp.version as v; print(v.__version__)"],
                                 network_mode="none", remove=True)
-    assert out.decode().strip() == ytdlp_pin().version
-    assert client.images.get(fetch_image).labels["org.tiktok-runner.yt-dlp"] == ytdlp_pin().version
+    assert out.decode().strip() == FETCH.pinned()[0].version
+    assert client.images.get(fetch_image).labels["org.tiktok-runner.yt-dlp"] == FETCH.pinned()[0].version
 
 
 @pytest.fixture(scope="module")

@@ -41,10 +41,9 @@ FINGERPRINT = {"media": "e4dc868143ed3108a460a5a69f5c140bb0e9d47c79dc84ccd652a7c
 
 
 def _now():
-    from runner.download.image import fetch_digest, fetch_tag
-    from runner.media.image import media_digest, media_tag
+    from runner.images.sandbox import SANDBOXES
 
-    return {"media": (media_digest, media_tag), "fetch": (fetch_digest, fetch_tag)}
+    return {name: (s.digest, s.tag) for name, s in SANDBOXES.items()}
 
 
 @pytest.mark.parametrize("name", ["media", "fetch"])
