@@ -62,19 +62,19 @@ def _readable(exc: BackendUnavailable) -> str:
 
 
 def _media_sandbox(client, settings: Settings, run_id: str) -> MediaExec:
-    from runner.media.image import media_tag
+    from runner.images.sandbox import MEDIA
     from runner.media.sandbox import DockerMediaExec
 
-    ex = DockerMediaExec(client, media_tag(settings), run_id=run_id)
+    ex = DockerMediaExec(client, MEDIA.tag(settings), run_id=run_id)
     ex.check_image()
     return ex
 
 
 def _fetch_sandbox(client, settings: Settings, run_id: str):
-    from runner.download.image import fetch_tag
     from runner.download.sandbox import DockerFetch
+    from runner.images.sandbox import FETCH
 
-    fetch = DockerFetch(client, fetch_tag(settings), run_id=run_id)
+    fetch = DockerFetch(client, FETCH.tag(settings), run_id=run_id)
     fetch.check_image()
     return fetch
 

@@ -52,7 +52,7 @@ TOYS_USED = ("toy_good", "toy_abort", "toy_invalid", "toy_hang", "toy_diskfill")
 def ensure_images(client) -> None:
     """The images of the toys used here and the media sandbox's, built (on the cpu base) when missing."""
     from runner.images.build import BuildOptions, build_images, image_status
-    from runner.media.image import build_media
+    from runner.images.sandbox import MEDIA, build
     from runner.registry import load_registry
     from runner.config import Settings
 
@@ -62,7 +62,7 @@ def ensure_images(client) -> None:
     todo = [n for n, s in status.items() if s != "built"]
     if todo:
         build_images(settings, registry, todo, BuildOptions(), echo=lambda s: None, client=client)
-    build_media(client, settings, BuildOptions(), echo=lambda s: None)  # no-op when up to date
+    build(client, MEDIA, settings, BuildOptions(), echo=lambda s: None)  # no-op when up to date
 
 
 @contextmanager

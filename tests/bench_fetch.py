@@ -21,19 +21,19 @@ def bench() -> list[str]:
     from runner.backends.docker import connect
     from runner.config import Settings
     from runner.download.fetch import download_via, in_process
-    from runner.download.image import fetch_status_with, fetch_tag
+    from runner.images.sandbox import FETCH
     from runner.download.sandbox import DockerFetch
     from tests import media
     from tests.integration.test_download import LoopbackServer
 
     client = connect(timeout=10)
     settings = Settings.from_env()
-    if fetch_status_with(client, settings) != "built":
-        return [f"skipped: {fetch_tag(settings)} is not built (runner images build fetch)"]
+    if FETCH.state(client, settings) != "built":
+        return [f"skipped: {FETCH.tag(settings)} is not built (runner images build fetch)"]
     rounds = int(os.environ.get("BENCH_FETCH_ROUNDS", "5"))
     root = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
     clip = media.testsrc(root / "clip.mp4", seconds=8, size="640x360").read_bytes()
-    fx = DockerFetch(client, fetch_tag(settings), run_id=f"bench-fetch-{uuid.uuid4().hex[:6]}")
+    fx = DockerFetch(client, FETCH.tag(settings), run_id=f"bench-fetch-{uuid.uuid4().hex[:6]}")
     local, boxed = [], []
     with LoopbackServer({"/clip.mp4": clip}) as srv:
         for i in range(rounds):

@@ -104,13 +104,13 @@ def bench() -> list[str]:
     from runner.backends.docker import connect
     from runner.media.sandbox import DockerMediaExec
     from runner.media.tools import MediaCall
-    from runner.media.image import media_status_with, media_tag
+    from runner.images.sandbox import MEDIA
 
     settings = Settings.from_env()
     client = connect()
-    if media_status_with(client, settings) == "missing":
-        return [f"the media image {media_tag(settings)} is not built: runner images build media"]
-    dexec = DockerMediaExec(client, media_tag(settings), run_id="bench-media")
+    if MEDIA.state(client, settings) == "missing":
+        return [f"the media image {MEDIA.tag(settings)} is not built: runner images build media"]
+    dexec = DockerMediaExec(client, MEDIA.tag(settings), run_id="bench-media")
     call = _extract_call()
     with tempfile.TemporaryDirectory(prefix="bench-media-") as d:
         tmp = Path(d)

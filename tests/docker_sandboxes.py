@@ -25,15 +25,17 @@ def connect_or_need():
         need(f"no Docker daemon: {exc.reason}")
 
 
-def sandbox_image(client, status_with, build, tag) -> str:
-    """The image ``tag(settings)``; built here (from the cpu base) when missing or stale."""
+def sandbox_image(client, sandbox) -> str:
+    """The tag of ``sandbox`` (a :class:`runner.images.sandbox.SandboxImage`); built here (from the cpu
+    base) when missing or stale."""
     from runner.images.build import BuildOptions, base_tag
+    from runner.images.sandbox import build
 
     settings = Settings.from_env()
-    if status_with(client, settings) != "built":
+    if sandbox.state(client, settings) != "built":
         try:
             client.images.get(base_tag(settings, "cpu"))
         except Exception:
             need(f"{base_tag(settings, 'cpu')} is not built: runner images build --bases-only")
-        build(client, settings, BuildOptions(), echo=lambda s: None)
-    return tag(settings)
+        build(client, sandbox, settings, BuildOptions(), echo=lambda s: None)
+    return sandbox.tag(settings)

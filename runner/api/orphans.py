@@ -16,18 +16,20 @@ log = logging.getLogger("runner.api")
 
 
 def remove_orphans(settings: Settings) -> int:
-    """How many containers of dead runners on this host were removed (0 off the docker backend)."""
+    """How many containers of dead runners on this host were removed (0 off the docker backend). The
+    Docker client is the placement's (:mod:`runner.placement`, one per decision), closed here."""
     if settings.backend != "docker":
         return 0
-    from runner.backends.docker import DockerBackend
     from runner.errors import BackendUnavailable
+    from runner.placement import place
 
+    where = place(settings)
     try:
-        backend = DockerBackend.from_settings(settings)
-    except BackendUnavailable as exc:  # the first job will say so too; starting must not fail here
-        log.warning("could not look for containers left by a stopped worker: %s", exc.reason)
-        return 0
-    try:
+        try:
+            backend = where.backend({}, [])  # on docker: the daemon answers, or BackendUnavailable
+        except BackendUnavailable as exc:  # the first job will say so too; starting must not fail here
+            log.warning("could not look for containers left by a stopped worker: %s", exc.reason)
+            return 0
         return backend.cleanup_stale()
     finally:
-        backend.client.close()
+        where.close()

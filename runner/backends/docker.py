@@ -25,7 +25,7 @@ from pathlib import Path
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
 from runner.backends.docker_api import (  # noqa: F401  (re-exported: LABEL, PROJECT*, KILL_WAIT_S, _retry)
     KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, create_named, docker, requests)
-from runner.backends.oneshot import exited, kill
+from runner.backends.oneshot import exited, final_state, kill
 from runner.backends.logcap import CappedLog
 from runner.backends.sandbox_user import container_user
 from runner.backends.sandbox_env import analyzer_environment
@@ -213,7 +213,7 @@ class DockerBackend(Backend):
             cancelled = cancelled or (cancel.is_set() and not timed_out)
             if timed_out or cancelled:
                 self._kill(container)
-            state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
+            state = final_state(container)
             self._save_logs(container, log_path, spec.log_cap)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             # the daemon went away mid-run (or stop_all() removed it): no exit code to trust

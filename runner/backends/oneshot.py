@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass, field
 
 from runner.backends.docker_api import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
@@ -41,6 +42,22 @@ def kill(container) -> None:
         container.wait(timeout=KILL_WAIT_S)
     except Exception:
         pass
+
+
+def run_out(container, timeout_s: float, poll_s: float) -> bool:
+    """Wait for it on the runner's own clock, polling every ``poll_s``; kill it at ``timeout_s``.
+    True when it was killed."""
+    deadline = time.monotonic() + timeout_s
+    while not exited(container, min(poll_s, max(0.05, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            kill(container)
+            return True
+    return False
+
+
+def final_state(container) -> dict:
+    """The stopped container's ``State`` (``ExitCode``, ``OOMKilled``), read after ``reload()``."""
+    return _retry(lambda: (container.reload(), container.attrs["State"])[1])()
 
 
 def remove_quietly(container) -> None:
@@ -110,3 +127,22 @@ class OneShot:
         except docker.errors.ImageNotFound:
             self.check_image(force=True)
             raise
+
+
+class Boxed:
+    """What the sandboxes built on a :class:`OneShot` (``self.box``) share: the run label their
+    containers carry, and the image check."""
+
+    box: OneShot
+
+    @property
+    def run_id(self) -> str:
+        return self.box.run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        self.box.run_id = value  # its containers carry the run's label
+
+    def check_image(self) -> None:
+        """Raise :class:`BackendUnavailable` naming the fix when the sandbox's image is not built."""
+        self.box.check_image()

@@ -35,13 +35,10 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
     except ImportError:
         good, detail = False, "docker backend not installed"
     out.append(("(optional) docker daemon", good, detail))
-    if good:  # ffprobe/ffmpeg on user media run in this image on the docker backend
-        from runner.media.image import status_line
+    if good:  # on the docker backend ffprobe/ffmpeg on user media run in the media sandbox, URL downloads in the other
+        from runner.images.sandbox import status_lines
 
-        out.append(("(optional) media sandbox image", *status_line(settings)))
-        from runner.download.image import status_line as fetch_status_line  # URL downloads run in it
-
-        out.append(("(optional) download sandbox image", *fetch_status_line(settings)))
+        out += [(f"(optional) {sandbox.label} image", built, line) for sandbox, built, line in status_lines(settings)]
     from runner.cache.store import ResultCache
 
     entries = ResultCache(settings.cache_dir).entries()

@@ -15,8 +15,7 @@ from runner.images.build import (BASE_CANDIDATES, BOOTSTRAP_TAG, CACHE, CLIENT_T
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
                            image_status)
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.download.image import FETCH_NAME, build_fetch, fetch_status, fetch_tag
-from runner.media.image import MEDIA_NAME, build_media, media_status, media_tag
+from runner.images.sandbox import SANDBOXES, build as build_sandbox
 from runner.registry import Registry, registry_for
 
 
@@ -69,18 +68,17 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
     client = connect(timeout=CLIENT_TIMEOUT_S)
     if bases_only:
         build_base(client, settings, opts, echo, force=force or no_cache)
-        build_media(client, settings, opts, echo, force=force or no_cache)  # the media sandbox's
-        build_fetch(client, settings, opts, echo, force=force or no_cache)  # the download sandbox's
+        for sandbox in SANDBOXES.values():  # the media sandbox's (ffprobe/ffmpeg), the download sandbox's (yt-dlp)
+            build_sandbox(client, sandbox, settings, opts, echo, force=force or no_cache)
         if only_base != "cpu":
             build_torch_base(client, settings, opts, echo, force=force or no_cache)
         return
-    for sandbox, status, build in ((MEDIA_NAME, media_status, build_media),   # ffprobe/ffmpeg
-                                   (FETCH_NAME, fetch_status, build_fetch)):  # yt-dlp
-        if sandbox in names and sandbox not in registry:
-            names = tuple(n for n in names if n != sandbox)
-            fresh = force or no_cache or status(settings) != "built"
-            tag = build(client, settings, opts, echo, force=force or no_cache)
-            click.echo(f"{sandbox:<30} {'built       ' if fresh else 'up to date  '} {tag}")
+    for sandbox in SANDBOXES.values():
+        if sandbox.name in names and sandbox.name not in registry:
+            names = tuple(n for n in names if n != sandbox.name)
+            fresh = force or no_cache or sandbox.state(client, settings) != "built"
+            tag = build_sandbox(client, sandbox, settings, opts, echo, force=force or no_cache)
+            click.echo(f"{sandbox.name:<30} {'built       ' if fresh else 'up to date  '} {tag}")
             if not names:
                 return
     names = list(names) or sorted(n for n, e in registry.items()
@@ -88,7 +86,7 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
     unknown = [n for n in names if n not in registry]
     if unknown:
         raise UsageError(f"unknown analyzer(s): {', '.join(unknown)}", fix="runner list shows the names")
-    state = image_status(settings, {n: registry[n] for n in names})
+    state = image_status(settings, {n: registry[n] for n in names}, client)
     todo = [n for n in names if force or no_cache or state[n] != "built"]
     for n in names:
         if n not in todo:
@@ -114,10 +112,12 @@ def build_cmd(ctx, names, only_base, bases_only, force, base_image, pip_source, 
 def status_cmd(ctx):
     """Which analyzer images are built, stale or missing."""
     settings, registry = _settings_registry(ctx)
-    for name, state in sorted(image_status(settings, registry).items()):
-        click.echo(f"{name:<30} {state:<8} {image_name(settings.image_prefix, registry[name])}")
-    click.echo(f"{'(media sandbox)':<30} {media_status(settings):<8} {media_tag(settings)}")
-    click.echo(f"{'(download sandbox)':<30} {fetch_status(settings):<8} {fetch_tag(settings)}")
+    client = connect(timeout=5)  # no daemon: BackendUnavailable (exit 3)
+    rows = [(name, state, image_name(settings.image_prefix, registry[name]))
+            for name, state in sorted(image_status(settings, registry, client).items())]
+    rows += [(f"({s.label})", s.state(client, settings), s.tag(settings)) for s in SANDBOXES.values()]
+    for name, state, tag in rows:
+        click.echo(f"{name:<30} {state:<8} {tag}")
 
 
 @images.command("bootstrap-base")

@@ -187,12 +187,10 @@ def list_(ctx, name, as_json):
     if name:
         _echo_params(name, registry[name].manifest)
         return
-    from runner.media.image import status_line
+    from runner.images.sandbox import status_lines
 
-    click.echo("media sandbox image: " + status_line(settings)[1])
-    from runner.download.image import status_line as fetch_status_line
-
-    click.echo("download sandbox image: " + fetch_status_line(settings)[1])
+    for sandbox, _, line in status_lines(settings):
+        click.echo(f"{sandbox.label} image: {line}")
 
 
 def _echo_params(name: str, manifest) -> None:

@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Callable
 
 from runner.backends.docker import _retry, docker, requests
-from runner.backends.oneshot import OneShot, exited, kill, lockdown, remove_quietly
+from runner.backends.oneshot import Boxed, OneShot, exited, final_state, lockdown, remove_quietly, run_out
 from runner.backends.sandbox_user import NOBODY, prepare_writable
 from runner.errors import BackendUnavailable, DownloadError
 from runner.download.core import COOKIES, FIX, KINDS, REQUEST, RESULT, VIDEO_EXTS, too_large
 from runner.errors import UsageError
+from runner.images.sandbox import FETCH
 from runner.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
 
 IN, OUT, TMP, EGRESS, PX = "/in", "/out", "/tmp", "/egress", "/px"
@@ -53,11 +54,10 @@ PROXY_START_S = 30.0            # until its socket exists
 RESULT_CAP = 64 * 1024          # result.json is a few hundred bytes
 LOG_CAP = 8 * 1024              # the tail of the container's output kept for a crash message
 POLL_S = 1.0
-FIX_IMAGE = "runner images build fetch (or: make images)"
 _FILE_RE = re.compile(r"^video\.[a-z0-9]{1,8}$")
 
 
-class DockerFetch:
+class DockerFetch(Boxed):
     """A :class:`runner.download.fetch.Attempt` that runs each attempt in the download sandbox."""
 
     name = "docker"
@@ -65,23 +65,11 @@ class DockerFetch:
 
     def __init__(self, client, image: str, *, run_id: str = "fetch", pids: int = PIDS, memory: int = MEMORY):
         self.box = OneShot(client, image, role="fetch", what="URL downloads run in it on the docker backend",
-                           fix=FIX_IMAGE, run_id=run_id)
+                           fix=FETCH.fix, run_id=run_id)
         self.client = client
         self.image = image
         self.pids = pids
         self.memory = memory
-
-    @property
-    def run_id(self) -> str:
-        return self.box.run_id
-
-    @run_id.setter
-    def run_id(self, value: str) -> None:
-        self.box.run_id = value
-
-    def check_image(self) -> None:
-        """Raise :class:`BackendUnavailable` naming the fix when the fetch image is not built."""
-        self.box.check_image()
 
     # -- the containers -------------------------------------------------------
     def container_config(self, scratch: Path) -> dict:
@@ -210,13 +198,9 @@ class DockerFetch:
     def _wait(self, container, opts) -> str:
         """Wait on the runner's clock; what went wrong, or ``""``."""
         why = ""
-        deadline = time.monotonic() + opts.fetch_timeout_s
-        while not exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
-            if time.monotonic() >= deadline:
-                kill(container)
-                why = f"the download sandbox was killed after {opts.fetch_timeout_s}s"
-                break
-        state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
+        if run_out(container, opts.fetch_timeout_s, POLL_S):
+            why = f"the download sandbox was killed after {opts.fetch_timeout_s}s"
+        state = final_state(container)
         if not why and state.get("OOMKilled"):
             why = f"the download sandbox ran out of memory ({self.memory / 2**20:.0f} MiB)"
         elif not why and state.get("ExitCode") != 0:

@@ -1,5 +1,5 @@
 """Images: :mod:`.build` builds the cpu and torch bases and one image per analyzer (and assembles the
-build context the media and fetch sandbox images, :mod:`runner.media.image` and
-:mod:`runner.download.image`, are built with); :mod:`.sandbox` tells whether those two are built.
+build context the runner's own sandbox images are built with); :mod:`.sandbox` is the table of those
+(media, fetch): their tags, digests, one build and one status.
 The smoke run (``runner images smoke``) runs the pipeline, so it lives above it, in
 :mod:`runner.commands.images`."""

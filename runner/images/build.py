@@ -3,8 +3,8 @@
 Three Dockerfiles in ``images/`` are built here: ``Dockerfile.base`` (Python venv + pydantic),
 ``Dockerfile.torch`` (base + torch/torchvision from a host wheelhouse) and
 ``Dockerfile.analyzer`` (one template for any analyzer folder); the media and fetch sandboxes
-(``Dockerfile.media``, ``Dockerfile.fetch``) are built by :mod:`runner.media.image` and
-:mod:`runner.download.image` with this module's context helpers. Builds go
+(``Dockerfile.media``, ``Dockerfile.fetch``) are built by :func:`runner.images.sandbox.build` with
+this module's context helpers. Builds go
 through the SDK with a context this module assembles (only the files an image
 needs, so ``.venv`` and wheelhouses of other images are never sent).
 
@@ -59,11 +59,12 @@ def base_tag(settings: Settings, kind: str) -> str:
     return f"{settings.image_prefix}/base-{kind}:" + ("1" if kind == "cpu" else "-".join(TORCH_VERSIONS))
 
 
-def image_status(settings: Settings, registry: Registry) -> dict[str, str]:
-    """``{name: "built" | "stale" | "missing"}``; raises BackendUnavailable without a daemon."""
+def image_status(settings: Settings, registry: Registry, client=None) -> dict[str, str]:
+    """``{name: "built" | "stale" | "missing"}``, asking ``client`` (None: a new connection); raises
+    BackendUnavailable without a daemon."""
     from runner.backends.docker import DockerBackend
 
-    return DockerBackend(connect(timeout=5), settings.image_prefix, registry).image_status(list(registry))
+    return DockerBackend(client or connect(timeout=5), settings.image_prefix, registry).image_status(list(registry))
 
 
 # -- build contexts -----------------------------------------------------------

@@ -19,9 +19,10 @@ import time
 from pathlib import Path, PurePosixPath
 
 from runner.backends.docker import _retry, docker, requests
-from runner.backends.oneshot import OneShot, exited, kill, lockdown, remove_quietly
+from runner.backends.oneshot import Boxed, OneShot, final_state, lockdown, remove_quietly, run_out
 from runner.backends.sandbox_user import prepare_writable
 from runner.errors import RunnerError
+from runner.images.sandbox import MEDIA
 from runner.media.tools import OUTPUT_CAP, MediaCall, MediaResult
 
 WORK = "/w"                 # the container's working dir: the workdir layout is mounted under it
@@ -31,7 +32,6 @@ TMP = "/tmp"
 PIDS = 256                  # ffmpeg's decoder and filter threads count against it
 POLL_S = 1.0                # wait() returns as soon as the container exits: this only bounds the clock's slack
 LOG_MAX = f"{2 * OUTPUT_CAP}"   # bytes the daemon keeps of the container's output (json-file, one file)
-FIX = "runner images build media (or: make images)"
 
 
 def _rel(path: str) -> PurePosixPath:
@@ -42,7 +42,7 @@ def _rel(path: str) -> PurePosixPath:
     return p
 
 
-class DockerMediaExec:
+class DockerMediaExec(Boxed):
     """:class:`~runner.media.tools.MediaExec` in a container per call (``sandboxed = True``)."""
 
     name = "docker"
@@ -50,22 +50,10 @@ class DockerMediaExec:
 
     def __init__(self, client, image: str, *, run_id: str = "media", pids: int = PIDS):
         self.box = OneShot(client, image, role="media", what="ffprobe/ffmpeg run in it on the docker backend",
-                           fix=FIX, run_id=run_id)
+                           fix=MEDIA.fix, run_id=run_id)
         self.client = client
         self.image = image
         self.pids = pids
-
-    @property
-    def run_id(self) -> str:
-        return self.box.run_id
-
-    @run_id.setter
-    def run_id(self, value: str) -> None:
-        self.box.run_id = value  # its containers carry the run's label
-
-    def check_image(self) -> None:
-        """Raise :class:`BackendUnavailable` naming the fix when the media image is not built."""
-        self.box.check_image()
 
     # -- the container --------------------------------------------------------
     def container_config(self, workdir: Path, call: MediaCall) -> dict:
@@ -113,15 +101,11 @@ class DockerMediaExec:
         stdout = stderr = ""
         try:
             _retry(container.start)()
-            deadline = time.monotonic() + call.timeout_s
-            while not exited(container, min(POLL_S, max(0.05, deadline - time.monotonic()))):
-                if time.monotonic() >= deadline:
-                    timed_out = True
-                    kill(container)
-                    notes.append(f"{call.argv[0]} killed after {call.timeout_s:g}s")
-                    break
+            timed_out = run_out(container, call.timeout_s, POLL_S)
+            if timed_out:
+                notes.append(f"{call.argv[0]} killed after {call.timeout_s:g}s")
             duration = time.monotonic() - t0
-            state = _retry(lambda: (container.reload(), container.attrs["State"])[1])()
+            state = final_state(container)
             stdout, cut_out = self._read(container, stdout=True)
             stderr, cut_err = self._read(container, stdout=False)
             notes += [f"{s} cut at {OUTPUT_CAP} bytes" for s, cut in (("stdout", cut_out), ("stderr", cut_err)) if cut]

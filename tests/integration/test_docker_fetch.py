@@ -8,8 +8,9 @@ choice. With a daemon and the fetch image (``runner images build fetch``; built 
 base when missing, about 30 s): the egress proxy refuses 127.0.0.1, a private address of this host
 and 169.254.169.254 while a public-looking address passes its check; real downloads from a loopback
 HTTP server through the sandbox, allowed only by the code-only test allowance
-(``fetch_private_for_tests``); a 404; the cache; an upstream proxy chained by the egress proxy; and
-an HLS playlist naming a host file, whose bytes never reach the host.
+(``fetch_private_for_tests``); a 404; the cache; an upstream proxy chained by the egress proxy; an
+attempt killed by the runner's clock; and an HLS playlist naming a host file, whose bytes never reach
+the host.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from runner.config import Settings
 from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
-from runner.download.image import ytdlp_pin
+from runner.images.sandbox import FETCH
 from runner.placement import place
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image
@@ -243,17 +244,15 @@ def client():
 
 @pytest.fixture(scope="module")
 def fetch_image(client) -> str:
-    from runner.download.image import build_fetch, fetch_status_with, fetch_tag
-
-    return sandbox_image(client, fetch_status_with, build_fetch, fetch_tag)
+    return sandbox_image(client, FETCH)
 
 
 def test_the_image_runs_the_locked_yt_dlp(client, fetch_image):
     """The fetch image's yt-dlp is the lock's (requirements/api.lock), whatever the host installed."""
     out = client.containers.run(fetch_image, ["python", "-c", "import yt_dlp.version as v; print(v.__version__)"],
                                 network_mode="none", remove=True)
-    assert out.decode().strip() == ytdlp_pin().version
-    assert client.images.get(fetch_image).labels["org.tiktok-runner.yt-dlp"] == ytdlp_pin().version
+    assert out.decode().strip() == FETCH.pinned()[0].version
+    assert client.images.get(fetch_image).labels["org.tiktok-runner.yt-dlp"] == FETCH.pinned()[0].version
 
 
 @pytest.fixture(scope="module")
@@ -513,3 +512,37 @@ def test_auto_without_the_image_warns_and_downloads_in_process():
     with pytest.raises(BackendUnavailable) as err:
         place(Settings.from_env(), "docker", client=_NoImageClient()).fetcher()
     assert "runner images build fetch" in (err.value.fix or "")
+
+
+def test_an_attempt_that_outlives_its_clock_is_killed(fx, options):
+    """An origin that accepts and never answers: the runner's clock (RUNNER_FETCH_TIMEOUT_S) kills the
+    yt-dlp container; a transient network error, both containers removed (the fx fixture checks)."""
+    import threading
+
+    held: list = []
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+
+    def hold():
+        while True:
+            try:
+                held.append(srv.accept()[0])  # kept open, never answered
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    options.download_cache.mkdir(parents=True)  # download_via makes it; one attempt is called directly here
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(DownloadError) as err:
+            fx(f"http://127.0.0.1:{srv.getsockname()[1]}/clip.mp4", options.with_(fetch_timeout_s=6), None, 1,
+               lambda _: None)
+    finally:
+        srv.close()
+        for c in held:
+            c.close()
+    assert err.value.kind == "network" and "killed after 6s" in err.value.message, err.value.message
+    assert held, "yt-dlp reached the origin through the egress proxy before the clock ran out"
+    assert time.monotonic() - t0 < 60
+    assert _scratch_left(options) == []

@@ -90,9 +90,9 @@ def client():
 
 @pytest.fixture(scope="module")
 def media_image(client) -> str:
-    from runner.media.image import build_media, media_status_with, media_tag
+    from runner.images.sandbox import MEDIA
 
-    return sandbox_image(client, media_status_with, build_media, media_tag)
+    return sandbox_image(client, MEDIA)
 
 
 @pytest.fixture(scope="module")

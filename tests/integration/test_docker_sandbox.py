@@ -62,9 +62,9 @@ def toy_images(docker_client, toy_registry):
     todo = [n for n, s in status.items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
-    from runner.media.image import build_media  # probe and extraction run in it on the docker backend
+    from runner.images.sandbox import MEDIA, build  # probe and extraction run in it on the docker backend
 
-    build_media(docker_client, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
+    build(docker_client, MEDIA, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return TOY_IMAGES
 
 

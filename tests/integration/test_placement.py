@@ -86,3 +86,72 @@ def test_one_client_serves_media_downloads_and_analyzers(monkeypatch):
     where.close()
     assert opened == ["opened", "closed"]
     assert [n.split(":")[0] for n in notes] == ["WARNING"] * 3  # three images missing: each says what it moves
+
+
+# -- the worker's clean-up of a killed worker's containers (runner/api/orphans.py) ---------------------
+def test_orphans_take_the_placements_client_and_close_it(monkeypatch):
+    """remove_orphans opens no client of its own: it asks the placement, once, and closes what it got."""
+    import runner.placement as placement
+    from runner.api.orphans import remove_orphans
+
+    calls: list = []
+
+    class _Client:
+        class containers:  # noqa: N801 - the SDK's shape
+            @staticmethod
+            def list(**kw):
+                calls.append("listed")
+                return []
+
+        def close(self):
+            calls.append("closed")
+
+    monkeypatch.setattr(placement, "_connect", lambda timeout=10: calls.append("opened") or _Client())
+    assert remove_orphans(Settings(backend="docker")) == 0
+    assert calls == ["opened", "listed", "closed"]
+    calls.clear()
+    assert remove_orphans(Settings(backend="local")) == 0 and calls == []
+
+
+def test_orphans_without_a_daemon_warn_and_start(monkeypatch, tmp_path, caplog):
+    from runner.api.orphans import remove_orphans
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
+    assert remove_orphans(Settings(backend="docker")) == 0
+    assert "could not look for containers left by a stopped worker" in caplog.text
+
+
+@pytest.mark.docker
+def test_orphans_of_a_dead_runner_are_removed_with_one_client(docker_client, clients_opened, monkeypatch):
+    """A container labelled with a dead runner of this host (a live pid with another start time: a
+    reused pid) is removed; a live runner's survives; one Docker client, closed."""
+    import os
+
+    import docker
+
+    from runner.api.orphans import remove_orphans
+    from runner.backends.docker import LABEL, PROJECT, PROJECT_LABEL, _start_ticks
+    from runner.images.build import base_tag
+
+    closed: list = []
+    real_close = docker.DockerClient.close
+    monkeypatch.setattr(docker.DockerClient, "close", lambda self: closed.append(self) or real_close(self))
+    settings = Settings.from_env().with_(backend="docker")
+    live = os.getppid()
+    labels = {PROJECT_LABEL: PROJECT, f"{LABEL}.run": "test-orphans", f"{LABEL}.runner-pid": str(live),
+              f"{LABEL}.runner-start": _start_ticks(live), f"{LABEL}.runner-host": os.uname().nodename}
+    made = [docker_client.containers.create(base_tag(settings, "cpu"), command=["true"], network_mode="none",
+                                            labels={**labels, f"{LABEL}.runner-start": start})
+            for start in (labels[f"{LABEL}.runner-start"], "1")]
+    clients_opened.clear()  # count from here: the fixture's own client is not the worker's
+    try:
+        assert remove_orphans(settings) >= 1
+        left = {c.id for c in docker_client.containers.list(all=True, filters={"label": f"{LABEL}.run=test-orphans"})}
+        assert left == {made[0].id}
+        assert len(clients_opened) == 1 and closed == clients_opened
+    finally:
+        for c in made:
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass

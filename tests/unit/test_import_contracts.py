@@ -81,9 +81,9 @@ def test_the_fetch_image_contract_follows_its_dockerfile():
     forbidden = set(contract["forbidden_modules"].split()) - {"shared_schema", "analyzers"}
     copied = _fetch_image_copies()
     assert sources == copied, (sources, copied)
-    from runner.download.image import CORE_FILES  # the files the image's digest covers: the same list
+    from runner.images.sandbox import FETCH  # the files the image's digest covers: the same list
 
-    assert {f[:-3].replace("/", ".") for f in CORE_FILES if not f.endswith("__init__.py")} == copied
+    assert {f[:-3].replace("/", ".") for f in FETCH.copies if not f.endswith("__init__.py")} == copied
     pkg = ROOT / "runner"
     everything = {f"runner.{p.stem}" for p in pkg.glob("*.py") if p.stem != "__init__"}
     everything |= {f"runner.{p.name}" for p in pkg.iterdir() if (p / "__init__.py").is_file() and p.name != "download"}

@@ -52,12 +52,12 @@ def test_the_api_lock_is_the_runner_lock_cut_down():
 
 
 def test_the_fetch_image_takes_yt_dlp_from_the_lock():
-    from runner.download.image import fetch_digest, ytdlp_pin
+    from runner.images.sandbox import FETCH
 
-    p = ytdlp_pin()
+    (p,) = FETCH.pinned()
     assert p == pin("yt-dlp", API_LOCK) == read_lock(RUNNER_LOCK)["yt-dlp"]
     assert p.line().startswith(f"yt-dlp=={p.version} --hash=sha256:")
-    assert len(fetch_digest()) == 16
+    assert len(FETCH.digest()) == 16
 
 
 def test_installers_read_the_lock_not_hand_pins():
