@@ -303,7 +303,8 @@ class WorkerPool:
                                              use_cache=not body.no_cache, keep_media=False,
                                              # the pipeline writes the report and its page once, the page
                                              # while the input copy and frames still exist (keyframes)
-                                             html=True, cancel_reason=active.settle),
+                                             html=True, cancel_reason=active.settle,
+                                             on_workdir=lambda wd: self.store.set_workdir(job.id, str(wd))),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))
