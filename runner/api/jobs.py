@@ -42,10 +42,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     summary          TEXT,
     report_path      TEXT,
     runs             INTEGER NOT NULL DEFAULT 0,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    workdir          TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, seq);
 """
+#: columns added after a store's first release: (name, type) added to a store made before them
+_ADDED_COLUMNS = (("workdir", "TEXT"),)  # the run's workdir (a worker killed mid-job leaves its media there)
 
 
 def now() -> str:
@@ -66,6 +69,7 @@ class Job:
     report_path: str | None = None
     runs: int = 0
     cancel_requested: bool = False
+    workdir: str | None = None         # the current run's workdir, as its worker recorded it (data, not a path to trust)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Job":
@@ -73,7 +77,8 @@ class Job:
                    created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
                    progress=_column(row["progress"]) or {}, error=_column(row["error"]),
                    summary=_column(row["summary"]),
-                   report_path=row["report_path"], runs=row["runs"], cancel_requested=bool(row["cancel_requested"]))
+                   report_path=row["report_path"], runs=row["runs"], cancel_requested=bool(row["cancel_requested"]),
+                   workdir=row["workdir"])
 
 
 def _column(text: str | None) -> dict | None:
@@ -92,6 +97,16 @@ class JobStore:
         with self._conn() as c:
             c.execute("PRAGMA journal_mode=WAL")
             c.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a store made by an older release lacks (one transaction: the API and the
+        worker may open the same old file at once, and only one of them adds each column)."""
+        with self._tx() as c:
+            have = {r["name"] for r in c.execute("PRAGMA table_info(jobs)")}
+            for name, kind in _ADDED_COLUMNS:
+                if name not in have:
+                    c.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -158,7 +173,8 @@ class JobStore:
                                                           "fix": "submit the job again through the API"}), row["id"]))
                     continue
                 c.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = NULL, progress = '{}', "
-                          "error = NULL, summary = NULL, runs = runs + 1, cancel_requested = 0 WHERE id = ?",
+                          "error = NULL, summary = NULL, runs = runs + 1, cancel_requested = 0, workdir = NULL "
+                          "WHERE id = ?",
                           (RUNNING, now(), row["id"]))
                 return Job.from_row(c.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
 
@@ -166,6 +182,11 @@ class JobStore:
         with self._tx() as c:
             c.execute("UPDATE jobs SET progress = ? WHERE id = ? AND state = ?",
                       (json.dumps(progress), job_id, RUNNING))
+
+    def set_workdir(self, job_id: str, workdir: str) -> None:
+        """Record the running job's workdir (the pipeline made it, and has written nothing in it yet)."""
+        with self._tx() as c:
+            c.execute("UPDATE jobs SET workdir = ? WHERE id = ? AND state = ?", (workdir, job_id, RUNNING))
 
     def finish(self, job_id: str, state: str, *, error: dict | None = None, summary: dict | None = None,
                report_path: str | None = None) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from runner.api.heartbeat import Heartbeat
 from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobStore
 from runner.api.checks import recheck_job
-from runner.api.orphans import remove_orphans
+from runner.api.orphans import remove_media, remove_orphans
 from runner.api.security import Refused, refusal
 from runner.api_config import ApiSettings
 from runner.config import Settings
@@ -175,6 +175,7 @@ class WorkerPool:
         recovered = self.store.recover()
         for job_id in recovered:
             log.warning("job %s was running when the server stopped: marked interrupted", job_id)
+            self._remove_media(job_id)
         if removed:
             log.warning("removed %d container(s) left by a worker that stopped mid-job", removed)
         for slot in range(self.size):
@@ -187,6 +188,14 @@ class WorkerPool:
         threading.Thread(target=self._watch_cancels, name="api-cancel-watch", daemon=True).start()
         self._heartbeat = Heartbeat(self.store.path, self.status).start()  # liveness (runner worker --health)
         return recovered
+
+    def _remove_media(self, job_id: str) -> None:
+        """The media a killed worker left in the job's workdir (orphans.remove_media); never stops a start."""
+        try:
+            job = self.store.get(job_id)
+            remove_media(self.settings.work_root, job_id, job.workdir if job else None)
+        except Exception:
+            log.exception("job %s: could not remove the media its worker left", job_id)
 
     def status(self) -> dict:
         """What the heartbeat records: slots, live slot threads, the jobs running, whether it is stopping."""
@@ -303,7 +312,8 @@ class WorkerPool:
                                              use_cache=not body.no_cache, keep_media=False,
                                              # the pipeline writes the report and its page once, the page
                                              # while the input copy and frames still exist (keyframes)
-                                             html=True, cancel_reason=active.settle),
+                                             html=True, cancel_reason=active.settle,
+                                             on_workdir=lambda wd: self.store.set_workdir(job.id, str(wd))),
                               settings, progress=progress, registry=self.registry, executor_hook=active.attach)
         except _Stopped as stop:
             self._finish_stopped(job.id, str(stop))

@@ -55,6 +55,9 @@ class AnalyzeRequest:
     # asked once, after the analyzers and before the report is written: why the run was stopped from
     # outside (e.g. "cancelled through the API"), or None; a reason marks the report interrupted
     cancel_reason: Callable[[], str | None] | None = None
+    # called with the run's workdir as soon as it exists, before anything is written in it (the API
+    # worker records it in the job's row, so a worker killed mid-job leaves no media behind: orphans.py)
+    on_workdir: Callable[[Path], None] | None = None
 
 
 @dataclass
@@ -162,6 +165,8 @@ def _analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | N
     media_exec = req.media_exec or where.media_exec()
     wd = Workdir(_new_workdir(settings, src, req.workdir))
     scope.workdir = wd.root
+    if req.on_workdir is not None:
+        req.on_workdir(wd.root)
     if hasattr(media_exec, "run_id"):
         media_exec.run_id = wd.root.name  # its containers carry the run's label
     tp = time.monotonic()
@@ -218,7 +223,7 @@ def _merge_and_write(run: RunInfo, media: MediaInfo, the_plan: Plan, envelopes: 
     report.run.timings.merge_s = round(time.monotonic() - tm, 4)
     report.run.timings.total_s = round(time.monotonic() - t0, 4)
     path = _write_outputs(report, wd, req, media_exec)
-    _cleanup(wd, req.keep_media)
+    cleanup_workdir(wd, req.keep_media)
     return RunOutcome(report=report, report_path=path, workdir=wd.root)
 
 
@@ -280,9 +285,10 @@ def run_cache(settings: Settings, backend: Backend, media: MediaInfo, sets: list
                     identity=backend.identity, models_dir=models_dir, read=read)
 
 
-def _cleanup(wd: Workdir, keep_media: bool) -> None:
-    """Remove scratch space; without ``keep_media`` also the frames and audio (tens of MB a video):
-    the report, results, job specs and logs stay."""
+def cleanup_workdir(wd: Workdir, keep_media: bool) -> None:
+    """Remove scratch space; without ``keep_media`` also the input copy, frames and audio (tens of MB
+    a video): the report, results, job specs and logs stay. Also what the API worker does to the
+    workdir of a job a killed worker left (runner.api.orphans)."""
     import shutil
 
     shutil.rmtree(wd.root / "tmp", ignore_errors=True)

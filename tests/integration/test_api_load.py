@@ -11,16 +11,19 @@ machinery is in ``tests/api_load.py``; ``make bench BENCH_ARGS=api`` runs the sa
   left running, and the API's and the worker's RSS at job 200 is within 10% of job 20.
 - The worker alone is SIGKILLed mid-job (its container survives it), and the API is restarted while
   clients poll: the killed job ends ``interrupted`` with the reason, the next worker removes the
-  orphaned container before it takes a job, every other job ends once, clients only see the outage.
+  orphaned container and the job's media (input copy, frames, audio; its logs stay) before it takes
+  a job, every other job ends once, clients only see the outage.
 - The workdir's disk (a 64 MiB tmpfs) fills up while a job writes: that job fails ``disk_full`` with
   a clear error, the space comes back, the job store and the other jobs are intact.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -74,17 +77,37 @@ def _running_container(dep: Deployment, client, analyzer: str, timeout: float = 
         time.sleep(0.2)
 
 
+def _media_made(dep: Deployment, job_id: str, timeout: float = 120) -> Path:
+    """The job's workdir, as its row records it, once toy_good has finished there (so its input
+    copy, frames and audio are on disk)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(dep.db, timeout=30) as c:
+            workdir, progress = c.execute("SELECT workdir, progress FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        done = json.loads(progress).get("analyzers", {}).get("toy_good", {}).get("state") not in (None, "running")
+        if workdir and done:
+            workdir = Path(workdir)
+            assert workdir.parent == dep.root / "runs"
+            assert (workdir / "input").is_dir() and list((workdir / "frames").rglob("*.jpg"))
+            assert list((workdir / "audio").glob("*.wav")) and (workdir / "logs" / "toy_good.txt").is_file()
+            return workdir
+        assert time.monotonic() < deadline, f"job {job_id} made no media: {workdir} {progress} {dep.log()}"
+        time.sleep(0.2)
+
+
 def test_the_worker_killed_mid_job_and_the_api_restarted_while_clients_poll(tmp_path, load_images):
     dep = Deployment(tmp_path, env={"RUNNER_API_WORKERS": "1"}).start()
     try:
         clip = media.testsrc(dep.api.videos / "clip.mp4", seconds=1, size="180x320", rate=15)
         hung = planned("cancel", clip, "")  # toy_hang for 300 s: it is mid-job when the worker dies
         hung.state, hung.codes = "interrupted", ("interrupted",)
+        hung.body["analyzers"] = ["toy_good", "toy_hang"]  # toy_good has frames and audio extracted first
         rest = [planned("fresh", clip, f"after the kill {i}") for i in range(6)]
         with dep.api.client() as http:
             for p in (hung, *rest):
                 p.job_id = http.post("/analyze", json=p.body, params={"wait": 0}).json()["id"]
         orphan = _running_container(dep, load_images, "toy_hang")
+        workdir = _media_made(dep, hung.job_id)
         clients = [Client(dep, [p], [], give_up_s=300) for p in (hung, *rest)]
         for c in clients:
             c.start()
@@ -113,6 +136,9 @@ def test_the_worker_killed_mid_job_and_the_api_restarted_while_clients_poll(tmp_
         final = hung.final
         assert final["state"] == "interrupted" and final["error"]["code"] == "interrupted"
         assert "stopped before it finished" in final["error"]["message"] and "retry" in final["error"]["fix"]
+        # the new worker emptied the killed run's workdir of its media; what explains the run stays
+        assert not [d for d in ("input", "frames", "audio", "tmp") if (workdir / d).exists()], sorted(workdir.rglob("*"))
+        assert (workdir / "logs" / "toy_good.txt").is_file() and (workdir / "jobs" / "toy_hang.json").is_file()
         audit = dep.audit()
         for p in (hung, *rest):
             ends = [new for _, new in audit[p.job_id] if new in ("completed", "failed", "cancelled", "interrupted")]
