@@ -120,6 +120,8 @@ def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | No
         outcome = _analyze(req, settings, progress, registry, executor_hook, scope)
     except Exception as exc:
         full = space.diagnose(scope.workdir, settings.work_root, exc)
+        if scope.workdir is not None and not req.keep_media:  # a failed run keeps no media either
+            cleanup_workdir(Workdir(scope.workdir), keep_media=False)
         if full is None:
             raise
         raise full from exc

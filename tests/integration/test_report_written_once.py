@@ -117,3 +117,25 @@ def test_a_serial_batch_has_the_pipeline_write_each_report_once(settings, sample
     report = Path(row["report"])
     assert report.parent == (tmp_path / "out").resolve() and report.with_suffix(".html").is_file()
     assert dict(writes) == _destinations(report, next((tmp_path / "runs").iterdir()))
+
+
+@pytest.mark.parametrize("keep_media", [False, True])
+def test_a_run_that_fails_after_admission_keeps_media_only_when_asked(settings, sample_video, tmp_path,
+                                                                      monkeypatch, keep_media):
+    """An API job (keep_media=False) that fails once its input is copied in (here: planning raises)
+    leaves no input copy, frames or audio behind; the CLI's default (keep_media=True) keeps them."""
+    from runner.run import pipeline
+
+    seen: list[Path] = []
+
+    def broken_plan(*a, **kw):
+        seen.extend(p for p in (tmp_path / "runs").iterdir())
+        assert any((seen[0] / "input").iterdir())  # the admitted copy is there when it fails
+        raise RuntimeError("planning broke")
+
+    monkeypatch.setattr(pipeline, "make_plan", broken_plan)
+    with pytest.raises(RuntimeError, match="planning broke"):
+        analyze(AnalyzeRequest(source=str(sample_video), only=["toy_good"], keep_media=keep_media),
+                settings, registry=_registry(settings))
+    (wd,) = seen
+    assert wd.is_dir() and (wd / "input").exists() is keep_media
