@@ -62,8 +62,8 @@ def _readable(exc: BackendUnavailable) -> str:
 
 
 def _media_sandbox(client, settings: Settings, run_id: str) -> MediaExec:
-    from runner.images.sandbox import MEDIA
-    from runner.media.sandbox import DockerMediaExec
+    from runner.images.runner_images import MEDIA
+    from runner.media.docker_exec import DockerMediaExec
 
     ex = DockerMediaExec(client, MEDIA.tag(settings), run_id=run_id)
     ex.check_image()
@@ -71,8 +71,8 @@ def _media_sandbox(client, settings: Settings, run_id: str) -> MediaExec:
 
 
 def _fetch_sandbox(client, settings: Settings, run_id: str):
-    from runner.download.sandbox import DockerFetch
-    from runner.images.sandbox import FETCH
+    from runner.download.docker_fetch import DockerFetch
+    from runner.images.runner_images import FETCH
 
     fetch = DockerFetch(client, FETCH.tag(settings), run_id=run_id)
     fetch.check_image()

@@ -52,7 +52,7 @@ TOYS_USED = ("toy_good", "toy_abort", "toy_invalid", "toy_hang", "toy_diskfill")
 def ensure_images(client) -> None:
     """The images of the toys used here and the media sandbox's, built (on the cpu base) when missing."""
     from runner.images.build import BuildOptions, build_images, image_status
-    from runner.images.sandbox import MEDIA, build
+    from runner.images.runner_images import MEDIA, build
     from runner.registry import load_registry
     from runner.config import Settings
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.backends.sandbox_env import analyzer_environment
+from runner.backends.analyzer_env import analyzer_environment
 from runner.config import REPO_ROOT, Settings
 from runner.registry import load_registry
 from tests.conftest import ANALYZERS, TOYS, run_analyzers

@@ -21,8 +21,8 @@ def bench() -> list[str]:
     from runner.backends.docker import connect
     from runner.config import Settings
     from runner.download.fetch import download_via, in_process
-    from runner.images.sandbox import FETCH
-    from runner.download.sandbox import DockerFetch
+    from runner.images.runner_images import FETCH
+    from runner.download.docker_fetch import DockerFetch
     from tests import media
     from tests.integration.test_download import LoopbackServer
 

@@ -102,9 +102,9 @@ def _probe_call():
 
 def bench() -> list[str]:
     from runner.backends.docker import connect
-    from runner.media.sandbox import DockerMediaExec
+    from runner.media.docker_exec import DockerMediaExec
     from runner.media.tools import MediaCall
-    from runner.images.sandbox import MEDIA
+    from runner.images.runner_images import MEDIA
 
     settings = Settings.from_env()
     client = connect()

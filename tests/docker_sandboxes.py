@@ -26,10 +26,10 @@ def connect_or_need():
 
 
 def sandbox_image(client, sandbox) -> str:
-    """The tag of ``sandbox`` (a :class:`runner.images.sandbox.SandboxImage`); built here (from the cpu
+    """The tag of ``sandbox`` (a :class:`runner.images.runner_images.SandboxImage`); built here (from the cpu
     base) when missing or stale."""
     from runner.images.build import BuildOptions, base_tag
-    from runner.images.sandbox import build
+    from runner.images.runner_images import build
 
     settings = Settings.from_env()
     if sandbox.state(client, settings) != "built":

@@ -27,8 +27,8 @@ from runner.backends.docker_api import (  # noqa: F401  (re-exported: LABEL, PRO
     KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks, create_named, docker, requests)
 from runner.backends.oneshot import exited, final_state, kill
 from runner.backends.logcap import CappedLog
-from runner.backends.sandbox_user import container_user
-from runner.backends.sandbox_env import analyzer_environment
+from runner.backends.permissions import container_user
+from runner.backends.analyzer_env import analyzer_environment
 from runner.errors import BackendUnavailable
 from runner.registry import Entry, Registry
 from shared_schema.envelope import SkipReason

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
 from runner.backends.logcap import CappedLog, pump
-from runner.backends.sandbox_env import analyzer_environment
+from runner.backends.analyzer_env import analyzer_environment
 from runner.registry import Entry
 from shared_schema.envelope import SkipReason
 

@@ -1,8 +1,8 @@
 """What every one-shot sandbox container shares: the lockdown, the labels and the runner's clock.
 
 The analyzer containers (:mod:`runner.backends.docker`), the media sandbox
-(:mod:`runner.media.sandbox`) and the download sandbox
-(:mod:`runner.download.sandbox`) are all created (never ``run``, which pulls a
+(:mod:`runner.media.docker_exec`) and the download sandbox
+(:mod:`runner.download.docker_fetch`) are all created (never ``run``, which pulls a
 missing image), started, waited for on the runner's own clock (the SDK's wait timeout
 is only an HTTP timeout), killed on expiry and removed. They carry the same labels, so
 ``DockerBackend.cleanup_stale()`` finds what a dead runner left behind.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from runner.backends.docker_api import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
                                         create_named, docker, requests)
-from runner.backends.sandbox_user import container_user
+from runner.backends.permissions import container_user
 from runner.errors import BackendUnavailable
 
 TMP = "/tmp"

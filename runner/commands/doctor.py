@@ -36,7 +36,7 @@ def checks(settings: Settings) -> list[tuple[str, bool, str]]:
         good, detail = False, "docker backend not installed"
     out.append(("(optional) docker daemon", good, detail))
     if good:  # on the docker backend ffprobe/ffmpeg on user media run in the media sandbox, URL downloads in the other
-        from runner.images.sandbox import status_lines
+        from runner.images.runner_images import status_lines
 
         out += [(f"(optional) {sandbox.label} image", built, line) for sandbox, built, line in status_lines(settings)]
     from runner.cache.store import ResultCache

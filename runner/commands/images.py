@@ -15,7 +15,7 @@ from runner.images.build import (BASE_CANDIDATES, BOOTSTRAP_TAG, CACHE, CLIENT_T
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
                            image_status)
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.images.sandbox import SANDBOXES, build as build_sandbox
+from runner.images.runner_images import SANDBOXES, build as build_sandbox
 from runner.registry import Registry, registry_for
 
 

@@ -187,7 +187,7 @@ def list_(ctx, name, as_json):
     if name:
         _echo_params(name, registry[name].manifest)
         return
-    from runner.images.sandbox import status_lines
+    from runner.images.runner_images import status_lines
 
     for sandbox, _, line in status_lines(settings):
         click.echo(f"{sandbox.label} image: {line}")

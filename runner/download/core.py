@@ -2,7 +2,7 @@
 
 It parses pages, picks a format and fetches the media (yt-dlp's Python API), so on the docker
 backend it runs only inside the download sandbox (``<prefix>/fetch:2``, ``images/Dockerfile.fetch``,
-:mod:`runner.download.sandbox`), started as ``python -m runner.download.core``; on the local
+:mod:`runner.download.docker_fetch`), started as ``python -m runner.download.core``; on the local
 backend :mod:`runner.download.fetch` calls :func:`fetch_once` in-process. It imports nothing of the
 runner but :mod:`runner.errors`, :mod:`runner.download.net_safety` and :mod:`runner.download.egress`
 (the image holds only those).

@@ -2,7 +2,7 @@
 
 On the docker backend yt-dlp runs in a container with network ``none``; its one door is a unix
 socket (``/egress/proxy.sock``) served by this proxy in a second container of the same image, on
-``RUNNER_FETCH_NETWORK`` (:mod:`runner.download.sandbox`). Nothing in the design needs a Docker
+``RUNNER_FETCH_NETWORK`` (:mod:`runner.download.docker_fetch`). Nothing in the design needs a Docker
 bridge, iptables or DNS in the sandbox, so it works on a daemon started with ``--bridge=none
 --iptables=false`` (CI's) as on any other. Each connection the proxy makes is checked where it is
 made: the destination's name is resolved here, every address must be public

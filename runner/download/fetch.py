@@ -15,7 +15,7 @@ it away from internal services if that matters.
 
 Where an attempt runs: :func:`download_via` takes the attempt to run: :func:`in_process` runs yt-dlp
 in this process (the local backend, which is not a sandbox); the download sandbox's attempt runs it in
-a container (:class:`runner.download.sandbox.DockerFetch`). :meth:`runner.placement.Placement.fetcher`
+a container (:class:`runner.download.docker_fetch.DockerFetch`). :meth:`runner.placement.Placement.fetcher`
 chooses. Retries, proxy rotation and the cache stay here either way.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Three Dockerfiles in ``images/`` are built here: ``Dockerfile.base`` (Python venv + pydantic),
 ``Dockerfile.torch`` (base + torch/torchvision from a host wheelhouse) and
 ``Dockerfile.analyzer`` (one template for any analyzer folder); the media and fetch sandboxes
-(``Dockerfile.media``, ``Dockerfile.fetch``) are built by :func:`runner.images.sandbox.build` with
+(``Dockerfile.media``, ``Dockerfile.fetch``) are built by :func:`runner.images.runner_images.build` with
 this module's context helpers. Builds go
 through the SDK with a context this module assembles (only the files an image
 needs, so ``.venv`` and wheelhouses of other images are never sent).

@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from runner.backends.sandbox_user import share_with_sandbox
+from runner.backends.permissions import share_with_sandbox
 from runner.errors import AdmissionError
 
 CHUNK = 1 << 20
@@ -201,7 +201,7 @@ def _head(fd: int) -> bytes:
 def _copy(fd: int, folder: Path, shown: str, limits: Limits) -> tuple[str, Path, str, int]:
     """``(family, the copy, sha256, bytes)``: one sequential read of ``fd``; its head is sniffed
     before it is written as the copy's head, the rest follows under the size cap. The copy is
-    readable by the runner and the sandbox user only (runner.backends.sandbox_user)."""
+    readable by the runner and the sandbox user only (runner.backends.permissions)."""
     os.lseek(fd, 0, os.SEEK_SET)
     head = _head(fd)
     family = sniff(head, shown)  # refuses an empty file, a playlist, anything not allowlisted

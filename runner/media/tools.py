@@ -4,7 +4,7 @@ Every call names its files relative to the run's workdir root (``input/video.mp4
 ``frames/sampled/%06d.jpg``), so the same argv runs on the host (cwd = the workdir)
 and in a media sandbox (the workdir's ``input/`` mounted read-only, each writable
 folder mounted read-write, cwd = the same layout). The host side never demuxes
-untrusted bytes on the docker backend: :class:`runner.media.sandbox.DockerMediaExec`
+untrusted bytes on the docker backend: :class:`runner.media.docker_exec.DockerMediaExec`
 runs the call in a locked-down container. :class:`HostMediaExec` (local backend) runs it as
 a subprocess with limits and says it is not a sandbox.
 """

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from runner.backends.sandbox_user import prepare_writable
+from runner.backends.permissions import prepare_writable
 from runner.outbox import Limits, walk
 from shared_schema.envelope import DroppedOutput
 

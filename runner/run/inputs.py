@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from runner.backends.sandbox_user import share_folder_with_sandbox
+from runner.backends.permissions import share_folder_with_sandbox
 from runner.media.extract import extract
 from shared_schema.paths import Workdir
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from runner import __version__
 from runner.backends.base import Backend
-from runner.backends.sandbox_user import share_folder_with_sandbox
+from runner.backends.permissions import share_folder_with_sandbox
 from runner.config import Settings
 from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache
@@ -97,7 +97,7 @@ def make_plan(settings: Settings, registry: Registry, media: MediaInfo, only=Non
 
 
 def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
-    """A new (or empty) workdir that only the runner and the sandbox user can read (sandbox_user)."""
+    """A new (or empty) workdir that only the runner and the sandbox user can read (permissions)."""
     if given is not None:
         given = given.resolve()
         if given.exists() and any(given.iterdir()):

@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from runner.download_config import DownloadSettings, download_from
-from runner.download.sandbox import SOCKET, DockerFetch, read_result, take_video
+from runner.download.docker_fetch import SOCKET, DockerFetch, read_result, take_video
 from runner.config import Settings
 from runner.download.fetch import download_via, in_process, url_key
 from runner.errors import DownloadError
 from runner.download.core import generic_key
-from runner.images.sandbox import FETCH
+from runner.images.runner_images import FETCH
 from runner.placement import place
 from tests import media
 from tests.docker_sandboxes import connect_or_need, sandbox_image

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.media.sandbox import WORK, DockerMediaExec
+from runner.media.docker_exec import WORK, DockerMediaExec
 from runner.config import Settings
 from runner.errors import RunnerError
 from runner.media.tools import HostMediaExec, MediaCall
@@ -90,7 +90,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def media_image(client) -> str:
-    from runner.images.sandbox import MEDIA
+    from runner.images.runner_images import MEDIA
 
     return sandbox_image(client, MEDIA)
 

@@ -62,7 +62,7 @@ def toy_images(docker_client, toy_registry):
     todo = [n for n, s in status.items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
-    from runner.images.sandbox import MEDIA, build  # probe and extraction run in it on the docker backend
+    from runner.images.runner_images import MEDIA, build  # probe and extraction run in it on the docker backend
 
     build(docker_client, MEDIA, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return TOY_IMAGES
@@ -192,7 +192,7 @@ def test_container_config_is_locked_down(tmp_path, toy_registry):
     """The exact sandbox the daemon is asked for (no daemon needed: a stand-in client)."""
     from runner.backends.base import LaunchSpec
     from runner.backends.docker import DockerBackend
-    from runner.backends.sandbox_user import container_user
+    from runner.backends.permissions import container_user
 
     wd = tmp_path / "wd"
     spec = LaunchSpec(run_id="r1", entry=toy_registry["toy_good"], workdir=wd, job_path=wd / "jobs" / "toy_good.json",

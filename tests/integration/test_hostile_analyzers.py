@@ -182,7 +182,7 @@ def hostile_images(docker_client, toy_registry):  # noqa: F811
     todo = [n for n, s in image_status(base, {n: toy_registry[n] for n in names}).items() if s != "built"]
     if todo:
         build_images(base, toy_registry, todo, BuildOptions(), echo=lambda s: None, client=docker_client)
-    from runner.images.sandbox import MEDIA, build  # probe and extraction run in it on the docker backend
+    from runner.images.runner_images import MEDIA, build  # probe and extraction run in it on the docker backend
 
     build(docker_client, MEDIA, base, BuildOptions(), echo=lambda s: None)  # no-op when up to date
     return names

@@ -81,7 +81,7 @@ def test_the_fetch_image_contract_follows_its_dockerfile():
     forbidden = set(contract["forbidden_modules"].split()) - {"shared_schema", "analyzers"}
     copied = _fetch_image_copies()
     assert sources == copied, (sources, copied)
-    from runner.images.sandbox import FETCH  # the files the image's digest covers: the same list
+    from runner.images.runner_images import FETCH  # the files the image's digest covers: the same list
 
     assert {f[:-3].replace("/", ".") for f in FETCH.copies if not f.endswith("__init__.py")} == copied
     pkg = ROOT / "runner"

@@ -52,7 +52,7 @@ def test_the_api_lock_is_the_runner_lock_cut_down():
 
 
 def test_the_fetch_image_takes_yt_dlp_from_the_lock():
-    from runner.images.sandbox import FETCH
+    from runner.images.runner_images import FETCH
 
     (p,) = FETCH.pinned()
     assert p == pin("yt-dlp", API_LOCK) == read_lock(RUNNER_LOCK)["yt-dlp"]

@@ -20,9 +20,9 @@ from pathlib import Path, PurePosixPath
 
 from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import Boxed, OneShot, final_state, lockdown, remove_quietly, run_out
-from runner.backends.sandbox_user import prepare_writable
+from runner.backends.permissions import prepare_writable
 from runner.errors import RunnerError
-from runner.images.sandbox import MEDIA
+from runner.images.runner_images import MEDIA
 from runner.media.tools import OUTPUT_CAP, MediaCall, MediaResult
 
 WORK = "/w"                 # the container's working dir: the workdir layout is mounted under it

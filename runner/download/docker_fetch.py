@@ -36,11 +36,11 @@ from typing import Callable
 
 from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import Boxed, OneShot, exited, final_state, lockdown, remove_quietly, run_out
-from runner.backends.sandbox_user import NOBODY, prepare_writable
+from runner.backends.permissions import NOBODY, prepare_writable
 from runner.errors import BackendUnavailable, DownloadError
 from runner.download.core import COOKIES, FIX, KINDS, REQUEST, RESULT, VIDEO_EXTS, too_large
 from runner.errors import UsageError
-from runner.images.sandbox import FETCH
+from runner.images.runner_images import FETCH
 from runner.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
 
 IN, OUT, TMP, EGRESS, PX = "/in", "/out", "/tmp", "/egress", "/px"

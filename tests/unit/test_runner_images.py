@@ -41,7 +41,7 @@ FINGERPRINT = {"media": "e4dc868143ed3108a460a5a69f5c140bb0e9d47c79dc84ccd652a7c
 
 
 def _now():
-    from runner.images.sandbox import SANDBOXES
+    from runner.images.runner_images import SANDBOXES
 
     return {name: (s.digest, s.tag) for name, s in SANDBOXES.items()}
 
@@ -98,7 +98,7 @@ def _label(digest: str) -> dict:
 
 
 def test_status_lines_say_built_stale_and_missing_with_the_fix():
-    from runner.images.sandbox import FETCH, MEDIA, status_lines
+    from runner.images.runner_images import FETCH, MEDIA, status_lines
 
     s = Settings(image_prefix="p")
     lines = status_lines(s, _Daemon({MEDIA.tag(s): _label(MEDIA.digest()), FETCH.tag(s): _label("0" * 16)}))
@@ -113,7 +113,7 @@ def test_status_lines_say_built_stale_and_missing_with_the_fix():
 def test_status_lines_without_a_daemon_ask_once_and_say_unknown(monkeypatch):
     import runner.backends.docker as docker_backend
     from runner.errors import BackendUnavailable
-    from runner.images.sandbox import status_lines
+    from runner.images.runner_images import status_lines
 
     calls = []
 
@@ -129,7 +129,7 @@ def test_status_lines_without_a_daemon_ask_once_and_say_unknown(monkeypatch):
 
 def test_build_sends_the_dockerfile_the_lock_lines_and_the_copied_files():
     from runner.images.build import BuildOptions
-    from runner.images.sandbox import FETCH, MEDIA, build
+    from runner.images.runner_images import FETCH, MEDIA, build
 
     s = Settings(image_prefix="p")
     daemon = _Daemon({"p/base-cpu:1": {}, MEDIA.tag(s): _label(MEDIA.digest())})
