@@ -28,7 +28,7 @@ system-deps:
 
 setup: system-deps $(VENV)/.installed
 	@# runner outside make finds the same model store (~/.config/tiktok-runner/config.toml; README)
-	@$(BIN)/python -m runner.user_config RUNNER_MODELS_DIR=$(RUNNER_MODELS_DIR)
+	@$(BIN)/python -m runner.core.user_config RUNNER_MODELS_DIR=$(RUNNER_MODELS_DIR)
 
 # The runner's own environment comes from the lock (exact versions, sha256 hashes; requirements/):
 # a fresh install is the tested install. The project itself goes in without touching a dependency.

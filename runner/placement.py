@@ -8,7 +8,7 @@ most ONE Docker client for all three (none on the local backend), and :meth:`Pla
 closes it. The rule is the same for each:
 
 - ``docker``: the daemon must answer and the image must be built, else
-  :class:`~runner.errors.BackendUnavailable` naming the fix (exit 3); an analyzer whose image is
+  :class:`~runner.core.errors.BackendUnavailable` naming the fix (exit 3); an analyzer whose image is
   missing is then ``skipped: image_missing``;
 - ``local``: the host (limits, not isolation), said once in the run's notices;
 - ``auto``: the sandbox where the daemon answers and the image is built, else the host, with a
@@ -24,10 +24,10 @@ from typing import Callable
 
 from runner.backends.base import Backend
 from runner.backends.docker_daemon import LOCAL_IS_NOT_A_SANDBOX
-from runner.config import Settings
-from runner.errors import BackendUnavailable, RunnerError, UsageError
+from runner.core.config import Settings
+from runner.core.errors import BackendUnavailable, RunnerError, UsageError
 from runner.media.tools import HostMediaExec, MediaExec
-from runner.registry import Registry
+from runner.core.registry import Registry
 
 __all__ = ["Placement", "place", "fallback_notice", "server_settings", "media_exec_for_report", "NoMediaExec"]
 

@@ -10,7 +10,7 @@ of description::
     max = 20.0
     description = "hard cut: motion-compensated frame difference this many times its neighbourhood"
 
-The host checks what a user sets against these declarations (``runner/params.py``: ``--set``,
+The host checks what a user sets against these declarations (``runner/core/params.py``: ``--set``,
 ``runner batch``, the API's ``options``); the harness checks the job spec's values again against
 the analyzer's own manifest and hands the analyzer :class:`Params`, typed and defaulted.
 """

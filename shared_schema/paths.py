@@ -71,7 +71,7 @@ class Workdir:
         return self.root / "out" / analyzer
 
     def sandbox_result(self, analyzer: str) -> Path:
-        """The envelope as the sandbox wrote it: untrusted data, read through :mod:`runner.outbox`."""
+        """The envelope as the sandbox wrote it: untrusted data, read through :mod:`runner.core.outbox`."""
         return self.out_dir(analyzer) / "result.json"
 
     def result(self, analyzer: str) -> Path:

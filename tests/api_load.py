@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests import media
 from tests.integration.test_api import ApiServer
 
@@ -53,8 +53,8 @@ def ensure_images(client) -> None:
     """The images of the toys used here and the media sandbox's, built (on the cpu base) when missing."""
     from runner.images.build import BuildOptions, build_images, image_status
     from runner.images.runner_images import MEDIA, build
-    from runner.registry import load_registry
-    from runner.config import Settings
+    from runner.core.registry import load_registry
+    from runner.core.config import Settings
 
     settings = Settings.from_env()
     registry = load_registry([REPO_ROOT / "tests" / "toy_analyzers"], include_test_only=True)

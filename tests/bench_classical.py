@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from runner.backends.analyzer_env import analyzer_environment
-from runner.config import REPO_ROOT, Settings
-from runner.registry import load_registry
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.registry import load_registry
 from tests.conftest import ANALYZERS, TOYS, run_analyzers
 from tests.media import MODELS, ffmpeg
 

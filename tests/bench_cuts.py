@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from runner.media.extract import extract
 from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir

@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 
 RUNNER = [sys.executable, "-m", "runner.commands.main"]
 GOAL = 1.2

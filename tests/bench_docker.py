@@ -14,9 +14,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests import media
 
 TOYS = REPO_ROOT / "tests" / "toy_analyzers"

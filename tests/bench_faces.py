@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests.bench_harness import run_alone
 from tests.media import MEDIA, MODELS, ffmpeg
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 
 def bench() -> list[str]:
-    from runner.download_config import DownloadSettings
+    from runner.core.download_config import DownloadSettings
     from runner.backends.docker import connect
-    from runner.config import Settings
+    from runner.core.config import Settings
     from runner.download.fetch import download_via, in_process
     from runner.images.runner_images import FETCH
     from runner.download.docker_fetch import DockerFetch

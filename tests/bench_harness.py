@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 
 
 @dataclass

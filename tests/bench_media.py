@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.config import Settings
+from runner.core.config import Settings
 from tests.media import ffmpeg
 
 CLIP_S = 30

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests.bench_demo import RUNNER, _base_env, _demo_clip, _GroupCPU
 from tests.text_clip import DURATION_S, TRUTH, make_clip
 
@@ -55,7 +55,7 @@ def _old_analyzer(root: Path) -> Path:
 def _old_envs(root: Path, env: dict[str, str]) -> Path:
     """An envs folder whose torch environment is the torch group's (a .pth to its site-packages) plus what
     2.1.0's requirements.txt pins that the group lacks (EasyOCR and its model package)."""
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     base = Settings.from_env().envs_dir / "torch"
     purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
@@ -140,7 +140,7 @@ def _text_line(name: str, r: dict) -> str:
 
 def _engines(frames: Path, env: dict[str, str], old_envs: Path) -> list[str]:
     """tests/text_engines.py in each engine's environment (EasyOCR: 2.1.0's), on the sampled frames of the run."""
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     out = []
     for engine, py in (("ppocr", Settings.from_env().envs_dir / "cpu" / "bin" / "python"),

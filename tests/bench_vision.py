@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests.media import MEDIA, MODELS, ffmpeg
 
 ANALYZERS = ("object_detection", "body_pose", "text_overlay")

@@ -5,7 +5,7 @@ audio_analysis's requirements in ``.work/bench-warm-envs`` (pip, once; later run
 ``make clean`` removes it), then, with numba's cache emptied each time (a fresh environment as far as
 the first-run cost goes; pip had already compiled the .pyc files):
   before: numba's cache emptied, run 1 (cold) and run 2;
-  after:  numba's cache emptied, ``runner.envs.warm`` (what ``make envs`` now does), run 1 and run 2.
+  after:  numba's cache emptied, ``runner.backends.envs.warm`` (what ``make envs`` now does), run 1 and run 2.
 Each run is ``runner analyze --only audio_analysis --backend local --no-cache`` on a 10 s clip;
 figures are the analyzer's duration (envelope) and the CPU seconds of the whole runner process tree
 (steadier than wall time on a shared machine). Goal: after, run 1 / run 2 <= 1.2.
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 
 
 def _clip(path: Path) -> Path:
@@ -58,8 +58,8 @@ def _run(envs: Path, clip: Path, tmp: Path, tag: str) -> tuple[float, float]:
 
 
 def bench() -> list[str]:
-    from runner import envs as envs_mod
-    from runner.registry import registry_for
+    from runner.backends import envs as envs_mod
+    from runner.core.registry import registry_for
 
     settings = Settings.from_env()
     registry = {k: v for k, v in registry_for(settings).items() if k == "audio_analysis"}

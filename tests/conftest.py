@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from runner.run.pipeline import AnalyzeRequest, RunOutcome, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests import media
 from tests.provenance import unhashed_models
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from analyzers.base import FrameSet, Params, manifest_params
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from runner.media.extract import extract
 from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 
 
 def need(reason: str):
@@ -17,7 +17,7 @@ def need(reason: str):
 
 def connect_or_need():
     from runner.backends.docker import connect
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     try:
         return connect(timeout=10)

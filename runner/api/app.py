@@ -24,11 +24,11 @@ from runner.api.middleware import BodyLimit, LoopbackHostOnly
 from runner.api.routes_jobs import add_job_routes
 from runner.api.schemas import AnalyzeBody, AnalyzerView, ErrorBody, Health, JobView, job_view
 from runner.api.checks import api_bounds, check_request, validate_selection  # noqa: F401 - re-exported
-from runner.api_config import ApiSettings
+from runner.core.api_config import ApiSettings
 from runner.api.wait import answer, wait_for_job
 from runner.api.worker import WorkerPool
-from runner.config import Settings
-from runner.registry import Registry, registry_for
+from runner.core.config import Settings
+from runner.core.registry import Registry, registry_for
 
 __all__ = ["api_bounds", "create_app", "validate_selection"]  # the checks: runner.api.checks (the worker's too)
 

@@ -17,23 +17,23 @@ from pydantic import ValidationError
 
 from runner.api.schemas import AnalyzeBody
 from runner.api.security import Refused, check_url, resolve_video_path
-from runner.api_config import ApiSettings
-from runner.config import Settings
-from runner.params import ParamError, ResourceBounds, UserParams, from_options
-from runner.registry import Registry
+from runner.core.api_config import ApiSettings
+from runner.core.config import Settings
+from runner.core.params import ParamError, ResourceBounds, UserParams, from_options
+from runner.core.registry import Registry
 
 
 def api_bounds(settings: Settings) -> ResourceBounds:
     """What a request may set ``timeout_s``, ``memory`` and ``cpus`` to: within this runner's budgets
     (the whole runner's, not one worker slot's); and a model param only to a model its analyzer
-    declares (runner.params.is_declared_model)."""
+    declares (runner.core.params.is_declared_model)."""
     return ResourceBounds(min_memory=16 * 2**20, max_memory=settings.memory_budget,
                           max_cpus=max(1.0, settings.cpu_budget), max_timeout_s=3600.0,
                           declared_models_only=True)
 
 
 def validate_selection(body: AnalyzeBody, registry: Registry, settings: Settings) -> UserParams:
-    """Only analyzers from the registry, and params they declare with values that fit (runner.params);
+    """Only analyzers from the registry, and params they declare with values that fit (runner.core.params);
     returns the checked params."""
     unknown = sorted({n for n in body.analyzers or [] if n not in registry})
     if unknown:

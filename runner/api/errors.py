@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runner.api.security import Refused
-from runner.errors import RunnerError
+from runner.core.errors import RunnerError
 
 log = logging.getLogger("runner.api")
 

@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m runner.api.heartbeat [--max-age SECONDS]``: exit 0 when healthy, 1 when not."""
     import argparse
 
-    from runner.api_config import api_from
-    from runner.config import environment
+    from runner.core.api_config import api_from
+    from runner.core.config import environment
 
     p = argparse.ArgumentParser(prog="python -m runner.api.heartbeat", description=check.__doc__)
     p.add_argument("--max-age", type=float, default=MAX_AGE_S, help="seconds a heartbeat stays fresh")

@@ -239,8 +239,8 @@ class JobStore:
 
 def request_shape_error(text: str | bytes | None) -> str | None:
     """Why a stored request is over the caps or is not a JSON object's text, or None; counted on the
-    bytes before any object is built (:func:`runner.outbox.json_shape_error`)."""
-    from runner.outbox import json_shape_error
+    bytes before any object is built (:func:`runner.core.outbox.json_shape_error`)."""
+    from runner.core.outbox import json_shape_error
 
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else (text or b"")
     if len(data) > MAX_REQUEST_BYTES:

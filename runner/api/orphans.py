@@ -20,7 +20,7 @@ import os
 import stat
 from pathlib import Path
 
-from runner.config import Settings
+from runner.core.config import Settings
 
 log = logging.getLogger("runner.api")
 
@@ -30,7 +30,7 @@ def remove_orphans(settings: Settings) -> int:
     Docker client is the placement's (:mod:`runner.placement`, one per decision), closed here."""
     if settings.backend != "docker":
         return 0
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
     from runner.placement import place
 
     where = place(settings)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from runner.errors import AdmissionError, RunnerError
+from runner.core.errors import AdmissionError, RunnerError
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 2048

@@ -20,10 +20,10 @@ from runner.api.jobs import CANCELLED, COMPLETED, FAILED, INTERRUPTED, Job, JobS
 from runner.api.checks import recheck_job
 from runner.api.orphans import remove_media, remove_orphans
 from runner.api.security import Refused, refusal
-from runner.api_config import ApiSettings
-from runner.config import Settings
-from runner.errors import AdmissionError, DownloadError, RunnerError, UsageError
-from runner.registry import Registry
+from runner.core.api_config import ApiSettings
+from runner.core.config import Settings
+from runner.core.errors import AdmissionError, DownloadError, RunnerError, UsageError
+from runner.core.registry import Registry
 
 log = logging.getLogger("runner.api")
 MAX_NOTICES = 50

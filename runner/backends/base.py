@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import SkipReason
 
 

@@ -29,8 +29,8 @@ from runner.backends.oneshot import exited, final_state, kill
 from runner.backends.logcap import CappedLog
 from runner.backends.permissions import container_user
 from runner.backends.analyzer_env import analyzer_environment
-from runner.errors import BackendUnavailable
-from runner.registry import Entry, Registry
+from runner.core.errors import BackendUnavailable
+from runner.core.registry import Entry, Registry
 from shared_schema.envelope import SkipReason
 
 TMP = "/tmp"
@@ -108,7 +108,7 @@ class DockerBackend(Backend):
     def image_status(self, names: list[str]) -> dict[str, str]:
         """``{name: "built" | "stale" | "missing"}`` of the registry's analyzers: an image is stale
         when its source-digest label differs from the analyzer's sources now."""
-        from runner.sources import source_digest
+        from runner.core.sources import source_digest
 
         out = {}
         for name in names:

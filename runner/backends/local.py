@@ -22,7 +22,7 @@ from pathlib import Path
 from runner.backends.base import Backend, LaunchSpec, RawOutcome
 from runner.backends.logcap import CappedLog, pump
 from runner.backends.analyzer_env import analyzer_environment
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import SkipReason
 
 TERM_GRACE_S = 2.0
@@ -49,7 +49,7 @@ class LocalBackend(Backend):
         """What runs this analyzer, for the result cache: its sources (code, requirements, SDK,
         schema) and its environment's Python."""
         if entry.name not in self._identities:
-            from runner.sources import source_digest
+            from runner.core.sources import source_digest
 
             py = self.python_for(entry)
             cfg = py.parent.parent / "pyvenv.cfg"

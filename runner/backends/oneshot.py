@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from runner.backends.docker_api import (KILL_WAIT_S, LABEL, PROJECT, PROJECT_LABEL, _retry, _start_ticks,
                                         create_named, docker, requests)
 from runner.backends.permissions import container_user
-from runner.errors import BackendUnavailable
+from runner.core.errors import BackendUnavailable
 
 TMP = "/tmp"
 

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from runner.config import Settings
-from runner.errors import BackendUnavailable
+from runner.core.config import Settings
+from runner.core.errors import BackendUnavailable
 
 __all__ = ["Capacity", "RayEngine", "StartLog", "forwarded_env", "import_ray"]
 

@@ -25,13 +25,13 @@ from runner.batch.inputs import expand_inputs, out_name
 from runner.batch.rows import _progress_line, _row, cached, executed
 from runner.batch.shape import BatchOutcome, BatchRequest, Shape, VideoJob, _Planner, shape_for
 from runner.batch.result import VideoResult
-from runner.config import Settings
-from runner.errors import RunnerError, UsageError
-from runner.params import check_params
+from runner.core.config import Settings
+from runner.core.errors import RunnerError, UsageError
+from runner.core.params import check_params
 from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.run.planner import select
-from runner.registry import Registry, registry_for
-from runner.terminal import printable
+from runner.core.registry import Registry, registry_for
+from runner.core.terminal import printable
 from shared_schema.report import Report
 
 __all__ = ["BatchOutcome", "BatchRequest", "Shape", "VideoJob", "VideoResult", "run_batch", "run_video",

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from runner.run.live import clock
 from runner.run.progress import is_live_terminal
-from runner.terminal import printable
+from runner.core.terminal import printable
 
 #: how many in-flight videos the view names
 SHOW_RUNNING = 8

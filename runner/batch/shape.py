@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.config import Settings
-from runner.registry import Registry
+from runner.core.config import Settings
+from runner.core.registry import Registry
 from runner.run.execute import job_resources
 from runner.run.pipeline import AnalyzeRequest, plan_for
 from runner.run.planner import Plan

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from runner.cache.store import ResultCache
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import SCHEMA_VERSION, Envelope, Status
 
 log = logging.getLogger(__name__)

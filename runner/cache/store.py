@@ -7,7 +7,7 @@ models' sha256, the frame sets it reads, its device and the results of the
 analyzers it reads. A rerun reuses every entry whose key matches.
 
 Layout: ``<cache_dir>/v2/<key[:2]>/<key>/{meta.json, envelope.json, out/}``.
-Only what :mod:`runner.outbox` keeps of ``out/<name>/`` is stored (regular single-link
+Only what :mod:`runner.core.outbox` keeps of ``out/<name>/`` is stored (regular single-link
 files under the caps, copied from the fd that was checked; never a link's target).
 Entries are written into a temporary folder and renamed into place, so
 concurrent runs (batch workers on one node) never see half an entry. The last
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from runner.outbox import Limits, copy_tree
+from runner.core.outbox import Limits, copy_tree
 from shared_schema.envelope import CacheInfo, Envelope
 
 LAYOUT = "v2"  # v2: only regular single-link files read through outbox (issue 14); v1 entries are never read
@@ -83,7 +83,7 @@ class ResultCache:
             key=key, run_id=meta.get("run_id", "?"), created_at=datetime.fromisoformat(meta["created_at"]))})
 
     def put(self, key: str, env: Envelope, out_dir: Path, meta: dict, limits: Limits | None = None) -> bool:
-        """Store ``env`` and the files of ``out_dir`` that :func:`runner.outbox.copy_tree` keeps
+        """Store ``env`` and the files of ``out_dir`` that :func:`runner.core.outbox.copy_tree` keeps
         (no link, no hardlink, nothing but regular files under ``limits``); False when it was there."""
         final = self._dir(key)
         if final.exists():

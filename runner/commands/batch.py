@@ -38,8 +38,8 @@ def batch(ctx, inputs, ray_address, out, only, skip, sets, backend, no_cache, cp
     130 interrupted (rerun the same command to continue).
     """
     from runner.batch.driver import BatchRequest, run_batch
-    from runner.params import parse_sets
-    from runner.registry import registry_for
+    from runner.core.params import parse_sets
+    from runner.core.registry import registry_for
 
     settings = ctx.find_root().obj["settings"]
     registry = registry_for(settings)

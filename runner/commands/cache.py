@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 
 from runner.cache.store import ResultCache
-from runner.errors import UsageError
+from runner.core.errors import UsageError
 from shared_schema.manifest import parse_memory
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from runner.errors import UsageError
+from runner.core.errors import UsageError
 
 __all__ = ["export", "query", "dataset_session"]
 

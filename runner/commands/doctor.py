@@ -4,12 +4,12 @@ from __future__ import annotations
 import shutil
 
 from runner.backends.local import LocalBackend
-from runner.config import Settings
-from runner.registry import registry_for
+from runner.core.config import Settings
+from runner.core.registry import registry_for
 
 
 def checks(settings: Settings) -> list[tuple[str, bool, str]]:
-    from runner.lockfile import drift_line
+    from runner.core.lockfile import drift_line
 
     out = [("runner environment = lock", *drift_line())]
     for tool in ("ffmpeg", "ffprobe"):

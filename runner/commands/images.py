@@ -9,14 +9,14 @@ from pathlib import Path
 import click
 
 from runner.backends.docker import connect, image_name
-from runner.config import REPO_ROOT, Settings
-from runner.errors import RunnerError, UsageError
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.errors import RunnerError, UsageError
 from runner.images.build import (BASE_CANDIDATES, BOOTSTRAP_TAG, CACHE, CLIENT_TIMEOUT_S, HONEST_SKIPS, BuildOptions,
                            bootstrap_base, build_analyzer, build_base, build_torch_base, compose_file,
                            image_status)
 from runner.run.pipeline import AnalyzeRequest, analyze
 from runner.images.runner_images import SANDBOXES, build as build_sandbox
-from runner.registry import Registry, registry_for
+from runner.core.registry import Registry, registry_for
 
 
 def _opts(base_image, pip_source, ca_bundle, no_cache) -> BuildOptions:

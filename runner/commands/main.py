@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from runner import __version__
-from runner.config import Settings
-from runner.errors import RunnerError
+from runner.core.config import Settings
+from runner.core.errors import RunnerError
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -22,7 +22,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _fail(exc: RunnerError) -> None:
-    from runner.terminal import printable  # a message may quote a sandbox (ffprobe, a download)
+    from runner.core.terminal import printable  # a message may quote a sandbox (ffprobe, a download)
 
     click.echo(f"error: {printable(exc.message)}", err=True)
     if exc.fix:
@@ -80,8 +80,8 @@ def _sigterm_as_interrupt(*_):
 @click.pass_context
 def analyze(ctx, video, only, skip, backend, workdir, out, sets, sample_fps, html, no_cache, drop_media, quiet):
     """Analyze VIDEO (a file or an http(s) URL) and write report.json."""
-    from runner.params import parse_sets
-    from runner.registry import registry_for
+    from runner.core.params import parse_sets
+    from runner.core.registry import registry_for
     from runner.run.pipeline import AnalyzeRequest, analyze as run_analysis
     from runner.run.progress import for_stream
 
@@ -120,7 +120,7 @@ def plan(ctx, video, only, skip, as_json):
     from runner.media.admit import Limits
     from runner.run.pipeline import make_plan
     from runner.media.probe import probe_file
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     settings = _settings(ctx)
     registry = registry_for(settings)
@@ -157,13 +157,13 @@ def list_(ctx, name, as_json):
     """List analyzers with their environment, image and model status; NAME: that one, with its params."""
     from runner.backends.local import LocalBackend
     from runner.models.store import missing_models
-    from runner.params import param_rows
-    from runner.registry import registry_for
+    from runner.core.params import param_rows
+    from runner.core.registry import registry_for
 
     settings = _settings(ctx)
     registry = registry_for(settings)
     if name is not None and name not in registry:
-        from runner.errors import UsageError
+        from runner.core.errors import UsageError
 
         raise UsageError(f"no analyzer {name!r}", fix="analyzers: " + ", ".join(sorted(registry)))
     chosen = {name: registry[name]} if name else registry
@@ -224,7 +224,7 @@ def models():
 def models_status(ctx, verify):
     """Which declared models are present in the store."""
     from runner.models.store import status
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     settings = _settings(ctx.find_root())
     registry = registry_for(settings)
@@ -254,7 +254,7 @@ def models_status(ctx, verify):
 def models_pull(ctx, names, mirror):
     """Fetch declared store models (all, or NAMES: models or analyzers), verified, into the store."""
     from runner.models.pull import PullError, pull_all, targets
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     settings = _settings(ctx.find_root())
     try:
@@ -276,8 +276,8 @@ def envs():
 @click.pass_context
 def envs_build(ctx, groups):
     """Create/update the environments of GROUPS (default: every group)."""
-    from runner import envs as envs_mod
-    from runner.registry import registry_for
+    from runner.backends import envs as envs_mod
+    from runner.core.registry import registry_for
 
     settings = _settings(ctx.find_root())
     registry = registry_for(settings)
@@ -290,7 +290,7 @@ def envs_build(ctx, groups):
 @click.pass_context
 def schema(ctx, out):
     """Write JSON Schema files for the report, envelope, manifest, job spec and every result."""
-    from runner.schema_export import export
+    from runner.commands.schema_export import export
 
     settings = _settings(ctx)
     for path in export(out, settings):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from runner.scaffold import BASES, check_name, write
+from runner.commands.scaffold import BASES, check_name, write
 
 
 @click.command("new")

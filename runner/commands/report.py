@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from runner.errors import InputError, UsageError
+from runner.core.errors import InputError, UsageError
 
 __all__ = ["report", "load_report"]
 

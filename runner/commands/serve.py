@@ -6,8 +6,8 @@ import logging
 
 import click
 
-from runner.config import Settings
-from runner.errors import UsageError
+from runner.core.config import Settings
+from runner.core.errors import UsageError
 from runner.placement import server_settings  # the servers never fall back to the local backend
 
 
@@ -91,7 +91,7 @@ def worker(ctx: click.Context, allow_unsandboxed: bool, log_level: str, health: 
 
     from runner.api.jobs import JobStore
     from runner.api.worker import WorkerPool
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     if health:
         from runner.api.heartbeat import main as health_check

@@ -31,7 +31,7 @@ from typing import Iterator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.dataset.schemas import FORMAT, SCHEMA_VERSION, TABLE_NAMES
-from runner.errors import RunnerError
+from runner.core.errors import RunnerError
 
 MANIFEST = "dataset.json"
 WRITE_LOCK, COMMIT_LOCK = ".write.lock", ".commit.lock"

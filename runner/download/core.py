@@ -4,7 +4,7 @@ It parses pages, picks a format and fetches the media (yt-dlp's Python API), so 
 backend it runs only inside the download sandbox (``<prefix>/fetch:2``, ``images/Dockerfile.fetch``,
 :mod:`runner.download.docker_fetch`), started as ``python -m runner.download.core``; on the local
 backend :mod:`runner.download.fetch` calls :func:`fetch_once` in-process. It imports nothing of the
-runner but :mod:`runner.errors`, :mod:`runner.download.net_safety` and :mod:`runner.download.egress`
+runner but :mod:`runner.core.errors`, :mod:`runner.download.net_safety` and :mod:`runner.download.egress`
 (the image holds only those).
 
 In the sandbox (network ``none``) it reads ``/in/request.json`` (the URL and the size cap; no proxy
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from runner.download.egress import REFUSED, splice
 from runner.download.net_safety import check_public_host
-from runner.errors import DownloadError
+from runner.core.errors import DownloadError
 
 VIDEO_EXTS = (".mp4", ".webm", ".mkv", ".mov", ".m4v")
 

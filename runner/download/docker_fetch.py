@@ -15,7 +15,7 @@ and its credentials. Neither needs a Docker bridge or iptables, so CI's daemon
 Mounts of the yt-dlp container: a fresh scratch folder's ``in/`` read-only at ``/in``
 (``request.json``: the URL and the size cap; a copy of the cookies file when one is configured),
 its ``egress/`` read-only at ``/egress`` (the proxy's socket) and its ``out/`` read-write at ``/out``,
-the only writable mount. The host reads ``out/result.json`` with :mod:`runner.outbox` (no links,
+the only writable mount. The host reads ``out/result.json`` with :mod:`runner.core.outbox` (no links,
 size cap) as data, takes the video only as a regular single-link file under
 ``RUNNER_DOWNLOAD_MAX_BYTES``, copied from its open fd, and files it under the key it derives from
 the URL it asked for (never one the sandbox names; never over an existing entry). Retries, proxy
@@ -37,11 +37,11 @@ from typing import Callable
 from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import Boxed, OneShot, exited, final_state, lockdown, remove_quietly, run_out
 from runner.backends.permissions import NOBODY, prepare_writable
-from runner.errors import BackendUnavailable, DownloadError
+from runner.core.errors import BackendUnavailable, DownloadError
 from runner.download.core import COOKIES, FIX, KINDS, REQUEST, RESULT, VIDEO_EXTS, too_large
-from runner.errors import UsageError
+from runner.core.errors import UsageError
 from runner.images.runner_images import FETCH
-from runner.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
+from runner.core.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
 
 IN, OUT, TMP, EGRESS, PX = "/in", "/out", "/tmp", "/egress", "/px"
 SOCKET = "proxy.sock"
@@ -237,7 +237,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def read_result(out: Path, url: str) -> dict:
     """``out/result.json`` as a dict, read without following a link, under a cap, counted before it
-    is parsed (:func:`runner.outbox.load_json`)."""
+    is parsed (:func:`runner.core.outbox.load_json`)."""
     try:
         doc = load_json(read_file(out / RESULT, RESULT_CAP), 1000, 8)
     except OutboxError as exc:

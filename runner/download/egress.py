@@ -17,7 +17,7 @@ attempt), the destination is still checked here, then reached through that proxy
 live only in this container's config (never in the yt-dlp sandbox).
 
 Run as ``python -m runner.download.egress CONFIG.json``; it imports nothing of the runner but
-:mod:`runner.download.net_safety` and :mod:`runner.errors` (the fetch image holds only those).
+:mod:`runner.download.net_safety` and :mod:`runner.core.errors` (the fetch image holds only those).
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
 - caches downloads under a key the host derives from the URL it was asked for (the TikTok video id
   in the URL, else a hash of the URL), so the same video is fetched once; an entry is never
   overwritten, and nothing a download says picks the entry it lands in;
-- raises :class:`runner.errors.DownloadError` with a ``kind`` a caller can act on.
+- raises :class:`runner.core.errors.DownloadError` with a ``kind`` a caller can act on.
 
 What the private-address check cannot see: redirect hops inside yt-dlp's own requests and DNS
 answers that change between the check and the fetch. Run the API where the network itself keeps
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import urlsplit
 
-from runner.download_config import DownloadSettings
-from runner.errors import DownloadError
+from runner.core.download_config import DownloadSettings
+from runner.core.errors import DownloadError
 from runner.download.core import VIDEO_EXTS as _VIDEO_EXTS
 from runner.download.core import classify, fetch_once, generic_key  # noqa: F401 - classify is part of the API
 from runner.download.net_safety import check_public_host
@@ -50,7 +50,7 @@ def download_via(attempt: Attempt, url: str, options: DownloadSettings,
                  progress: Callable[[str], None] | None = None) -> Path:
     """Download ``url`` into the cache and return the local file, each attempt made by ``attempt``:
     :func:`in_process` or the download sandbox's (:meth:`runner.placement.Placement.fetcher` picks).
-    ``options`` is the settings' download section (:attr:`runner.config.Settings.download`)."""
+    ``options`` is the settings' download section (:attr:`runner.core.config.Settings.download`)."""
     opts = options
     say = progress or (lambda _text: None)
     cache = opts.download_cache

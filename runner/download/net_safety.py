@@ -1,8 +1,8 @@
 """Which hosts the downloader may fetch: http(s) hosts that resolve to public addresses only.
 
-Shared by the API (:mod:`runner.api.security` re-exports these) and the download core
-(:mod:`runner.download.core`), which also runs inside the download sandbox image: it imports
-nothing of the runner but :mod:`runner.errors`.
+Shared by the host's download flow (:mod:`runner.download.fetch`), the download core
+(:mod:`runner.download.core`) and the egress proxy (:mod:`runner.download.egress`), the last two also
+inside the download sandbox image: it imports nothing of the runner but :mod:`runner.core.errors`.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from runner.errors import DownloadError
+from runner.core.errors import DownloadError
 
 
 def host_of(url: str) -> tuple[str, int]:

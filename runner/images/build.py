@@ -30,10 +30,10 @@ from pathlib import Path
 
 
 from runner.backends.docker import LABEL, connect, image_name
-from runner.config import REPO_ROOT, Settings
-from runner.errors import RunnerError, UsageError
-from runner.registry import Entry, Registry
-from runner.sources import IMAGES, _files, _rel, image_files, source_digest
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.errors import RunnerError, UsageError
+from runner.core.registry import Entry, Registry
+from runner.core.sources import IMAGES, _files, _rel, image_files, source_digest
 
 CACHE = IMAGES / ".cache"
 TORCH_VERSIONS = ("2.14.1", "0.29.1")

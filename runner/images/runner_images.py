@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from runner.config import REPO_ROOT, Settings
-from runner.lockfile import API_LOCK, Pin, pin
-from runner.sources import IMAGES
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.lockfile import API_LOCK, Pin, pin
+from runner.core.sources import IMAGES
 
 __all__ = ["SandboxImage", "MEDIA", "FETCH", "SANDBOXES", "image_state", "status_lines", "build"]
 
@@ -61,7 +61,7 @@ FETCH = SandboxImage(
     "fetch", "2",  # 2: the egress proxy (runner/download/egress.py); yt-dlp has network none
     "Dockerfile.fetch", "download sandbox",
     # the yt-dlp attempt, its error classification, the host checks, the egress proxy
-    copies=("runner/__init__.py", "runner/errors.py", "runner/download/__init__.py",
+    copies=("runner/__init__.py", "runner/core/__init__.py", "runner/core/errors.py", "runner/download/__init__.py",
             "runner/download/net_safety.py", "runner/download/egress.py", "runner/download/core.py"),
     pins=(("yt-dlp", "YTDLP_VERSION"),))
 SANDBOXES = {s.name: s for s in (MEDIA, FETCH)}
@@ -83,7 +83,7 @@ def image_state(client, tag: str, digest: str) -> str:
 def status_lines(settings: Settings, client=None) -> list[tuple[SandboxImage, bool, str]]:
     """``(image, built?, "built <tag>")`` of each sandbox image, for ``runner list`` and ``runner doctor``;
     one daemon connection for all (none answering: ``unknown`` with the reason)."""
-    from runner.errors import RunnerError
+    from runner.core.errors import RunnerError
 
     try:
         if client is None:

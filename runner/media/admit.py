@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from runner.backends.permissions import share_with_sandbox
-from runner.errors import AdmissionError
+from runner.core.errors import AdmissionError
 
 CHUNK = 1 << 20
 HEAD = 4096
@@ -41,7 +41,7 @@ DEMUXER_BY_EXT = {ext: demuxer for demuxer, ext in FAMILIES.values()}
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps on what is admitted; the defaults are those of :class:`runner.config.Settings`."""
+    """Caps on what is admitted; the defaults are those of :class:`runner.core.config.Settings`."""
 
     max_bytes: int = 2 * 2**30
     max_duration_s: float = 20 * 60

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import Boxed, OneShot, final_state, lockdown, remove_quietly, run_out
 from runner.backends.permissions import prepare_writable
-from runner.errors import RunnerError
+from runner.core.errors import RunnerError
 from runner.images.runner_images import MEDIA
 from runner.media.tools import OUTPUT_CAP, MediaCall, MediaResult
 

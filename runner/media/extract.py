@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.media.admit import Admitted
-from runner.errors import ExtractionError, InputError
+from runner.core.errors import ExtractionError, InputError
 from runner.media.tools import HostMediaExec, MediaCall, MediaExec, input_args
 from shared_schema.media import FrameEntry, FrameIndex, MediaInfo
 from shared_schema.paths import FrameSetSpec, Workdir

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from runner.media.admit import Admitted, Limits, admit, check_media
-from runner.errors import AdmissionError, InputError
+from runner.core.errors import AdmissionError, InputError
 from runner.media.tools import HostMediaExec, MediaCall, MediaExec, input_args
 from shared_schema.media import AudioStream, MediaInfo, VideoStream
 from shared_schema.paths import Workdir

@@ -96,7 +96,7 @@ class HostMediaExec:
     def tool(self, name: str) -> str:
         import shutil
 
-        from runner.errors import RunnerError
+        from runner.core.errors import RunnerError
 
         if name not in TOOLS:
             raise ValueError(f"not a media tool: {name!r}")

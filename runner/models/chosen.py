@@ -1,6 +1,6 @@
 """The store files a run's ``model`` params name, hashed on the host (issue 23).
 
-A store model param (:func:`runner.params.store_params`: object_detection.model,
+A store model param (:func:`runner.core.params.store_params`: object_detection.model,
 speech_transcription.language_id_model, ...) can name a file or folder of the store that no
 ``[[models]]`` entry declares. Whatever it names, the host hashes it before launch (remembered by
 file identity like every store model, :func:`runner.models.verify.digest`), and that sha256 goes
@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from runner.models.verify import digest
-from runner.params import store_params
+from runner.core.params import store_params
 from shared_schema.envelope import ModelUse
 from shared_schema.manifest import Manifest
 

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from runner.models.transfer import PullError, _archive_root, _copy_file, _is_url, _join, _safe_extract, download
-from runner.registry import Registry
+from runner.core.registry import Registry
 from shared_schema.checksum import sha256_path
 from shared_schema.manifest import ModelRequirement
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.registry import Registry
+from runner.core.registry import Registry
 from shared_schema.checksum import sha256_path
 from shared_schema.manifest import ModelRequirement
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.media.admit import DEMUXER_BY_EXT
-from runner.errors import RunnerError
+from runner.core.errors import RunnerError
 from runner.media.tools import HostMediaExec, MediaCall, MediaExec, input_args
 from shared_schema.media import FrameIndex
 from shared_schema.paths import Workdir

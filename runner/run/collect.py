@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
-from runner.outbox import Limits, OutboxError, load_json, read_file
-from runner.registry import Entry
+from runner.core.outbox import Limits, OutboxError, load_json, read_file
+from runner.core.registry import Entry
 from shared_schema.envelope import Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.results import resolve_result_model
 
@@ -26,7 +26,7 @@ MAX_JSON_DEPTH = 128
 def read_result(result_path: Path, limits: Limits) -> tuple[object | None, str | None]:
     """``(parsed envelope or None when there is none, why it is invalid or None)``: read as data
     (no link followed, regular single-link file, at most ``limits.max_result_bytes``), its values
-    and depth counted on the bytes before any object is built (:func:`runner.outbox.load_json`)."""
+    and depth counted on the bytes before any object is built (:func:`runner.core.outbox.load_json`)."""
     try:
         data = read_file(result_path, limits.max_result_bytes)
     except OutboxError as exc:

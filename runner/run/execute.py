@@ -19,13 +19,13 @@ from typing import Any, Callable, Protocol
 from runner.backends.base import Backend, LaunchSpec
 from runner.cache.keys import RunCache
 from runner.run.collect import classify, runner_envelope, skipped
-from runner.outbox import Limits
+from runner.core.outbox import Limits
 from runner.run.files import append_log, dropped_outputs, fresh_out_dir
 from runner.run.inputs import InputsFailed, JobInputs, RunInputs
 from runner.run.planner import Plan
 from runner.run.schedule import Budget, Scheduler, chain_costs, priority
-from runner.params import job_params
-from runner.registry import Entry, Registry
+from runner.core.params import job_params
+from runner.core.registry import Entry, Registry
 from shared_schema.envelope import Attempt, Envelope, ErrorInfo, SkipReason, Status
 from shared_schema.job import JobSpec
 from shared_schema.manifest import parse_memory
@@ -65,7 +65,7 @@ class ExecContext:
     registry: Registry
     plan: Plan
     models_dir: Path | None
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value (runner.params)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # --set name.key=value (runner.core.params)
     #: the frame sets and audio, extracted when the first analyzer that is not cached is about to run
     inputs: RunInputs = field(default_factory=RunInputs)
     cache: RunCache | None = None

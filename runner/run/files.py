@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from runner.backends.permissions import prepare_writable
-from runner.outbox import Limits, walk
+from runner.core.outbox import Limits, walk
 from shared_schema.envelope import DroppedOutput
 
 

@@ -19,7 +19,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from runner.terminal import printable
+from runner.core.terminal import printable
 from shared_schema.envelope import Envelope, Status
 
 _WORD = {Status.ok: "ok", Status.skipped: "skipped", Status.failed: "FAILED", Status.invalid_output: "INVALID",

@@ -16,10 +16,10 @@ from typing import Any, Callable
 from runner import __version__
 from runner.backends.base import Backend
 from runner.backends.permissions import share_folder_with_sandbox
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache
-from runner.errors import UsageError
+from runner.core.errors import UsageError
 from runner.run.execute import Budget, ExecContext, Executor
 from runner.run.inputs import RunInputs, extract_for_run
 from runner.run.merge import build_report, write_report
@@ -30,9 +30,9 @@ from runner.media.tools import HostMediaExec  # noqa: F401  (callers pass one as
 from runner.media.probe import probe
 from runner.run import space
 from runner.run.progress import LineProgress
-from runner.params import check_params
+from runner.core.params import check_params
 from runner.placement import Placement, place
-from runner.registry import Registry, registry_for
+from runner.core.registry import Registry, registry_for
 from shared_schema.media import MediaInfo
 from shared_schema.paths import FRAME_SETS, FrameSetSpec, Workdir
 from shared_schema.report import InputInfo, Report, RunInfo, Timings
@@ -46,7 +46,7 @@ class AnalyzeRequest:
     backend: str | None = None                   # None: settings.backend
     workdir: Path | None = None
     out: Path | None = None                      # also write report.json here (the workdir's is always written)
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked by runner.params
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # checked by runner.core.params
     html: bool = False                           # also write report.html (workdir, and beside ``out``)
     use_cache: bool = True                       # reuse ok results from the result cache
     keep_media: bool = True                      # False: remove extracted frames/audio when done
@@ -114,7 +114,7 @@ def _new_workdir(settings: Settings, source: str, given: Path | None) -> Path:
 def analyze(req: AnalyzeRequest, settings: Settings, progress: LineProgress | None = None,
             registry: Registry | None = None, executor_hook=None) -> RunOutcome:
     """Run ``req`` end to end. A run that fails because its disk filled up (its own writes, or a
-    sandbox's) raises :class:`runner.errors.DiskFull` after freeing what it wrote (runner.run.space)."""
+    sandbox's) raises :class:`runner.core.errors.DiskFull` after freeing what it wrote (runner.run.space)."""
     scope = _Scope()
     try:
         outcome = _analyze(req, settings, progress, registry, executor_hook, scope)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runner.errors import PlanError
-from runner.registry import Registry
+from runner.core.errors import PlanError
+from runner.core.registry import Registry
 from shared_schema.envelope import SkipReason
 
 

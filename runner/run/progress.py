@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TextIO
 
-from runner.terminal import printable
+from runner.core.terminal import printable
 from shared_schema.envelope import Envelope, Status
 
 _MARK = {Status.ok: "ok", Status.skipped: "skip", Status.failed: "FAIL", Status.invalid_output: "INVALID",
@@ -31,7 +31,7 @@ class LineProgress:
 
     def _say(self, text: str) -> None:
         """Print one line; what a sandbox wrote (error messages, notices, details) loses its control
-        characters first (runner.terminal)."""
+        characters first (runner.core.terminal)."""
         if not self.quiet:
             with self._lock:
                 print(printable(text), file=self.stream, flush=True)

@@ -7,7 +7,7 @@ failed extraction or a crashed analyzer. So a run is judged out of space when it
 ENOSPC/EDQUOT, or when it failed (an error, or an analyzer not ok) and the filesystem has less
 than :data:`FULL_BELOW` left for an unprivileged writer (what a sandbox's user sees).
 
-Such a run ends with :class:`runner.errors.DiskFull`: its input copy, frames, audio, analyzer
+Such a run ends with :class:`runner.core.errors.DiskFull`: its input copy, frames, audio, analyzer
 outputs and temporary files are removed first (the space comes back for the next run; the
 envelopes, logs and job specs, which are small, stay), and the message names the folder, the
 free space before and after, and what filled it.
@@ -19,7 +19,7 @@ import os
 import shutil
 from pathlib import Path
 
-from runner.errors import DiskFull, RunnerError
+from runner.core.errors import DiskFull, RunnerError
 
 __all__ = ["FULL_BELOW", "diagnose", "free_bytes", "is_full", "release"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from shared_schema.envelope import Status
 from shared_schema.results.motion import CameraResult
 from tests.analyzers import camera_calibration as cc

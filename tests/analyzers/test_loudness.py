@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests.conftest import require_env
 
 BEFORE = json.loads((REPO_ROOT / "tests" / "data" / "loudness_before_merge.json").read_text())["tracks"]

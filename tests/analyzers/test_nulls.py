@@ -125,7 +125,7 @@ def test_text_overlay_unmeasurable_cue_is_no_cue(settings):
     """A crop too small to measure gives no colour cue, not the 'textured' cue an invented 255 spread gave."""
     import subprocess
 
-    from runner.config import REPO_ROOT
+    from runner.core.config import REPO_ROOT
     require_env(settings, "cpu")
     proc = subprocess.run([str(settings.envs_dir / "cpu" / "bin" / "python"), "-c", _TEXT_CUES],
                           capture_output=True, text=True, timeout=120, check=False,
@@ -151,7 +151,7 @@ def test_scene_similarity_of_flat_keyframes_uses_the_histogram(settings):
     """Two identical flat cards are alike: an unmeasurable correlation is left out, not counted as 0."""
     import subprocess
 
-    from runner.config import REPO_ROOT
+    from runner.core.config import REPO_ROOT
     require_env(settings, "cpu")
     proc = subprocess.run([str(settings.envs_dir / "cpu" / "bin" / "python"), "-c", _SCENE_PAIR],
                           capture_output=True, text=True, timeout=120, check=False,
@@ -336,7 +336,7 @@ def test_content_quality_sharpness_skips_only_featureless_frames(settings):
     """A black frame is featureless (null); a textured or a blurred one is measured, the blurred one lower."""
     import subprocess
 
-    from runner.config import REPO_ROOT
+    from runner.core.config import REPO_ROOT
     require_env(settings, "cpu")
     code = """
 import cv2, numpy as np
@@ -396,7 +396,7 @@ def test_content_quality_bitrate_reference_is_measured():
     """Issue 27: the bits-per-pixel at which the bitrate component scores 1 was 0.05 with no source;
     it is the manifest's `full_bpp`, re-measured here (libx264 against lossless references, SSIM 0.98)."""
     from analyzers.base import manifest_params
-    from runner.config import REPO_ROOT
+    from runner.core.config import REPO_ROOT
     from tests import quality_bpp
 
     value, per_clip = quality_bpp.measure(log=lambda *_: None)

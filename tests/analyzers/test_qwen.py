@@ -90,7 +90,7 @@ if __name__ == "__main__":
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory) -> Path:
     """A model store holding a tiny random-weight checkpoint at the 2B model's path."""
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     py = Settings.from_env().envs_dir / "torch" / "bin" / "python"
     require_env(Settings.from_env(), "torch")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from shared_schema.envelope import Status
 from shared_schema.results.speech import SpeechEmotion
 from tests.conftest import require_env
@@ -53,7 +53,7 @@ def prosody_video(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def by_sentence(prosody_video, tmp_path_factory) -> dict:
-    from runner.config import Settings
+    from runner.core.config import Settings
     from tests.conftest import ANALYZERS, run_analyzers
 
     settings = Settings.from_env().with_(analyzers_dirs=(ANALYZERS,), backend="local",

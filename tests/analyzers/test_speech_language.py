@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from shared_schema.checksum import sha256_path
 from shared_schema.envelope import Status
 from shared_schema.results.speech import Transcript

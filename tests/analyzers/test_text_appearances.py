@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from shared_schema.envelope import Status
 from shared_schema.results.text import TextOverlayResult, TextSegment
 from tests.conftest import ANALYZERS, require_env, run_analyzers

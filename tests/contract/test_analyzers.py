@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from runner.config import REPO_ROOT
-from runner.registry import load_registry
+from runner.core.config import REPO_ROOT
+from runner.core.registry import load_registry
 from shared_schema.results import ResultBase, resolve_result_model
 
 REGISTRY = load_registry([REPO_ROOT / "analyzers"])

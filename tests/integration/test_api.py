@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests import media
 from tests.conftest import require_env
 from tests.integration.test_download import LoopbackServer, free_port

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "compose" / "docker-compose.yml"
 pytestmark = pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
@@ -80,7 +80,7 @@ def test_the_api_service_cannot_plant_anything_where_the_worker_writes_reports(t
     """The api service's mounts, as compose resolves them, on the real daemon (issue 23): it writes
     the job store, but a symlink (or any file) in reports/ is refused, so the worker (which writes
     reports with fresh O_EXCL temp names anyway) has nothing planted there to write through."""
-    from runner.config import Settings
+    from runner.core.config import Settings
     from runner.images.build import base_tag
     from tests.docker_sandboxes import connect_or_need, need
 

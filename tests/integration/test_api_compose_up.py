@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from tests import media
 from tests.docker_sandboxes import connect_or_need, need
 from tests.integration.test_download import free_port
@@ -75,7 +75,7 @@ def test_compose_up_runs_a_job_and_down_leaves_nothing(home):
     if shutil.which("docker-compose") is None:
         need("docker-compose is not installed (apt-get install docker-compose)")
     client = connect_or_need()
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     settings = Settings.from_env()
     image = f"{settings.image_prefix}/{ANALYZER}:{registry_for(settings)[ANALYZER].manifest.version}"

@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def load_images():
     """A daemon, the toys' images and the media sandbox's (built on the cpu base when missing)."""
-    from runner.config import Settings
+    from runner.core.config import Settings
     from runner.images.build import base_tag
 
     client = connect_or_need()

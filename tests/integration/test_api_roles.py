@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests.integration.test_api import ApiServer, procs_mentioning, wait_running, wait_state
 from tests.integration.test_download import free_port
 
@@ -177,7 +177,7 @@ def test_the_interactive_docs_are_off_unless_asked_for(tmp_path):
 def test_allow_unsandboxed_warns_that_analyzers_can_read_the_servers_secrets():
     """issue 23: on the local backend an analyzer is a plain process of the server's user; it read
     RUNNER_API_TOKEN from the parent's /proc/<pid>/environ. Allowing it says so."""
-    from runner.config import Settings
+    from runner.core.config import Settings
     from runner.placement import server_settings
 
     for backend in ("local", "auto"):

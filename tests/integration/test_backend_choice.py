@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from runner.placement import place
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests import media
 from tests.conftest import TOYS
 
@@ -44,7 +44,7 @@ def test_auto_without_a_daemon_warns_once_naming_it(monkeypatch, tmp_path):
 
 def test_auto_with_a_missing_image_names_it(tmp_path):
     from runner.backends.docker import connect
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     try:
         connect(timeout=5)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from runner.batch.driver import BatchRequest, executed, run_batch
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from shared_schema.report import Report
 from tests import media
 from tests.conftest import TOYS as TOYS_DIR, require_env
@@ -221,7 +221,7 @@ def _cmdline(pid: int) -> str:
 @pytest.mark.docker
 def test_ray_tasks_run_their_analyzers_in_containers(local_ray, toy_images, toy_registry, videos, tmp_path):
     """Isolation stays the same under Ray: each task launches containers on the node's daemon."""
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     settings = Settings.from_env().with_(analyzers_dirs=(TOYS_DIR,), include_test_only=True, backend="docker",
                                          work_root=tmp_path / "runs", models_dir=tmp_path / "models", cpu_budget=2)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from runner.batch.driver import executed
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from shared_schema.report import Report
 from tests import media
 from tests.conftest import TOYS

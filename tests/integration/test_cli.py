@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests import media
 
 RUNNER = [sys.executable, "-m", "runner.commands.main"]

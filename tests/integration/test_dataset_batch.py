@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from runner.dataset import docs
 from tests import media
 from tests.conftest import require_env
@@ -48,7 +48,7 @@ def _clip(path: Path, start: float, caption: tuple[float, float] | None) -> Path
 
 @pytest.fixture(scope="module")
 def batch_run(tmp_path_factory, assets):
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     settings = Settings.from_env()
     for group in ("cpu", "torch", "audio"):

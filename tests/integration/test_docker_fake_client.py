@@ -9,7 +9,7 @@ import requests
 
 from runner.backends.base import LaunchSpec
 from runner.backends.docker import DockerBackend
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from tests.integration.test_docker_sandbox import TOYS
 
 docker = pytest.importorskip("docker")

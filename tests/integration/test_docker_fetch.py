@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.download_config import DownloadSettings, download_from
+from runner.core.download_config import DownloadSettings, download_from
 from runner.download.docker_fetch import SOCKET, DockerFetch, read_result, take_video
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.download.fetch import download_via, in_process, url_key
-from runner.errors import DownloadError
+from runner.core.errors import DownloadError
 from runner.download.core import generic_key
 from runner.images.runner_images import FETCH
 from runner.placement import place
@@ -485,7 +485,7 @@ def test_docker_backend_chooses_the_sandbox(client, fetch_image):
 
 
 def test_a_missing_network_is_a_clear_error(fx, clip_bytes, options):
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     with LoopbackServer({"/clip.mp4": clip_bytes}) as srv:
         with pytest.raises(BackendUnavailable) as err:
@@ -503,7 +503,7 @@ class _NoImageClient:
 
 
 def test_auto_without_the_image_warns_and_downloads_in_process():
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     notes: list[str] = []
     assert place(Settings.from_env(), "auto", notes.append, client=_NoImageClient()).fetcher() is in_process

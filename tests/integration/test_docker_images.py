@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT, Settings
-from runner.registry import Entry, load_registry
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.registry import Entry, load_registry
 from tests.conftest import missing
 from tests.integration.test_docker_sandbox import (  # noqa: F401  (fixtures)
     TOYS, docker_client, toy_images, toy_registry)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from shared_schema.envelope import Status
 from tests.integration.test_docker_sandbox import (  # noqa: F401  (fixtures)
     PROJECT_FILTER, TOYS, docker_client, docker_settings, drun, toy_images, toy_registry)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from runner.media.docker_exec import WORK, DockerMediaExec
-from runner.config import Settings
-from runner.errors import RunnerError
+from runner.core.config import Settings
+from runner.core.errors import RunnerError
 from runner.media.tools import HostMediaExec, MediaCall
 from tests import media
 from tests.docker_sandboxes import connect_or_need, need, sandbox_image
@@ -254,7 +254,7 @@ def test_no_network_and_no_writes_outside(tmp_path, clip, dexec, client):
 
 @pytest.mark.docker
 def test_missing_media_image_docker_refuses_auto_warns(client):
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
     from runner.placement import place
 
     settings = Settings.from_env().with_(image_prefix="localhost/no-such-prefix")
@@ -285,7 +285,7 @@ def test_pictures_after_a_docker_run_are_never_taken_on_the_host():
 
 @pytest.mark.docker
 def test_missing_media_image_says_how_to_build_it(client):
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     ex = DockerMediaExec(client, "localhost/tiktok-runner/media-does-not-exist:0")
     with pytest.raises(BackendUnavailable) as info:
@@ -298,7 +298,7 @@ def test_analyze_docker_runs_media_in_the_sandbox(tmp_path, clip, media_image, c
     """A whole run: probe and extraction in the media sandbox, color_analysis in its own container."""
     from runner.images.build import image_status
     from runner.run.pipeline import AnalyzeRequest, analyze
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     settings = Settings.from_env().with_(work_root=tmp_path / "runs", cache_dir=tmp_path / "cache")
     registry = registry_for(settings)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from shared_schema.envelope import Status
 
 TOYS = Path(__file__).resolve().parents[1] / "toy_analyzers"
@@ -31,7 +31,7 @@ def _no_daemon(reason: str):
 @pytest.fixture(scope="session")
 def docker_client():
     from runner.backends.docker import connect
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
 
     try:
         return connect(timeout=10)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.download_config import DownloadSettings
-from runner.config import REPO_ROOT
+from runner.core.download_config import DownloadSettings
+from runner.core.config import REPO_ROOT
 from runner.download.fetch import classify, download_via, in_process
-from runner.errors import DownloadError
+from runner.core.errors import DownloadError
 from tests import media
 
 

@@ -9,7 +9,7 @@ TOYS = ["toy_good", "toy_abort", "toy_memhog", "toy_hang", "toy_invalid", "toy_d
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory, sample_video):
-    from runner.config import Settings
+    from runner.core.config import Settings
     from tests.conftest import ANALYZERS, TOYS as TOY_DIR
 
     settings = Settings.from_env().with_(analyzers_dirs=(ANALYZERS, TOY_DIR), include_test_only=True,

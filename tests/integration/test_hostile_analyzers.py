@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
 from shared_schema.envelope import Status
 from tests.integration.test_docker_sandbox import TOYS, assert_good_intact, docker_client, toy_registry  # noqa: F401
@@ -147,7 +147,7 @@ def _run_attack(settings: Settings, registry, video, tmp_path: Path, backend: st
 # -- local backend -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def local_registry():
-    from runner.registry import load_registry
+    from runner.core.registry import load_registry
 
     return load_registry([TOYS], include_test_only=True)
 

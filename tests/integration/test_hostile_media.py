@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from runner.media.admit import Admitted
-from runner.config import REPO_ROOT
-from runner.errors import InputError
+from runner.core.config import REPO_ROOT
+from runner.core.errors import InputError
 from runner.media.tools import HostMediaExec
 from runner.media.probe import probe
 from shared_schema.paths import Workdir
@@ -286,7 +286,7 @@ def test_batch_rows_for_hostile_media(tmp_path, settings, spy, outside, listener
 def test_a_fifo_never_blocks_admission(tmp_path):
     """Opening a FIFO with no writer must not hang (O_NONBLOCK), and nothing is read from it."""
     from runner.media.admit import admit
-    from runner.errors import AdmissionError
+    from runner.core.errors import AdmissionError
 
     fifo = tmp_path / "clip.mp4"
     os.mkfifo(fifo)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.report import write_html
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from shared_schema.envelope import Status
 from tests import browser as cdp
 from tests.analyzers.media_cuts import hard_cuts

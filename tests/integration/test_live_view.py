@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests import media
 
 RUNNER = [sys.executable, "-m", "runner.commands.main"]

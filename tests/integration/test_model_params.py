@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from runner.models import verify as model_verify
-from runner.params import ParamError, ResourceBounds, from_options, parse_sets, store_params
-from runner.registry import load_registry
+from runner.core.params import ParamError, ResourceBounds, from_options, parse_sets, store_params
+from runner.core.registry import load_registry
 from runner.run.pipeline import AnalyzeRequest, analyze
 from tests.conftest import ANALYZERS, TOYS
 

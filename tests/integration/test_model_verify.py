@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.models import verify as model_verify
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from shared_schema.checksum import sha256_path
 from tests import media
 from tests.conftest import TOYS, require_assets

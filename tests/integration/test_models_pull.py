@@ -204,7 +204,7 @@ def test_no_download_says_the_command(tmp_path):
 
 
 def test_targets_by_model_or_analyzer_name(settings):
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     reg = registry_for(settings)
     all_ = targets(reg)
@@ -255,7 +255,7 @@ def test_status_verify_checks_a_folder_model(tmp_path, assets):
 def test_skip_reasons_and_doctor_point_to_pull(settings, tmp_path):
     from runner.commands.doctor import checks
     from runner.models.store import missing_models
-    from runner.registry import registry_for
+    from runner.core.registry import registry_for
 
     reg = registry_for(settings)
     empty = tmp_path / "empty-store"

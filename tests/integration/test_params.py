@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from runner.config import REPO_ROOT
-from runner.params import from_options, parse_sets
-from runner.registry import load_registry
+from runner.core.config import REPO_ROOT
+from runner.core.params import from_options, parse_sets
+from runner.core.registry import load_registry
 from tests.integration.test_api import ApiServer
 from tests.integration.test_cli import cli
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.config import Settings
-from runner.registry import load_registry
+from runner.core.config import Settings
+from runner.core.registry import load_registry
 from runner.run.pipeline import AnalyzeRequest, analyze
 from shared_schema.envelope import Status
 from tests.conftest import TOYS

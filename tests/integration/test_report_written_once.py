@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from runner.api.jobs import CANCELLED, COMPLETED, JobStore
-from runner.api_config import ApiSettings
+from runner.core.api_config import ApiSettings
 from runner.api.worker import WorkerPool
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from runner.run.pipeline import AnalyzeRequest, analyze
 
 

@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 from runner.cache.store import ResultCache
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from runner.run.pipeline import AnalyzeRequest, analyze
-from runner.registry import load_registry
+from runner.core.registry import load_registry
 from shared_schema.envelope import Status
 
 TOYS = ["toy_good", "toy_abort", "toy_dependent", "toy_final"]

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from runner.config import Settings
+from runner.core.config import Settings
 from runner.run.pipeline import AnalyzeRequest, analyze
 from tests.integration.test_docker_sandbox import (TOYS, assert_good_intact, docker_client, drun,  # noqa: F401
                                                    docker_settings, toy_images, toy_registry)
@@ -50,7 +50,7 @@ def _check(outcome) -> None:
 
 
 def test_local_run_is_private_to_the_runner(tmp_path, sample_video):
-    from runner.registry import load_registry
+    from runner.core.registry import load_registry
 
     settings = Settings.from_env().with_(analyzers_dirs=(TOYS,), work_root=tmp_path / "runs", include_test_only=True,
                                          backend="local", models_dir=tmp_path / "models")
@@ -61,7 +61,7 @@ def test_local_run_is_private_to_the_runner(tmp_path, sample_video):
 
 
 def test_a_given_workdir_is_made_private_too(tmp_path, sample_video):
-    from runner.registry import load_registry
+    from runner.core.registry import load_registry
 
     given = tmp_path / "mine"
     given.mkdir(mode=0o777)

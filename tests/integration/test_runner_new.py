@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from tests.conftest import require_env
 from tests.integration.test_docker_sandbox import docker_client  # noqa: F401 (fixture)
 

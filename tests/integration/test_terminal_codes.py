@@ -12,7 +12,7 @@ import re
 
 from runner.run.live import LiveProgress
 from runner.run.progress import LineProgress
-from runner.terminal import printable
+from runner.core.terminal import printable
 from shared_schema.envelope import Envelope, ErrorInfo, Status
 from tests.integration.test_cli import cli
 from tests.toy_analyzers.toy_hostile.analyzer import TERMINAL_CODES

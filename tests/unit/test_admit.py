@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from runner.media.admit import FAMILIES, Limits, admit, check, sniff
-from runner.errors import AdmissionError, InputError
+from runner.core.errors import AdmissionError, InputError
 
 TS = bytes([0x47] + [0] * 187) * 3
 M2TS = (b"\0\0\0\0" + bytes([0x47] + [0] * 187)) * 3
@@ -116,7 +116,7 @@ def test_a_root_given_through_a_symlink_still_works(tmp_path):
 
 
 def test_caps_are_settings_with_defaults():
-    from runner.config import Settings
+    from runner.core.config import Settings
 
     d = Limits.from_settings(Settings())
     assert (d.max_bytes, d.max_duration_s, d.max_pixels, d.max_fps, d.max_streams) == \

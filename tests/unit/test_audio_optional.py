@@ -3,7 +3,7 @@ import pytest
 from pydantic import ValidationError
 
 from runner.run.planner import Facts, plan
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import SkipReason
 from shared_schema.manifest import Inputs, Manifest
 
@@ -42,7 +42,7 @@ def test_optional_without_audio_is_invalid():
 
 
 def test_temporal_flow_declares_it():
-    from runner.config import REPO_ROOT
+    from runner.core.config import REPO_ROOT
     from shared_schema.manifest import load_manifest
 
     m = load_manifest(REPO_ROOT / "analyzers" / "temporal_flow" / "analyzer.toml")

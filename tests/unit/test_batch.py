@@ -7,10 +7,10 @@ import pytest
 from runner.batch.driver import BatchRequest, Shape, run_batch, shape_for
 from runner.batch.inputs import expand_inputs, out_name
 from runner.batch.cluster import Capacity, clamp, forwarded_env, import_ray, ray_amount
-from runner.config import Settings
-from runner.errors import BackendUnavailable, PlanError, UsageError
+from runner.core.config import Settings
+from runner.core.errors import BackendUnavailable, PlanError, UsageError
 from runner.run.planner import Facts, plan
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.manifest import Manifest
 
 URL = "https://www.tiktok.com/@someone/video/7234567890123456789"

@@ -10,8 +10,8 @@ import pytest
 from runner.cache.store import ResultCache
 from runner.cache.keys import RunCache, result_digest
 from runner.commands.cache import parse_duration
-from runner.errors import UsageError
-from runner.registry import Entry
+from runner.core.errors import UsageError
+from runner.core.registry import Entry
 from shared_schema.envelope import Attempt, Envelope, Status
 from shared_schema.manifest import Manifest
 

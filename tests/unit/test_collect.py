@@ -5,7 +5,7 @@ import pytest
 from shared_schema.exit_codes import EXIT_HARNESS, EXIT_MEMORY
 from runner.backends.base import RawOutcome
 from runner.run.collect import classify
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import Envelope, Status
 from shared_schema.manifest import Manifest
 
@@ -101,7 +101,7 @@ def test_backend_exception_costs_only_that_entry(tmp_path):
 
 # ---- result.json is read as data: no link, no FIFO, capped -------------------------------
 def _bad(entry, tmp_path, make, **limits):
-    from runner.outbox import Limits
+    from runner.core.outbox import Limits
 
     res = tmp_path / "result.json"
     make(res)

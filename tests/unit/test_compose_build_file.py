@@ -1,7 +1,7 @@
 """compose/build.yaml is made from the manifests; a stale copy would build images with old limits."""
-from runner.config import REPO_ROOT, Settings
+from runner.core.config import REPO_ROOT, Settings
 from runner.images.build import compose_file
-from runner.registry import registry_for
+from runner.core.registry import registry_for
 
 
 def test_compose_build_file_matches_the_manifests():

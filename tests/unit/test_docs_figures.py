@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runner.config import REPO_ROOT
+from runner.core.config import REPO_ROOT
 from tests.analyzers import cut_bench_set, motion_set
 
 

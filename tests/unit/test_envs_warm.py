@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from runner import envs
-from runner.config import REPO_ROOT
-from runner.errors import RunnerError
-from runner.registry import Entry, load_registry
+from runner.backends import envs
+from runner.core.config import REPO_ROOT
+from runner.core.errors import RunnerError
+from runner.core.registry import Entry, load_registry
 
 
 def _env(tmp_path: Path) -> Path:

@@ -4,7 +4,7 @@ import wave
 
 import pytest
 
-from runner.errors import InputError
+from runner.core.errors import InputError
 from runner.media.extract import build_command, extract, target_size
 from runner.media.probe import probe_file
 from shared_schema.paths import FRAME_SETS, Workdir

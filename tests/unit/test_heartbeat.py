@@ -93,10 +93,10 @@ def test_a_worker_that_cannot_write_reports_refuses_to_start_and_says_how_to_fix
     """Docker makes a missing bind-mount folder as root: the worker says so at start, not in each job."""
     import pytest
 
-    from runner.api_config import ApiSettings
+    from runner.core.api_config import ApiSettings
     from runner.api.worker import WorkerPool
-    from runner.config import Settings
-    from runner.errors import UsageError
+    from runner.core.config import Settings
+    from runner.core.errors import UsageError
 
     data = tmp_path / "api"
     data.mkdir()

@@ -13,14 +13,14 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-import runner.sources
+import runner.core.sources
 from runner.backends.docker import LABEL, DockerBackend, image_name
 from runner.backends.local import LocalBackend
 from runner.cache.keys import RunCache
-from runner.config import REPO_ROOT
-from runner.errors import RegistryError
-from runner.registry import Entry, load_registry
-from runner.sources import image_files, source_digest
+from runner.core.config import REPO_ROOT
+from runner.core.errors import RegistryError
+from runner.core.registry import Entry, load_registry
+from runner.core.sources import image_files, source_digest
 
 NAMES = ("audio_analysis", "cut_analysis", "object_detection")  # loudness; no helper; boxes, stride, yolo
 
@@ -102,7 +102,7 @@ def _cache_key(entry: Entry, identity) -> str:
 
 def test_image_status_and_cache_keys_follow_only_declared_helpers(checkout, monkeypatch, tmp_path):
     """Through the backends, as `runner list` and the result cache see it."""
-    monkeypatch.setattr(runner.sources, "REPO_ROOT", checkout)
+    monkeypatch.setattr(runner.core.sources, "REPO_ROOT", checkout)
     registry = load_registry([checkout / "analyzers"])
     built = {image_name("p", registry[n]): source_digest(registry[n]) for n in NAMES}
     keys_before = {n: _cache_key(registry[n], LocalBackend(tmp_path / "envs", checkout).identity) for n in NAMES}

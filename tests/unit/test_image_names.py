@@ -7,8 +7,8 @@ import re
 import docker.errors
 import pytest
 
-from runner.config import REPO_ROOT, Settings
-from runner.errors import RunnerError
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.errors import RunnerError
 from runner.images.build import BASE_CANDIDATES, BOOTSTRAP_TAG, BuildOptions, build_base
 
 

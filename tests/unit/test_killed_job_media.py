@@ -18,8 +18,8 @@ import pytest
 
 from runner.api.jobs import INTERRUPTED, JobStore
 from runner.api.worker import WorkerPool
-from runner.api_config import ApiSettings
-from runner.config import Settings
+from runner.core.api_config import ApiSettings
+from runner.core.config import Settings
 
 MEDIA = ("input/video.mp4", "frames/sampled/000001.jpg", "audio/main.wav", "tmp/scratch.bin")
 KEPT = ("logs/toy_good.txt", "jobs/toy_good.json", "results/toy_good.json", "out/toy_good/result.json",

@@ -7,9 +7,9 @@ import tomllib
 import pytest
 from packaging.requirements import Requirement
 
-from runner.config import REPO_ROOT
-from runner.errors import RunnerError
-from runner.lockfile import API_LOCK, RUNNER_LOCK, drift, drift_line, normalise, pin, read_lock
+from runner.core.config import REPO_ROOT
+from runner.core.errors import RunnerError
+from runner.core.lockfile import API_LOCK, RUNNER_LOCK, drift, drift_line, normalise, pin, read_lock
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 

@@ -1,4 +1,4 @@
-"""runner.outbox: sandbox output is read as data, one kind of entry at a time."""
+"""runner.core.outbox: sandbox output is read as data, one kind of entry at a time."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from runner.outbox import MAX_REPORTED, Limits, OutboxError, copy_tree, read_file, walk
+from runner.core.outbox import MAX_REPORTED, Limits, OutboxError, copy_tree, read_file, walk
 
 
 @pytest.fixture

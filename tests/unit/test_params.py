@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import REPO_ROOT
-from runner.params import ParamError, ResourceBounds, check_params, from_options, job_params, parse_sets
-from runner.registry import load_registry
+from runner.core.config import REPO_ROOT
+from runner.core.params import ParamError, ResourceBounds, check_params, from_options, job_params, parse_sets
+from runner.core.registry import load_registry
 from shared_schema.manifest import ManifestError, load_manifest
 from shared_schema.params import ParamSpec, Params, ParamValueError, resolve_params
 

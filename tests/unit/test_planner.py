@@ -1,9 +1,9 @@
 """Planner: selection, layering, cycles, static skips. Pure, no I/O beyond building manifests."""
 import pytest
 
-from runner.errors import PlanError
+from runner.core.errors import PlanError
 from runner.run.planner import Facts, layer, plan, select
-from runner.registry import Entry
+from runner.core.registry import Entry
 from shared_schema.envelope import SkipReason
 from shared_schema.manifest import Manifest, ModelRequirement
 

@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from runner.config import REPO_ROOT
-from runner.outbox import Limits
+from runner.core.config import REPO_ROOT
+from runner.core.outbox import Limits
 
 CAP = Limits().max_result_bytes          # 32 MiB
 NODES = Limits().max_json_nodes          # 500,000
@@ -24,7 +24,7 @@ BUDGET_MIB = 128
 _CHILD = r"""
 import json, sys
 from pathlib import Path
-from runner.outbox import Limits
+from runner.core.outbox import Limits
 from runner.run.collect import read_result
 
 def kib(key):
@@ -80,7 +80,7 @@ def test_reading_a_result_within_the_caps_adds_at_most_128_mib(tmp_path, name):
 
 def test_the_count_comes_before_any_object(monkeypatch):
     """Over the cap, ``json.loads`` is never called: nothing was built to be counted afterwards."""
-    import runner.outbox as outbox
+    import runner.core.outbox as outbox
 
     monkeypatch.setattr(outbox.json, "loads", lambda *_a, **_k: pytest.fail("parsed before counting"))
     with pytest.raises(outbox.OutboxError, match="more than 10 JSON values"):
@@ -94,7 +94,7 @@ def test_the_count_comes_before_any_object(monkeypatch):
     ('"unterminated', 1),
 ])
 def test_the_count_matches_what_the_parser_builds(text, values):
-    from runner.outbox import json_shape_error
+    from runner.core.outbox import json_shape_error
 
     assert json_shape_error(text.encode(), values, 128) is None
     assert json_shape_error(text.encode(), values - 1, 128) is not None
@@ -103,7 +103,7 @@ def test_the_count_matches_what_the_parser_builds(text, values):
 def test_stray_keys_and_closers_cannot_buy_more_values():
     """Colons, keys and closing brackets are not values, but each costs a step: a text of them is
     refused in O(cap) steps, and a colon never cancels a string value before it."""
-    from runner.outbox import json_shape_error
+    from runner.core.outbox import json_shape_error
 
     assert json_shape_error(b"]" * 10_000, 100, 128) is not None
     assert json_shape_error(b'"k":' * 10_000, 100, 128) is not None
@@ -112,7 +112,7 @@ def test_stray_keys_and_closers_cannot_buy_more_values():
 
 
 def test_a_result_must_be_utf8():
-    from runner.outbox import OutboxError, load_json
+    from runner.core.outbox import OutboxError, load_json
 
     with pytest.raises(OutboxError, match="not JSON: not UTF-8"):
         load_json(bytearray('"é"'.encode("latin-1")), 10, 128)

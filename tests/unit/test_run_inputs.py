@@ -7,7 +7,7 @@ import time
 import pytest
 
 from runner.backends.base import Backend, RawOutcome
-from runner.registry import Entry
+from runner.core.registry import Entry
 from runner.run.inputs import Extracted, InputsFailed, RunInputs
 from shared_schema.envelope import Envelope, Status
 from shared_schema.job import JobSpec

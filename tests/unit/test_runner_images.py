@@ -10,11 +10,12 @@ import hashlib
 
 import pytest
 
-from runner.config import REPO_ROOT, Settings
-from runner.lockfile import API_LOCK, pin
-from runner.sources import IMAGES
+from runner.core.config import REPO_ROOT, Settings
+from runner.core.lockfile import API_LOCK, pin
+from runner.core.sources import IMAGES
 
-FETCH_FILES = ("runner/__init__.py", "runner/errors.py", "runner/download/__init__.py",
+#: what the fetch image copies (since runner/core/: its __init__ too; the computation is unchanged)
+FETCH_FILES = ("runner/__init__.py", "runner/core/__init__.py", "runner/core/errors.py", "runner/download/__init__.py",
                "runner/download/net_safety.py", "runner/download/egress.py", "runner/download/core.py")
 #: the digests computed on main (e41e874) and the sha256 of every input they were computed from
 TODAY = {"media": ("e4dc868143ed3108", ("images/Dockerfile.media",)),
@@ -112,7 +113,7 @@ def test_status_lines_say_built_stale_and_missing_with_the_fix():
 
 def test_status_lines_without_a_daemon_ask_once_and_say_unknown(monkeypatch):
     import runner.backends.docker as docker_backend
-    from runner.errors import BackendUnavailable
+    from runner.core.errors import BackendUnavailable
     from runner.images.runner_images import status_lines
 
     calls = []

@@ -5,9 +5,9 @@ import ast
 
 import pytest
 
-from runner.config import REPO_ROOT
-from runner.registry import load_registry
-from runner.scaffold import BASES, PINS, Scaffold
+from runner.core.config import REPO_ROOT
+from runner.core.registry import load_registry
+from runner.commands.scaffold import BASES, PINS, Scaffold
 from shared_schema.manifest import load_manifest
 
 

@@ -5,7 +5,7 @@ import threading
 import time
 
 from runner.backends.base import Backend, RawOutcome
-from runner.registry import Entry
+from runner.core.registry import Entry
 from runner.run.execute import Budget, ExecContext, Executor
 from runner.run.inputs import Extracted, RunInputs
 from runner.run.planner import Facts, plan

@@ -1,4 +1,4 @@
-"""Settings are read once (issue 29): :func:`runner.config.environment` reads the environment over the
+"""Settings are read once (issue 29): :func:`runner.core.config.environment` reads the environment over the
 user config file, and the downloader and the HTTP API get their sections of the one ``Settings``.
 A download or API setting written only in the user config file used to be ignored: the downloader
 and the API read ``os.environ`` themselves."""
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from runner.config import Settings
+from runner.core.config import Settings
 
 URL = "https://www.tiktok.com/@someone/video/7301234567890123456?lang=en"
 #: set here only through the user config file: none may come from the test's environment

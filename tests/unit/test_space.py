@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from runner.errors import DiskFull, ExtractionError
+from runner.core.errors import DiskFull, ExtractionError
 from runner.run import space
 
 

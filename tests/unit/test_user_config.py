@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import Settings, read_user_config, user_config_path
-from runner.errors import UsageError
-from runner.user_config import set_defaults
+from runner.core.config import Settings, read_user_config, user_config_path
+from runner.core.errors import UsageError
+from runner.core.user_config import set_defaults
 
 
 def test_precedence_env_over_config_over_default(tmp_path):

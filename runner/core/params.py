@@ -21,8 +21,8 @@ from pathlib import PurePosixPath
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from runner.errors import UsageError
-from runner.registry import Registry
+from runner.core.errors import UsageError
+from runner.core.registry import Registry
 from shared_schema.manifest import Manifest, parse_memory
 from shared_schema.params import RESOURCE_KEYS, ParamSpec, resolve_params
 

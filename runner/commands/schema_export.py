@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from runner.config import Settings
-from runner.registry import registry_for
+from runner.core.config import Settings
+from runner.core.registry import registry_for
 from shared_schema import Envelope, JobSpec, Manifest, MediaInfo, Report
 from shared_schema.results import resolve_result_model
 

@@ -1,6 +1,6 @@
-"""The downloader's section of the settings (:attr:`runner.config.Settings.download`).
+"""The downloader's section of the settings (:attr:`runner.core.config.Settings.download`).
 
-:func:`download_from` builds it from the mapping :func:`runner.config.environment` read once (the
+:func:`download_from` builds it from the mapping :func:`runner.core.config.environment` read once (the
 environment over the user config file); it reads nothing itself. The variables:
 
 - ``RUNNER_ALLOW_PRIVATE_URLS``  ``1`` lets the downloader fetch loopback, link-local and private addresses
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.errors import UsageError
+from runner.core.errors import UsageError
 
 CACHE_ROOT = Path.home() / ".cache" / "tiktok-runner"
 

@@ -2,8 +2,8 @@
 
 :func:`environment` is the only place the runner reads its settings from the environment and the
 user config file; :func:`Settings.from_env` builds the settings from what it read, with two sections:
-:attr:`Settings.download` (the downloader's variables, :mod:`runner.download_config`) and
-:attr:`Settings.api` (the HTTP API's, :mod:`runner.api_config`). Everything else receives the settings,
+:attr:`Settings.download` (the downloader's variables, :mod:`runner.core.download_config`) and
+:attr:`Settings.api` (the HTTP API's, :mod:`runner.core.api_config`). Everything else receives the settings,
 or the section it needs. Variables (all optional):
 
 - ``RUNNER_ANALYZERS_DIR``  analyzer folders, ``os.pathsep``-separated (default: the repo's ``analyzers/``)
@@ -23,10 +23,10 @@ or the section it needs. Variables (all optional):
 A user config file gives defaults under these variables (the sections' too) (a variable that is set wins; the file
 wins over the built-in default): ``$RUNNER_CONFIG``, else ``$XDG_CONFIG_HOME/tiktok-runner/config.toml``
 (``~/.config/tiktok-runner/config.toml``). It holds the same names, e.g. ``RUNNER_MODELS_DIR =
-"/srv/models"`` (``make setup`` writes it: :mod:`runner.user_config`). ``RUNNER_CONFIG=`` (empty)
+"/srv/models"`` (``make setup`` writes it: :mod:`runner.core.user_config`). ``RUNNER_CONFIG=`` (empty)
 reads no file. Relative paths in it are relative to the file's folder.
 
-What a sandbox wrote (``out/<name>/``) is read as data through :mod:`runner.outbox`; anything over
+What a sandbox wrote (``out/<name>/``) is read as data through :mod:`runner.core.outbox`; anything over
 these caps is dropped and listed in the envelope's ``dropped`` (sizes take ``k``/``m``/``g``):
 
 - ``RUNNER_MAX_RESULT_BYTES``  largest ``result.json`` read (default ``32m``); larger is ``invalid_output``
@@ -49,11 +49,11 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from runner.api_config import ApiSettings, api_from
-from runner.download_config import DownloadSettings, download_from
+from runner.core.api_config import ApiSettings, api_from
+from runner.core.download_config import DownloadSettings, download_from
 from shared_schema.manifest import parse_memory
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _mem_total() -> int:
@@ -103,7 +103,7 @@ def read_user_config(path: Path | None) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        from runner.errors import UsageError
+        from runner.core.errors import UsageError
 
         raise UsageError(f"cannot read the user config {path}: {exc}",
                          fix=f"fix or remove {path} (or set RUNNER_CONFIG= to read none)") from None
@@ -195,8 +195,8 @@ class Settings:
         return replace(s, **kw)
 
     def outbox_limits(self):
-        """The caps on what one sandbox wrote, for :mod:`runner.outbox`."""
-        from runner.outbox import Limits
+        """The caps on what one sandbox wrote, for :mod:`runner.core.outbox`."""
+        from runner.core.outbox import Limits
 
         return Limits(max_file_bytes=self.max_output_bytes, max_total_bytes=self.max_output_bytes,
                       max_files=self.max_output_files, max_depth=self.max_output_depth,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from runner.config import REPO_ROOT
-from runner.errors import RunnerError
+from runner.core.config import REPO_ROOT
+from runner.core.errors import RunnerError
 
 RUNNER_LOCK = REPO_ROOT / "requirements" / "runner.lock"
 API_LOCK = REPO_ROOT / "requirements" / "api.lock"

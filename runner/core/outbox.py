@@ -30,7 +30,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEX
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps on one analyzer's output (see ``runner.config.Settings``)."""
+    """Caps on one analyzer's output (see ``runner.core.config.Settings``)."""
 
     max_file_bytes: int = 1 << 30        # one file
     max_total_bytes: int = 1 << 30       # every kept file together

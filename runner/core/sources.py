@@ -12,9 +12,9 @@ import hashlib
 import re
 from pathlib import Path
 
-from runner.config import REPO_ROOT
-from runner.errors import RegistryError
-from runner.registry import Entry
+from runner.core.config import REPO_ROOT
+from runner.core.errors import RegistryError
+from runner.core.registry import Entry
 
 IMAGES = REPO_ROOT / "images"
 SDK_FILES = ("analyzers/__init__.py", "analyzers/base.py", "analyzers/harness.py")

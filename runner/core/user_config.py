@@ -1,6 +1,6 @@
-"""Write the user config that :meth:`runner.config.Settings.from_env` reads as defaults under the environment.
+"""Write the user config that :meth:`runner.core.config.Settings.from_env` reads as defaults under the environment.
 
-``make setup`` runs ``python -m runner.user_config RUNNER_MODELS_DIR=<the store make uses>`` so that
+``make setup`` runs ``python -m runner.core.user_config RUNNER_MODELS_DIR=<the store make uses>`` so that
 ``runner`` outside ``make`` finds the same model store. A key already in the file is kept (the user's
 choice wins over make's); a key whose folder does not exist is not written. One line on stderr says
 what happened.
@@ -13,10 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from runner.config import user_config_path
+from runner.core.config import user_config_path
 
 HEADER = ("# tiktok-runner user config: defaults under the environment (a RUNNER_* variable that is set wins).\n"
-          "# Read by runner/config.py Settings.from_env; written by `make setup` (runner/user_config.py).\n")
+          "# Read by runner/core/config.py Settings.from_env; written by `make setup` (runner/core/user_config.py).\n")
 
 
 def set_defaults(path: Path, values: dict[str, str]) -> list[str]:

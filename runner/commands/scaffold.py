@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from runner.config import Settings
-from runner.errors import UsageError
+from runner.core.config import Settings
+from runner.core.errors import UsageError
 from runner.images.build import TORCH_VERSIONS, compose_file
-from runner.registry import load_registry, registry_for
+from runner.core.registry import load_registry, registry_for
 from shared_schema.manifest import NAME_RE, RESERVED_NAMES
 
 BASES = ("cpu", "torch")

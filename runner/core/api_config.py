@@ -1,6 +1,6 @@
-"""The HTTP API's section of the settings (:attr:`runner.config.Settings.api`).
+"""The HTTP API's section of the settings (:attr:`runner.core.config.Settings.api`).
 
-:func:`api_from` builds it from the mapping :func:`runner.config.environment` read once (the
+:func:`api_from` builds it from the mapping :func:`runner.core.config.environment` read once (the
 environment over the user config file); it reads nothing itself. Variables (all optional):
 
 - ``RUNNER_API_TOKEN``           bearer token every request but ``/health`` and the docs must send;
@@ -25,7 +25,7 @@ environment over the user config file); it reads nothing itself. Variables (all 
                                  (default ``tiktok.com,www.tiktok.com,vm.tiktok.com,m.tiktok.com``)
 
 The downloader's variables (``RUNNER_PROXIES``, ``RUNNER_DOWNLOAD_*``, ...) are its own section,
-:mod:`runner.download_config`: the API server downloads nothing; its worker's runs do.
+:mod:`runner.core.download_config`: the API server downloads nothing; its worker's runs do.
 """
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from runner.download_config import CACHE_ROOT
-from runner.download_config import env_int as _int, split as _split
+from runner.core.download_config import CACHE_ROOT
+from runner.core.download_config import env_int as _int, split as _split
 
 DEFAULT_ALLOWLIST = ("tiktok.com", "www.tiktok.com", "vm.tiktok.com", "m.tiktok.com")
 _CACHE = CACHE_ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.errors import PlanError, RegistryError
+from runner.core.errors import PlanError, RegistryError
 from shared_schema.manifest import Manifest, ManifestError, load_manifest
 
 

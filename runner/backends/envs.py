@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runner.errors import RunnerError
-from runner.registry import Registry
+from runner.core.errors import RunnerError
+from runner.core.registry import Registry
 
 SDK_REQUIREMENTS = ["pydantic>=2.7,<3"]
 
