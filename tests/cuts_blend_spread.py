@@ -38,12 +38,12 @@ class _Ctx:
 
 def spreads(tmp: Path) -> tuple[list[tuple[str, float, str]], list[tuple[str, float, str]]]:
     """(true, false) gradual transitions found with the spread test off: (clip, spread, kind)."""
-    from analyzers.cut_analysis import _cut_gradual, analyzer as cut
+    from analyzers.cut_analysis import gradual, analyzer as cut
 
     params = manifest_params(ANALYZER)
     true, false = [], []
-    keep = _cut_gradual.SPREAD_MAX
-    _cut_gradual.SPREAD_MAX = math.inf
+    keep = gradual.SPREAD_MAX
+    gradual.SPREAD_MAX = math.inf
     try:
         for clip in cut_bench_set.clips():
             video, truth = clip.build(tmp)
@@ -69,7 +69,7 @@ def spreads(tmp: Path) -> tuple[list[tuple[str, float, str]], list[tuple[str, fl
                 (true if hit else false).append((clip.label, round(g.spread, 4), g.kind))
             shutil.rmtree(wd.root, ignore_errors=True)
     finally:
-        _cut_gradual.SPREAD_MAX = keep
+        gradual.SPREAD_MAX = keep
     return true, false
 
 
@@ -79,7 +79,7 @@ def _keep(into: list, found: list) -> list:
 
 
 def main() -> int:
-    from analyzers.cut_analysis import _cut_gradual
+    from analyzers.cut_analysis import gradual
 
     tmp = Path(tempfile.mkdtemp(prefix="cuts_blend_spread_"))
     try:
@@ -97,8 +97,8 @@ def main() -> int:
         return 1
     chosen = float(f"{math.sqrt(max(hi, 1e-4) * lo):.2g}") if math.isfinite(lo) else None
     print(f"gap: true <= {hi:.4f} < {lo:.4f} <= false; threshold (geometric middle, 2 significant figures): "
-          f"{chosen}; SPREAD_MAX in _cut_gradual.py: {_cut_gradual.SPREAD_MAX}")
-    return 0 if chosen == _cut_gradual.SPREAD_MAX else 2
+          f"{chosen}; SPREAD_MAX in gradual.py: {gradual.SPREAD_MAX}")
+    return 0 if chosen == gradual.SPREAD_MAX else 2
 
 
 if __name__ == "__main__":

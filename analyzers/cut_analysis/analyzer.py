@@ -3,12 +3,12 @@
 Hard cuts: PySceneDetect's AdaptiveDetector (content score against its rolling
 neighbourhood) proposes them from the shared dense frames; each proposal is
 kept only if the picture really changed almost everywhere after undoing the
-global camera shift (``_cut_frames.aligned_diff``), which rejects shake, pans
+global camera shift (``frames.aligned_diff``), which rejects shake, pans
 and a hand sweeping past the lens, and only if the new picture stays (a flash
 gives the old one back). Fades and dissolves, which the frame-to-frame score
-does not see, come from ``_cut_gradual``; cuts between pictures of the same luma
+does not see, come from ``gradual``; cuts between pictures of the same luma
 (which the grey dense frames cannot show) from the colour of the ``sampled``
-frames, ``_cut_chroma``.
+frames, ``chroma``.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from analyzers.base import Analyzer as Base
 from analyzers.base import Context
 from shared_schema.results.cuts import CutResult, Shot, Transition
 
-from ._cut_chroma import find_chroma_cuts
-from ._cut_frames import FrameStats, confidence, margin, measure, pair_diff
-from ._cut_gradual import Gradual, find_dissolves, find_fades
+from .chroma import find_chroma_cuts
+from .frames import FrameStats, confidence, margin, measure, pair_diff
+from .gradual import Gradual, find_dissolves, find_fades
 
 METHOD = ("hard cuts: PySceneDetect AdaptiveDetector (luma) confirmed by a shift-compensated block "
           "difference; equal-luma colour cuts: chroma grid of the 2-fps sampled colour frames, "

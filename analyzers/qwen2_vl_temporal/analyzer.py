@@ -8,7 +8,7 @@ from analyzers.base import Context, SkipAnalysis
 from shared_schema.envelope import SkipReason
 from shared_schema.results.vlm import VlmSettings, VlmSummary, VlmTemporalResult, VlmWindow
 
-from ._qwen_windows import fit_size, plan_windows, spread
+from .windows import fit_size, plan_windows, spread
 
 DTYPES = ("auto", "half", "float32", "float16", "bfloat16")
 

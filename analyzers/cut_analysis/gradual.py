@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._cut_frames import FrameStats, confidence, margin, pair_diff
+from .frames import FrameStats, confidence, margin, pair_diff
 
 FLAT_STD = 10.0  # luma spread (0..255) under which a frame is "uniform"
 LEVEL_STEP = 0.4  # grey levels per frame that still count as "still fading"

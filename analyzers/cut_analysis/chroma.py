@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ._cut_frames import FrameStats, confidence, margin, pair_diff
+from .frames import FrameStats, confidence, margin, pair_diff
 
 GRID = (4, 6)  # cells (w, h) of the chroma signature
 TRACE_RATIO = 3.0  # a luma trace: the interval's largest difference over its median
