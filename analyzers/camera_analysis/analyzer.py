@@ -1,6 +1,6 @@
 """Camera motion per shot and over time: static, pan, tilt, zoom, handheld shake.
 
-Frame-to-frame similarity transforms (``_camera_flow``) give the camera's
+Frame-to-frame similarity transforms (``flow``) give the camera's
 velocity; a shot's mean velocity says pan/tilt/zoom, and the jitter of its
 path around a smoothed path says handheld. Shots come from ``cut_analysis``
 when it ran and is ok; otherwise the whole video is one shot, and the result
@@ -23,8 +23,8 @@ from analyzers.base import Context, InputMissing
 from shared_schema.results.cuts import CutResult
 from shared_schema.results.motion import CameraResult, MotionSegment, ShotMotion
 
-from ._camera_flow import estimate
-from ._camera_stats import NOT_TRACKED, span_stats as _stats
+from .flow import estimate
+from .stats import NOT_TRACKED, span_stats as _stats
 from ._labels import labels as _labels, magnitude as _magnitude, thresholds
 
 METHOD = ("Shi-Tomasi corners (spread over a 4x4 grid) tracked by pyramidal Lucas-Kanade on every "

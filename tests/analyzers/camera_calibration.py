@@ -9,7 +9,7 @@ From the project root:
     # the tables docs/camera.md quotes (thresholds from analyzer.toml)
     .venv/bin/python -m tests.analyzers.camera_calibration --markdown
 
-The statistics (``STATS``: per clip, ``_camera_stats.span_stats`` over the whole clip as one shot)
+The statistics (``STATS``: per clip, ``stats.span_stats`` over the whole clip as one shot)
 are stored with a digest of the code that measured them and of the set's definition, so a test
 can tell when they are stale. Scoring is per label over label sets: a clip's predicted labels
 are every motion over its threshold (``_labels.labels``), its truth one label, or two for
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ANALYZER = ROOT / "analyzers" / "camera_analysis"
 STATS = ROOT / "tests" / "data" / "camera_calibration.json"
 #: what the stored statistics depend on: the measuring code and the set's definition
-DIGEST_FILES = ("analyzers/camera_analysis/_camera_flow.py", "analyzers/camera_analysis/_camera_stats.py",
+DIGEST_FILES = ("analyzers/camera_analysis/flow.py", "analyzers/camera_analysis/stats.py",
                 "tests/analyzers/motion_set.py", "tests/analyzers/motion_render.py")
 LABELS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out",
           "roll_cw", "roll_ccw", "handheld")
@@ -213,8 +213,8 @@ def measure(clips: list[motion_set.Clip], cache: Path | None = None, log=print) 
     """clip id -> its stats as the analyzer measures them (the whole clip as one shot)."""
     import numpy as np
 
-    from analyzers.camera_analysis._camera_flow import estimate
-    from analyzers.camera_analysis._camera_stats import span_stats
+    from analyzers.camera_analysis.flow import estimate
+    from analyzers.camera_analysis.stats import span_stats
     from tests.analyzers import motion_render
 
     out: dict[str, dict] = {}

@@ -43,7 +43,7 @@ JITTER_VERSION = 2  # of the shaky-hand path (2: it ends where it starts)
 
 
 class MemFrames:
-    """The slice of ``analyzers.base.FrameSet`` that ``_camera_flow.estimate`` reads."""
+    """The slice of ``analyzers.base.FrameSet`` that ``flow.estimate`` reads."""
 
     def __init__(self, frames: list[np.ndarray], fps: float):
         self._frames = frames

@@ -1,9 +1,9 @@
-"""A span's camera-motion statistics from the per-frame-pair motion (``_camera_flow``).
+"""A span's camera-motion statistics from the per-frame-pair motion (``flow``).
 
 Means over the tracked frame pairs of the span give pan, tilt, zoom and roll speeds; shake is
 what a 0.5 s moving average of the camera path does not follow. ``tests/analyzers/
 camera_calibration.py`` measures its clips with this same code (its stored statistics carry a
-digest of this module and ``_camera_flow.py``).
+digest of this module and ``flow.py``).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from shared_schema.results.motion import MotionStats
 
-from ._camera_flow import Motion
+from .flow import Motion
 
 SMOOTH_S = 0.5  # shake is what a 0.5 s moving average of the camera path does not follow
 NOT_TRACKED = ("no frame pair in the span could be tracked (too few corners, or no motion shared "
