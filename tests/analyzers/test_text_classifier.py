@@ -19,9 +19,10 @@ from shared_schema.results.text import TextOverlayResult
 from tests.conftest import require_env
 
 REPO = Path(__file__).resolve().parents[2]
-#: the lower 95% bound each held-out figure must keep: what 3.0.0 reached, less a margin. Issue 25's goal is
-#: 0.9; 3.0.0 reaches it for scene precision only (docs/text_overlay.md has the figures)
-BOUND = 0.65
+#: the lower 95% bound each held-out figure must keep: what 3.1.0 reached on the second held-out pool (the
+#: lowest: overlay recall, 0.891), less a margin. Issue 25's goal is 0.9; 3.1.0 reaches it for overlay
+#: precision and both scene figures (docs/text_overlay.md has the figures)
+BOUND = 0.88
 
 
 def _cpu_python(settings, code: list[str]) -> subprocess.CompletedProcess:
@@ -50,12 +51,13 @@ def test_held_out_figures_with_their_bounds(settings):
     assert out.returncode == 0, out.stderr[-2000:]
     figs = json.loads(out.stdout.strip().splitlines()[-1])
     for k in ("overlay", "scene"):
-        assert figs[k]["recall"]["n"] >= 40, figs
+        assert figs[k]["recall"]["n"] >= 120, figs
         for m in ("precision", "recall"):
             assert figs[k][m]["lower95"] >= BOUND, (k, m, figs[k])
     assert figs["caption_recall"]["value"] >= 0.95, figs["caption_recall"]
+    assert figs["uncertain"] <= 10, figs["uncertain"]
     for cat, c in figs["by_category"].items():
-        assert c["n"] >= 5, (cat, c)
+        assert c["n"] >= (12 if cat == "photo_lettering" else 19), (cat, c)
 
 
 def test_no_source_in_both_halves(settings):
