@@ -25,7 +25,7 @@ from shared_schema.results.text import (
     TextSegment,
 )
 
-from ._text_cues import evidence, kind, measure, score
+from ._text_cues import block_lines, evidence, kind, measure, score
 from ._text_engine import PPOCREngine
 from ._text_motion import to_grey
 from ._text_records import Params, Reading, Track
@@ -100,19 +100,21 @@ def _segments(tracker: Tracker, greys: dict[int, np.ndarray], wh: tuple[int, int
     times = [f.t for f in tracker.frames]
     cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
     changes = [f.change for f in tracker.frames]
-    segments = [_segment(tr, times, duration, greys, wh, cuts, changes) for tr in tracker.tracks if tr.readings]
+    blocks = block_lines(tracker.tracks)
+    segments = [_segment(tr, times, duration, greys, wh, cuts, changes, blocks.get(tr.id))
+                for tr in tracker.tracks if tr.readings]
     return sorted(segments, key=lambda s: (s.start, s.box.y1))
 
 
 def _segment(tr: Track, times: list[float], duration: float, greys: dict[int, np.ndarray],
-             wh: tuple[int, int], cuts: set[int], changes: list[float]) -> TextSegment:
+             wh: tuple[int, int], cuts: set[int], changes: list[float], block: int | None) -> TextSegment:
     n = len(times)
     w, h = wh
     first, last = tr.first.frame, tr.last.frame
     end = times[last + 1] if last + 1 < n else max(duration, times[last])
     bx = np.median(np.array([r.box for r in tr.readings]), axis=0) / [w, h, w, h]
     bx = tuple(float(np.clip(v, 0, 1)) for v in bx)
-    cues = measure(tr, greys, wh, cuts, n, changes)
+    cues = measure(tr, greys, wh, cuts, n, changes, block)
     prob, contrib = score(cues)
     vertical, horizontal = position(bx)
     variants = list(dict.fromkeys(r.text for r in tr.readings if r.ocr))

@@ -3,7 +3,7 @@
 The set is made by tests/analyzers/text_set.py (two halves split by source). Run in the cpu environment
 (PP-OCR on ONNX Runtime), from the repository root:
 
-    .venvs/cpu/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal  # OCR every clip -> cues
+    .venvs/cpu/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal [fit|held_out]  # OCR -> cues
     .venvs/cpu/bin/python -m tests.analyzers.text_calibration fit                   # weights, from the fit half only
     .venvs/cpu/bin/python -m tests.analyzers.text_calibration eval                  # the held-out figures
 
@@ -47,16 +47,16 @@ def sample(path: Path, fps: float = 2.0) -> list[tuple[float, np.ndarray]]:
     return out
 
 
-def engine():
+def engine(languages: tuple[str, ...] = ("en",)):
     from analyzers.text_overlay._text_engine import PPOCREngine
     from analyzers.text_overlay._text_ppocr import PPOCR, model_dir
 
-    return PPOCREngine(PPOCR(model_dir(), threads=1))
+    return PPOCREngine(PPOCR(model_dir(), threads=1, languages=languages))
 
 
 def track_clip(eng, path: Path) -> list[dict]:
     """Tracks of one clip: text, start, frames and raw cues."""
-    from analyzers.text_overlay._text_cues import measure
+    from analyzers.text_overlay._text_cues import block_lines, measure
     from analyzers.text_overlay._text_motion import to_grey
     from analyzers.text_overlay._text_records import Params
     from analyzers.text_overlay._text_tracks import Tracker
@@ -70,8 +70,9 @@ def track_clip(eng, path: Path) -> list[dict]:
     tracker.finish()
     cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
     changes = [f.change for f in tracker.frames]
+    blocks = block_lines(tracker.tracks)
     return [{"text": tr.best_text(), "start": tracker.frames[tr.first.frame].t, "frames": len(tr.readings),
-             "cues": measure(tr, greys, wh, cuts, len(tracker.frames), changes)}
+             "cues": measure(tr, greys, wh, cuts, len(tracker.frames), changes, blocks.get(tr.id))}
             for tr in tracker.tracks if tr.readings]
 
 
@@ -91,14 +92,16 @@ def label_rows(clip, lines: list[dict]) -> tuple[list[dict], list[dict]]:
     return rows, drawn
 
 
-def measure_set(out: Path) -> None:
-    from tests.analyzers.text_set import check_split, make_set
+def measure_set(out: Path, halves: tuple[str, ...] = tuple(CUES)) -> None:
+    """Cues of the halves asked for (the held-out half is measured once the analyzer's cues are final)."""
+    from tests.analyzers.text_set import all_clips, check_split, make_set
 
-    clips = make_set(out / "clips")
-    check_split([c for c, _ in clips])
-    eng = engine()
-    got: dict[str, dict] = {h: {"rows": [], "drawn": []} for h in CUES}
+    check_split(all_clips())
+    clips = make_set(out / "clips", halves)
+    engines: dict = {}
+    got: dict[str, dict] = {h: {"rows": [], "drawn": []} for h in halves}
     for clip, path in clips:
+        eng = engines.setdefault(clip.languages, engine(clip.languages))
         rows, drawn = label_rows(clip, track_clip(eng, path))
         got[clip.half]["rows"] += rows
         got[clip.half]["drawn"] += drawn
@@ -194,7 +197,7 @@ def main(argv: list[str]) -> None:
 
     cmd = argv[0]
     if cmd == "measure":
-        measure_set(Path(argv[1]))
+        measure_set(Path(argv[1]), tuple(argv[2:]) or tuple(CUES))
         return
     if cmd == "fit":  # the fit half only: nothing here reads the held-out file
         data = _load("fit", Path(argv[1]) if len(argv) > 1 else None)
@@ -214,7 +217,7 @@ def main(argv: list[str]) -> None:
         figs["reliability"] = reliability(data["rows"], WEIGHTS)
         print(json.dumps(figs))
         return
-    raise SystemExit(f"unknown command {cmd!r}: measure DIR | fit [CUES] | eval [CUES]")
+    raise SystemExit(f"unknown command {cmd!r}: measure DIR [fit|held_out] | fit [CUES] | eval [CUES]")
 
 
 if __name__ == "__main__":
