@@ -4,10 +4,10 @@ tracked over time.
 Nothing is skipped that changed: every sampled frame whose picture differs from the one before runs the
 text detector (DB at the sampled set's size, ~0.05 s of CPU), so a caption that lands a second after a
 cut or a word shown for half a second is seen (issue 24); frames that repeat the one before reuse its
-readings. A line is read by the recognizer when it is new or its crop changed (_text_tracks.py), and
+readings. A line is read by the recognizer when it is new or its crop changed (tracks.py), and
 its text is a confidence-weighted vote over its readings; lines too small for the sampled frames are
 read from the ``hires`` set. Caption vs scene text is a fitted logistic model over measured cues
-(_text_cues.py).
+(cues.py).
 """
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ from shared_schema.results.text import (
     TextSegment,
 )
 
-from ._text_cues import block_lines, evidence, kind, measure, score
-from ._text_engine import PPOCREngine
-from ._text_motion import to_grey
-from ._text_records import Params, Reading, Track
-from ._text_segments import position
-from ._text_tracks import Tracker
+from .cues import block_lines, evidence, kind, measure, score
+from .engine import PPOCREngine
+from .motion import to_grey
+from .records import Params, Reading, Track
+from .crop_measures import position
+from .tracks import Tracker
 
 FRAME_SET = "sampled"
 HIRES_SET = "hires"
@@ -38,7 +38,7 @@ HIRES_SET = "hires"
 
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
-        from ._text_ppocr import DET_FILE, PACKAGE, PPOCR, REC_FILE, model_dir
+        from .ppocr import DET_FILE, PACKAGE, PPOCR, REC_FILE, model_dir
 
         try:
             folder = model_dir()

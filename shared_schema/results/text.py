@@ -45,7 +45,7 @@ class TextSegment(Span):
     overlay_score: float = Field(ge=0, le=1, description=(
         "a score, not a calibrated probability: sigmoid(bias + sum(weight x feature)) over the features of "
         "the cues measured on the tracked line (cues, cue_contributions; an unmeasured cue adds nothing), "
-        "weights fitted on a labelled set of made clips (analyzers/text_overlay/_text_cues.py WEIGHTS, "
+        "weights fitted on a labelled set of made clips (analyzers/text_overlay/cues.py WEIGHTS, "
         "docs/text_overlay.md). kind: >= 0.7 overlay, <= 0.3 scene, between: uncertain when one cue "
         "contributes >= +2 and another <= -2 (the bias is no cue), else the nearer side"))
     evidence: list[str] = Field(description="the cues behind overlay_score, as 'cue +contribution', strongest first")

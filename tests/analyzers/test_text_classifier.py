@@ -33,7 +33,7 @@ def _cpu_python(settings, code: list[str]) -> subprocess.CompletedProcess:
 
 _REFIT = """
 import json
-from analyzers.text_overlay._text_cues import WEIGHTS
+from analyzers.text_overlay.cues import WEIGHTS
 from tests.analyzers.text_calibration import CUES, fit
 print(json.dumps({"refit": fit(json.loads(CUES["fit"].read_text())["rows"]), "shipped": WEIGHTS}))
 """

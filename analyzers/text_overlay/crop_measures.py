@@ -1,4 +1,4 @@
-"""Per-crop measurements used by the caption/scene cues (_text_cues.py), and the screen position of a box."""
+"""Per-crop measurements used by the caption/scene cues (cues.py), and the screen position of a box."""
 from __future__ import annotations
 
 import numpy as np

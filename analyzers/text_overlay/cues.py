@@ -24,9 +24,9 @@ import math
 
 import numpy as np
 
-from ._text_motion import box_crop
-from ._text_records import Track
-from ._text_segments import box_edges, rim_cues, ring_std, stroke_flatness
+from .motion import box_crop
+from .records import Track
+from .crop_measures import box_edges, rim_cues, ring_std, stroke_flatness
 
 #: hand-set prior weights (what each cue should say, in logit units); the fit is pulled towards them
 PRIOR: dict[str, float] = {
