@@ -25,6 +25,13 @@ system-deps:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "chromium is missing (HTML report tests skip): sudo apt-get install chromium" >&2; fi; }
+	@# text_overlay's labelled set (tests/analyzers/text_set_sources.py) draws its captions with these fonts
+	@[ -f /usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf ] && [ -f /usr/share/fonts/truetype/freefont/FreeSerifBold.ttf ] \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] && [ -f /usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc ] \
+	  && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-noto-cjk; \
+	  else echo "fonts are missing (text_overlay's labelled set): sudo apt-get install fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-noto-cjk" >&2; fi; }
 
 setup: system-deps $(VENV)/.installed
 	@# runner outside make finds the same model store (~/.config/tiktok-runner/config.toml; README)

@@ -54,7 +54,7 @@ def _easyocr(frames: list) -> dict:
 
 def _ppocr(frames: list) -> dict:
     t0 = time.process_time()
-    from analyzers.text_overlay._text_ppocr import PPOCR, db_boxes, model_dir
+    from analyzers.text_overlay.ppocr import PPOCR, db_boxes, model_dir
 
     t_import = time.process_time() - t0
     t0 = time.process_time()

@@ -4,10 +4,10 @@ tracked over time.
 Nothing is skipped that changed: every sampled frame whose picture differs from the one before runs the
 text detector (DB at the sampled set's size, ~0.05 s of CPU), so a caption that lands a second after a
 cut or a word shown for half a second is seen (issue 24); frames that repeat the one before reuse its
-readings. A line is read by the recognizer when it is new or its crop changed (_text_tracks.py), and
+readings. A line is read by the recognizer when it is new or its crop changed (tracks.py), and
 its text is a confidence-weighted vote over its readings; lines too small for the sampled frames are
 read from the ``hires`` set. Caption vs scene text is a fitted logistic model over measured cues
-(_text_cues.py).
+(cues.py).
 """
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ from shared_schema.results.text import (
     TextSegment,
 )
 
-from ._text_cues import evidence, kind, measure, score
-from ._text_engine import PPOCREngine
-from ._text_motion import to_grey
-from ._text_records import Params, Reading, Track
-from ._text_segments import position
-from ._text_tracks import Tracker
+from .cues import block_lines, evidence, kind, measure, score
+from .engine import PPOCREngine
+from .motion import to_grey
+from .records import Params, Reading, Track
+from .crop_measures import position
+from .tracks import Tracker
 
 FRAME_SET = "sampled"
 HIRES_SET = "hires"
@@ -38,7 +38,7 @@ HIRES_SET = "hires"
 
 class Analyzer(Base):
     def setup(self, ctx: Context) -> None:
-        from ._text_ppocr import DET_FILE, PACKAGE, PPOCR, REC_FILE, model_dir
+        from .ppocr import DET_FILE, PACKAGE, PPOCR, REC_FILE, model_dir
 
         try:
             folder = model_dir()
@@ -100,19 +100,21 @@ def _segments(tracker: Tracker, greys: dict[int, np.ndarray], wh: tuple[int, int
     times = [f.t for f in tracker.frames]
     cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
     changes = [f.change for f in tracker.frames]
-    segments = [_segment(tr, times, duration, greys, wh, cuts, changes) for tr in tracker.tracks if tr.readings]
+    blocks = block_lines(tracker.tracks)
+    segments = [_segment(tr, times, duration, greys, wh, cuts, changes, blocks.get(tr.id))
+                for tr in tracker.tracks if tr.readings]
     return sorted(segments, key=lambda s: (s.start, s.box.y1))
 
 
 def _segment(tr: Track, times: list[float], duration: float, greys: dict[int, np.ndarray],
-             wh: tuple[int, int], cuts: set[int], changes: list[float]) -> TextSegment:
+             wh: tuple[int, int], cuts: set[int], changes: list[float], block: int | None) -> TextSegment:
     n = len(times)
     w, h = wh
     first, last = tr.first.frame, tr.last.frame
     end = times[last + 1] if last + 1 < n else max(duration, times[last])
     bx = np.median(np.array([r.box for r in tr.readings]), axis=0) / [w, h, w, h]
     bx = tuple(float(np.clip(v, 0, 1)) for v in bx)
-    cues = measure(tr, greys, wh, cuts, n, changes)
+    cues = measure(tr, greys, wh, cuts, n, changes, block)
     prob, contrib = score(cues)
     vertical, horizontal = position(bx)
     variants = list(dict.fromkeys(r.text for r in tr.readings if r.ocr))

@@ -45,9 +45,9 @@ class TextSegment(Span):
     overlay_score: float = Field(ge=0, le=1, description=(
         "a score, not a calibrated probability: sigmoid(bias + sum(weight x feature)) over the features of "
         "the cues measured on the tracked line (cues, cue_contributions; an unmeasured cue adds nothing), "
-        "weights fitted on a labelled set of made clips (analyzers/text_overlay/_text_cues.py WEIGHTS, "
-        "docs/text_overlay.md). kind: >= 0.7 overlay, <= 0.3 scene, between: uncertain when strong cues "
-        "(the bias among them) pull both ways, else the nearer side"))
+        "weights fitted on a labelled set of made clips (analyzers/text_overlay/cues.py WEIGHTS, "
+        "docs/text_overlay.md). kind: >= 0.7 overlay, <= 0.3 scene, between: uncertain when one cue "
+        "contributes >= +2 and another <= -2 (the bias is no cue), else the nearer side"))
     evidence: list[str] = Field(description="the cues behind overlay_score, as 'cue +contribution', strongest first")
     track: int | None = Field(default=None, description="the tracked line: FrameText boxes with this track are its per-frame readings")
     variants: list[str] = Field(default_factory=list, description="distinct per-frame readings that were voted into text")
@@ -56,8 +56,10 @@ class TextSegment(Span):
         "inside the box in the box's own frame), text_shift / picture_shift (box / whole-picture motion per "
         "frame in line heights), scale_change, flatness (stroke colour spread), crispness (edge sharpness), "
         "ring_std, outline (a contrasting rim around the letters unlike what lies beyond, 0..1), box (one even grey "
-        "around the letters and a little further out, 0..1), centre_x, centre_y, left, right (box edges, 0..1), "
-        "starts_with_shot, ends_with_shot, picture_change (whole-picture change per frame), measured_frames"))
+        "around the letters and a little further out, 0..1), box_edges (a straight edge right above and below "
+        "the line, 0..1), centre_x, centre_y, left, right, top, bottom (box edges, 0..1), starts_with_shot, "
+        "ends_with_shot, picture_change (whole-picture change per frame), measured_frames, block_lines (the "
+        "median size of the block of stacked lines of alike height the line sits in)"))
     cue_contributions: dict[str, float | None] = Field(default_factory=dict, description=(
         "weight x feature per feature (logit units); null where its cues were not measured (no contribution)"))
 

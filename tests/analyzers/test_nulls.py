@@ -106,7 +106,7 @@ def test_pose_and_detection_without_people(run, settings, tmp_path, assets):
 
 _TEXT_CUES = """
 import numpy as np
-import analyzers.text_overlay._text_segments as ts
+import analyzers.text_overlay.crop_measures as ts
 assert ts.stroke_flatness(np.zeros((2, 3), np.uint8)) is None
 assert ts.ring_std(np.zeros((4, 4), np.uint8), (0.4, 0.4, 0.6, 0.6)) is None
 rng = np.random.default_rng(0)

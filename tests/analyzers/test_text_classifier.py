@@ -19,9 +19,10 @@ from shared_schema.results.text import TextOverlayResult
 from tests.conftest import require_env
 
 REPO = Path(__file__).resolve().parents[2]
-#: the lower 95% bound each held-out figure must keep: what 3.0.0 reached, less a margin. Issue 25's goal is
-#: 0.9; 3.0.0 reaches it for scene precision only (docs/text_overlay.md has the figures)
-BOUND = 0.65
+#: the lower 95% bound each held-out figure must keep: what 3.1.0 reached on the second held-out pool (the
+#: lowest: overlay recall, 0.891), less a margin. Issue 25's goal is 0.9; 3.1.0 reaches it for overlay
+#: precision and both scene figures (docs/text_overlay.md has the figures)
+BOUND = 0.88
 
 
 def _cpu_python(settings, code: list[str]) -> subprocess.CompletedProcess:
@@ -32,7 +33,7 @@ def _cpu_python(settings, code: list[str]) -> subprocess.CompletedProcess:
 
 _REFIT = """
 import json
-from analyzers.text_overlay._text_cues import WEIGHTS
+from analyzers.text_overlay.cues import WEIGHTS
 from tests.analyzers.text_calibration import CUES, fit
 print(json.dumps({"refit": fit(json.loads(CUES["fit"].read_text())["rows"]), "shipped": WEIGHTS}))
 """
@@ -50,12 +51,13 @@ def test_held_out_figures_with_their_bounds(settings):
     assert out.returncode == 0, out.stderr[-2000:]
     figs = json.loads(out.stdout.strip().splitlines()[-1])
     for k in ("overlay", "scene"):
-        assert figs[k]["recall"]["n"] >= 40, figs
+        assert figs[k]["recall"]["n"] >= 120, figs
         for m in ("precision", "recall"):
             assert figs[k][m]["lower95"] >= BOUND, (k, m, figs[k])
     assert figs["caption_recall"]["value"] >= 0.95, figs["caption_recall"]
+    assert figs["uncertain"] <= 10, figs["uncertain"]
     for cat, c in figs["by_category"].items():
-        assert c["n"] >= 5, (cat, c)
+        assert c["n"] >= (12 if cat == "photo_lettering" else 19), (cat, c)
 
 
 def test_no_source_in_both_halves(settings):
@@ -66,22 +68,20 @@ def test_no_source_in_both_halves(settings):
     assert out.returncode == 0, out.stderr[-2000:]
     clips = json.loads(out.stdout.strip().splitlines()[-1])
     assert all(c.startswith("fit_") for c in clips["fit"]) and all(c.startswith("held_out_") for c in clips["held_out"])
-    out = _cpu_python(settings, ["-c", "from tests.analyzers.text_set import HALVES, make_set, check_split\n"
-                                       "import tempfile, pathlib\n"
-                                       "from tests.analyzers import text_set as ts\n"
-                                       "clips = [ts.Clip('x', h, c, [], ts._background_sources(h, c, k) + "
-                                       "[ts.HALVES[h]['fonts'][k % 3]]) for h in HALVES for c, n in ts.COUNTS.items() "
-                                       "for k in range(n)]\n"
-                                       "check_split(clips); print('ok')"])
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    out = _cpu_python(settings, ["-c", "from tests.analyzers.text_set import all_clips, check_split\n"
+                                       "clips = all_clips(); check_split(clips)\n"
+                                       "print(len([c for c in clips if c.half == 'held_out']))"])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.strip()) >= 100, out.stdout
 
 
 @pytest.mark.slow
 def test_sign_in_a_tripod_shot_with_people_walking_past_is_scene(run, tmp_path, assets, settings):
     """scenetext01's sign pasted on vtest.avi's fixed shot, the walkers drawn in front of it (text_set's
     tripod_sign('fit', 1): 3 s, off the frame's middle). Known confusion, not tested here: the same sign
-    centred on the frame within 2% of its width (tripod_sign('fit', 2)) is called overlay: fixed while
-    people move and centred exactly is what a caption is (docs/text_overlay.md)."""
+    centred on the frame within 2% of its width (tripod_sign('fit', 2)) is mostly scene or uncertain in
+    3.1.0 (its lines are a block, `in_block`, against `centred`), its NOTICE header can still be overlay
+    (docs/text_overlay.md)."""
     code = ("import sys; from pathlib import Path; from tests.analyzers import text_set as ts\n"
             "frames = ts.tripod_sign('fit', 1)\n"
             "ts._encode(frames, [], Path(sys.argv[1]))")

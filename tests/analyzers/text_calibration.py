@@ -3,7 +3,7 @@
 The set is made by tests/analyzers/text_set.py (two halves split by source). Run in the cpu environment
 (PP-OCR on ONNX Runtime), from the repository root:
 
-    .venvs/cpu/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal  # OCR every clip -> cues
+    .venvs/cpu/bin/python -m tests.analyzers.text_calibration measure /tmp/textcal [fit|held_out]  # OCR -> cues
     .venvs/cpu/bin/python -m tests.analyzers.text_calibration fit                   # weights, from the fit half only
     .venvs/cpu/bin/python -m tests.analyzers.text_calibration eval                  # the held-out figures
 
@@ -12,7 +12,7 @@ from DIR only when the set or the analyzer's measurements change). ``fit`` reads
 prints anything about the held-out half; ``eval`` is the one command that does: precision and recall of
 overlay and scene with n and 95% lower bounds (Wilson), caption recall (drawn captions found), and a
 reliability table of overlay_score. The weights fitted are deterministic (plain gradient descent from the
-prior): tests/analyzers/test_text_classifier.py refits the stored fit cues and expects _text_cues.WEIGHTS.
+prior): tests/analyzers/test_text_classifier.py refits the stored fit cues and expects cues.WEIGHTS.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 CUES = {"fit": DATA / "text_overlay_cues_fit.json", "held_out": DATA / "text_overlay_cues_held_out.json"}
-MATCH = 0.75  # a line's text and a drawn text this alike (_text_match.ratio) are the same words
+MATCH = 0.75  # a line's text and a drawn text this alike (match.ratio) are the same words
 
 
 def sample(path: Path, fps: float = 2.0) -> list[tuple[float, np.ndarray]]:
@@ -47,19 +47,19 @@ def sample(path: Path, fps: float = 2.0) -> list[tuple[float, np.ndarray]]:
     return out
 
 
-def engine():
-    from analyzers.text_overlay._text_engine import PPOCREngine
-    from analyzers.text_overlay._text_ppocr import PPOCR, model_dir
+def engine(languages: tuple[str, ...] = ("en",)):
+    from analyzers.text_overlay.engine import PPOCREngine
+    from analyzers.text_overlay.ppocr import PPOCR, model_dir
 
-    return PPOCREngine(PPOCR(model_dir(), threads=1))
+    return PPOCREngine(PPOCR(model_dir(), threads=1, languages=languages))
 
 
 def track_clip(eng, path: Path) -> list[dict]:
     """Tracks of one clip: text, start, frames and raw cues."""
-    from analyzers.text_overlay._text_cues import measure
-    from analyzers.text_overlay._text_motion import to_grey
-    from analyzers.text_overlay._text_records import Params
-    from analyzers.text_overlay._text_tracks import Tracker
+    from analyzers.text_overlay.cues import block_lines, measure
+    from analyzers.text_overlay.motion import to_grey
+    from analyzers.text_overlay.records import Params
+    from analyzers.text_overlay.tracks import Tracker
 
     tracker = Tracker(eng, Params())
     greys, wh = {}, (1, 1)
@@ -70,15 +70,16 @@ def track_clip(eng, path: Path) -> list[dict]:
     tracker.finish()
     cuts = {k for k, f in enumerate(tracker.frames) if f.cut}
     changes = [f.change for f in tracker.frames]
+    blocks = block_lines(tracker.tracks)
     return [{"text": tr.best_text(), "start": tracker.frames[tr.first.frame].t, "frames": len(tr.readings),
-             "cues": measure(tr, greys, wh, cuts, len(tracker.frames), changes)}
+             "cues": measure(tr, greys, wh, cuts, len(tracker.frames), changes, blocks.get(tr.id))}
             for tr in tracker.tracks if tr.readings]
 
 
 def label_rows(clip, lines: list[dict]) -> tuple[list[dict], list[dict]]:
     """(labelled rows, one row per drawn text: found or not). A line matching the clip's drawn text gets the
     clip's label; any other line is scene text (lettering in the photos)."""
-    from analyzers.text_overlay._text_match import ratio
+    from analyzers.text_overlay.match import ratio
 
     rows = []
     for ln in lines:
@@ -91,14 +92,16 @@ def label_rows(clip, lines: list[dict]) -> tuple[list[dict], list[dict]]:
     return rows, drawn
 
 
-def measure_set(out: Path) -> None:
-    from tests.analyzers.text_set import check_split, make_set
+def measure_set(out: Path, halves: tuple[str, ...] = tuple(CUES)) -> None:
+    """Cues of the halves asked for (the held-out half is measured once the analyzer's cues are final)."""
+    from tests.analyzers.text_set import all_clips, check_split, make_set
 
-    clips = make_set(out / "clips")
-    check_split([c for c, _ in clips])
-    eng = engine()
-    got: dict[str, dict] = {h: {"rows": [], "drawn": []} for h in CUES}
+    check_split(all_clips())
+    clips = make_set(out / "clips", halves)
+    engines: dict = {}
+    got: dict[str, dict] = {h: {"rows": [], "drawn": []} for h in halves}
     for clip, path in clips:
+        eng = engines.setdefault(clip.languages, engine(clip.languages))
         rows, drawn = label_rows(clip, track_clip(eng, path))
         got[clip.half]["rows"] += rows
         got[clip.half]["drawn"] += drawn
@@ -124,7 +127,7 @@ def _share(k: int, n: int) -> dict:
 
 def evaluate(rows: list[dict], weights: dict[str, float]) -> dict:
     """Precision and recall of overlay and scene (with n and 95% lower bounds), and how many were uncertain."""
-    from analyzers.text_overlay._text_cues import kind, score
+    from analyzers.text_overlay.cues import kind, score
 
     got = [kind(*score(r["cues"], weights)) for r in rows]
     figs: dict = {}
@@ -139,7 +142,7 @@ def evaluate(rows: list[dict], weights: dict[str, float]) -> dict:
 
 def by_category(rows: list[dict], weights: dict[str, float]) -> dict[str, dict]:
     """Per category: lines and how many got their label."""
-    from analyzers.text_overlay._text_cues import kind, score
+    from analyzers.text_overlay.cues import kind, score
 
     out: dict[str, dict] = {}
     for r in rows:
@@ -153,7 +156,7 @@ def by_category(rows: list[dict], weights: dict[str, float]) -> dict[str, dict]:
 
 def reliability(rows: list[dict], weights: dict[str, float], bins: int = 5) -> list[dict]:
     """overlay_score in equal bins against the share of overlay lines in each (a probability would match)."""
-    from analyzers.text_overlay._text_cues import score
+    from analyzers.text_overlay.cues import score
 
     table = []
     for b in range(bins):
@@ -166,10 +169,10 @@ def reliability(rows: list[dict], weights: dict[str, float], bins: int = 5) -> l
 
 def fit(rows: list[dict], l2: float = 0.001, steps: int = 20000, lr: float = 1.0) -> dict[str, float]:
     """Logistic regression on the fit half (class-balanced), plain numpy gradient descent from the prior in
-    _text_cues.PRIOR with an L2 pull towards it, so that a cue the set happens not to exercise keeps its
+    cues.PRIOR with an L2 pull towards it, so that a cue the set happens not to exercise keeps its
     expected sign and size. An unmeasured feature is 0: it adds nothing and its weight learns nothing from
     that line. Deterministic: the same rows give the same weights."""
-    from analyzers.text_overlay._text_cues import PRIOR, features
+    from analyzers.text_overlay.cues import PRIOR, features
 
     names = [k for k in PRIOR if k != "bias"]
     X = np.array([[features(r["cues"])[n] or 0.0 for n in names] for r in rows])
@@ -190,11 +193,11 @@ def _load(half: str, path: Path | None = None) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    from analyzers.text_overlay._text_cues import WEIGHTS
+    from analyzers.text_overlay.cues import WEIGHTS
 
     cmd = argv[0]
     if cmd == "measure":
-        measure_set(Path(argv[1]))
+        measure_set(Path(argv[1]), tuple(argv[2:]) or tuple(CUES))
         return
     if cmd == "fit":  # the fit half only: nothing here reads the held-out file
         data = _load("fit", Path(argv[1]) if len(argv) > 1 else None)
@@ -214,7 +217,7 @@ def main(argv: list[str]) -> None:
         figs["reliability"] = reliability(data["rows"], WEIGHTS)
         print(json.dumps(figs))
         return
-    raise SystemExit(f"unknown command {cmd!r}: measure DIR | fit [CUES] | eval [CUES]")
+    raise SystemExit(f"unknown command {cmd!r}: measure DIR [fit|held_out] | fit [CUES] | eval [CUES]")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ from typing import Protocol
 
 import numpy as np
 
-from ._text_match import norm_text, ratio
+from .match import norm_text, ratio
 
 
 class OCR(Protocol):
-    """The two OCR stages the tracker calls (PP-OCR in _text_engine.py; a fake in tests)."""
+    """The two OCR stages the tracker calls (PP-OCR in engine.py; a fake in tests)."""
 
     def detect(self, img: np.ndarray, full: bool, t: float) -> list[tuple]:
         """Pixel xyxy boxes of text (words or lines) in the frame shown at ``t`` seconds; ``full``: a

@@ -1,12 +1,12 @@
-"""PP-OCRv4 (``_text_ppocr``) behind the tracker's OCR interface (``_text_records.OCR``), with small text
+"""PP-OCRv4 (``ppocr``) behind the tracker's OCR interface (``records.OCR``), with small text
 read from the hires frames."""
 from __future__ import annotations
 
 import numpy as np
 
-from ._text_boxes import clip_box
-from ._text_motion import box_crop, to_grey
-from ._text_ppocr import PPOCR, db_boxes
+from .line_boxes import clip_box
+from .motion import box_crop, to_grey
+from .ppocr import PPOCR, db_boxes
 
 
 class PPOCREngine:

@@ -7,10 +7,10 @@ template matching of its last crop, and re-read by the recognizer only when its
 crop changed. A line found by a detection is traced back over the frames since
 the previous detection so that its start is exact to one analyzed frame.
 
-The OCR engine is a small interface (``_text_records.OCR``: ``detect``/``recognize``) so the
-tracking is testable without EasyOCR. Its parts: _text_match (how alike two readings are),
-_text_boxes (box geometry), _text_motion (following a crop, motion cues), _text_change (cuts,
-repeats, bands where text may have appeared), _text_records (the records).
+The OCR engine is a small interface (``records.OCR``: ``detect``/``recognize``) so the
+tracking is testable without EasyOCR. Its parts: match (how alike two readings are),
+line_boxes (box geometry), motion (following a crop, motion cues), change (cuts,
+repeats, bands where text may have appeared), records (the records).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from analyzers.common.boxes import iou, overlap_of_smaller
 
-from ._text_boxes import (
+from .line_boxes import (
     at_edge,
     centre_dist,
     clip_box,
@@ -29,9 +29,9 @@ from ._text_boxes import (
     shifted,
     unique_boxes,
 )
-from ._text_change import PictureWatch, thumbnail
-from ._text_match import is_word, norm_text, same_line_text
-from ._text_motion import (
+from .change import PictureWatch, thumbnail
+from .match import is_word, norm_text, same_line_text
+from .motion import (
     box_crop,
     crop_diff,
     follow,
@@ -39,7 +39,7 @@ from ._text_motion import (
     record_motion,
     to_grey,
 )
-from ._text_records import OCR, FrameInfo, Params, Reading, Track
+from .records import OCR, FrameInfo, Params, Reading, Track
 
 
 class Tracker:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._text_boxes import clip_box
-from ._text_records import Track
+from .line_boxes import clip_box
+from .records import Track
 
 
 def to_grey(img: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Per-crop measurements used by the caption/scene cues (_text_cues.py), and the screen position of a box."""
+"""Per-crop measurements used by the caption/scene cues (cues.py), and the screen position of a box."""
 from __future__ import annotations
 
 import numpy as np
@@ -93,3 +93,32 @@ def rim_cues(grey_crop: np.ndarray, line_h: float) -> tuple[float | None, float 
         outline = o if outline is None else max(outline, o)
         box = b if box is None else max(box, b)
     return outline, box
+
+
+def box_edges(grey: np.ndarray, box: tuple) -> float | None:
+    """A straight edge along the line just above it and just below it (0..1): a caption's box or bar.
+
+    In the band 0.6 line heights above the line's box and the one below, each row's share of the line's
+    width where the grey steps the same way (by more than 12 levels, 2 rows apart); a drawn box has a row
+    near 1 on both sides even when it is see-through (the picture behind it darkened by a constant).
+    The smaller side's best row. A sign's other lines are broken by letter gaps, and its board's edge is
+    seldom that close on both sides. None when a band is cut by the frame's edge (not measured).
+    """
+    h, w = grey.shape
+    x1, y1, x2, y2 = box
+    lh = y2 - y1
+    if lh < 6 or x2 - x1 < 2 * lh:
+        return None
+    m = 0.6 * lh
+    ya, yb = int(np.floor(y1 - m)), int(np.ceil(y2 + m))
+    xa, xb = int(np.ceil(x1)), int(np.floor(x2))
+    if ya < 0 or yb > h - 1 or xa < 0 or xb > w:
+        return None
+    g = grey[ya:yb + 1, xa:xb].astype(np.float32)
+    d = g[2:] - g[:-2]  # row i: the step from row ya + i to row ya + i + 2
+    share = np.maximum((d > 12).mean(axis=1), (d < -12).mean(axis=1))
+    top = int(round(y1)) - ya  # rows above the line's box, then below it
+    bottom = int(round(y2)) - ya - 2
+    if top < 2 or bottom > len(share) - 2:
+        return None
+    return float(min(share[:top].max(), share[bottom:].max()))

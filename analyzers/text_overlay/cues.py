@@ -13,7 +13,8 @@ Two groups of cues:
 - motion, measured over pairs of analyzed frames: the line stays fixed while the picture around it
   changes (a caption), the line moves or scales with the picture (scene text);
 - rendering, measured in any single frame: an outline or shadow hugging the letters, an even box or bar
-  behind them, one flat stroke colour, crisp drawn edges, centred on the frame, in a caption zone.
+  behind them and a box's straight edges right above and below the line, one flat stroke colour, crisp
+  drawn edges, centred on the frame, in a caption zone or a corner, and cut by the frame's edge (scene).
 A line seen in one frame, or over a still picture (no motion measured), is decided by the rendering
 cues alone, and is ``uncertain`` only when they pull both ways.
 """
@@ -23,9 +24,9 @@ import math
 
 import numpy as np
 
-from ._text_motion import box_crop
-from ._text_records import Track
-from ._text_segments import rim_cues, ring_std, stroke_flatness
+from .motion import box_crop
+from .records import Track
+from .crop_measures import box_edges, rim_cues, ring_std, stroke_flatness
 
 #: hand-set prior weights (what each cue should say, in logit units); the fit is pulled towards them
 PRIOR: dict[str, float] = {
@@ -42,16 +43,22 @@ PRIOR: dict[str, float] = {
     "corner": 1.0,                      # near a corner: in the top or bottom 15%, within 8% of a side edge
     "box": 1.0,                         # one even grey right around the letters and a little further out
     "textured": -2.0,                   # stroke colour spread over 12 (photo light and texture), x / 20
+    "box_edges": 2.0,                   # a straight edge right above and below the line: (x - 0.7) / 0.25, 0..1
+    "at_edge": -3.0,                    # cut by the frame's edge (within 1% of it): a caption is placed inside
+    "in_block": -2.0,                   # in a block of 3+ stacked lines (a sign, a screen): median lines - 2, 0..1
 }
 #: fitted by tests/analyzers/text_calibration.py on the fit half of the labelled set (`fit`; the refit test
 #: in tests/analyzers/test_text_classifier.py reproduces them from tests/data/text_overlay_cues_fit.json)
 WEIGHTS: dict[str, float] = {
-    "bias": -3.64, "fixed_while_picture_moves": 0.9, "moves_with_picture": -5.68, "size_changes": -3.01,
-    "outline": 2.43, "even_background": -0.3, "flat_colour": 0.53, "crisp_edges": 0.5, "centred": 4.55,
-    "caption_zone": 0.3, "corner": 2.65, "box": 2.95, "textured": 0.25,
+    "bias": 0.06, "fixed_while_picture_moves": 1.01, "moves_with_picture": -5.79, "size_changes": -3.01,
+    "outline": 2.4, "even_background": 0.06, "flat_colour": -1.78, "crisp_edges": 0.5, "centred": 4.25,
+    "caption_zone": -0.65, "corner": 2.86, "box": 1.7, "textured": 0.24, "box_edges": 2.6, "at_edge": -3.89,
+    "in_block": -4.81,
 }
 #: kind: overlay at or above OVERLAY_AT, scene at or below SCENE_AT, between: see kind()
 OVERLAY_AT, SCENE_AT = 0.7, 0.3
+#: a cue's contribution (logit units) that counts as strong evidence either way in kind()
+STRONG = 2.0
 MOTION = ("fixed_while_picture_moves", "moves_with_picture", "size_changes")
 
 
@@ -78,13 +85,13 @@ def _med(values) -> float | None:
 def _rendering(track: Track, greys: dict[int, np.ndarray], wh: tuple[int, int]) -> dict[str, float | None]:
     """Median over the line's recognized readings of the single-frame cues."""
     w, h = wh
-    flats, crisps, rings, outlines, boxes = [], [], [], [], []
+    flats, crisps, rings, outlines, boxes, edges = [], [], [], [], [], []
     for r in track.readings:
         g = greys.get(r.frame)
         if g is None or not r.ocr:
             continue
         c = box_crop(g, r.box)
-        for values, v in ((flats, stroke_flatness(c)), (crisps, crispness(c)),
+        for values, v in ((flats, stroke_flatness(c)), (crisps, crispness(c)), (edges, box_edges(g, r.box)),
                           (rings, ring_std(g, (r.box[0] / w, r.box[1] / h, r.box[2] / w, r.box[3] / h)))):
             if v is not None:
                 values.append(v)
@@ -94,13 +101,50 @@ def _rendering(track: Track, greys: dict[int, np.ndarray], wh: tuple[int, int]) 
             if v is not None:
                 values.append(v)
     return {"flatness": _med(flats), "crispness": _med(crisps), "ring_std": _med(rings), "outline": _med(outlines),
-            "box": _med(boxes)}
+            "box": _med(boxes), "box_edges": _med(edges)}
+
+
+def block_lines(tracks: list[Track]) -> dict[int, float]:
+    """Track id -> how many lines the block it is part of holds, the median over its analyzed frames: lines
+    seen in the same frame, overlapping horizontally, less than a line height apart vertically and of
+    alike heights (within 1.6x), joined transitively. A caption is one or two lines; a sign or a screen is often a block of three or more
+    that keeps its lines (a caption crossing lettering in a moving picture joins a block for a frame or
+    two only)."""
+    per_frame: dict[int, list[tuple[int, tuple]]] = {}
+    for tr in tracks:
+        for r in tr.readings:
+            per_frame.setdefault(r.frame, []).append((tr.id, r.box))
+    seen: dict[int, list[int]] = {tr.id: [] for tr in tracks}
+    for lines in per_frame.values():
+        n = len(lines)
+        group = list(range(n))
+
+        def root(i: int) -> int:
+            while group[i] != i:
+                i = group[i]
+            return i
+
+        for i in range(n):
+            a = lines[i][1]
+            for j in range(i + 1, n):
+                b = lines[j][1]
+                lh, big = sorted((a[3] - a[1], b[3] - b[1]))
+                if (min(a[2], b[2]) > max(a[0], b[0]) and max(b[1] - a[3], a[1] - b[3]) < lh
+                        and big <= 1.6 * lh):
+                    group[root(j)] = root(i)
+        sizes: dict[int, int] = {}
+        for i in range(n):
+            sizes[root(i)] = sizes.get(root(i), 0) + 1
+        for i, (tid, _) in enumerate(lines):
+            seen[tid].append(sizes[root(i)])
+    return {tid: float(np.median(v)) for tid, v in seen.items() if v}
 
 
 def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int], cuts: set[int],
-            n_frames: int, changes: list[float] | None = None) -> dict[str, float | None]:
+            n_frames: int, changes: list[float] | None = None, block: float | None = None) -> dict[str, float | None]:
     """The raw cue values of one track (greys: analyzed frame index -> grey frame, for OCR'd readings;
-    changes: whole-picture change of each analyzed frame since the previous one). None: not measured."""
+    changes: whole-picture change of each analyzed frame since the previous one; block: block_lines' count
+    for the track). None: not measured."""
     w, h = frame_wh
     boxes = np.array([r.box for r in track.readings], dtype=float)
     first, last = track.first.frame, track.last.frame
@@ -115,10 +159,13 @@ def measure(track: Track, greys: dict[int, np.ndarray], frame_wh: tuple[int, int
         "left": float(np.median(boxes[:, 0])) / w,
         "right": float(np.median(boxes[:, 2])) / w,
         "centre_y": float(np.median((boxes[:, 1] + boxes[:, 3]) / 2)) / h,
+        "top": float(np.median(boxes[:, 1])) / h,
+        "bottom": float(np.median(boxes[:, 3])) / h,
         "starts_with_shot": float(first == 0 or first in cuts),
         "ends_with_shot": float(last == n_frames - 1 or (last + 1) in cuts),
         "measured_frames": float(len(track.shift)),
         "picture_change": _med(changes[first + 1:last + 1]) if changes and last > first else None,
+        "block_lines": None if block is None else float(block),
     }
 
 
@@ -151,6 +198,11 @@ def features(cues: dict[str, float | None]) -> dict[str, float | None]:
                    if cy is not None and have("left", "right") else None),
         "box": c["box"] if have("box") else None,
         "textured": float(np.clip((c["flatness"] - 12) / 20, 0, 1)) if have("flatness") else None,
+        "box_edges": float(np.clip((c["box_edges"] - 0.7) / 0.25, 0, 1)) if have("box_edges") else None,
+        # a caption is placed inside the frame; text the frame cuts through is in the picture
+        "at_edge": (float(c["left"] < 0.01 or c["right"] > 0.99 or c["top"] < 0.01 or c["bottom"] > 0.99)
+                    if have("left", "right", "top", "bottom") else None),
+        "in_block": float(np.clip(c["block_lines"] - 2, 0, 1)) if have("block_lines") else None,
     }
 
 
@@ -167,16 +219,16 @@ def score(c: dict[str, float | None], weights: dict[str, float] | None = None
 
 
 def kind(p: float, contrib: dict[str, float | None]) -> str:
-    """overlay / scene; uncertain only when strong cues pull both ways and the sum is near the middle (the
-    bias, the prior odds, pulls like a cue: weak evidence for a caption against it is no decision)."""
+    """overlay / scene; between the two thresholds, ``uncertain`` only when measured cues disagree: one cue
+    pulls towards a caption and another towards scene text by at least STRONG each (the bias, the prior
+    odds, is no cue); else the nearer side. (Cues every line has about equally, such as crisp edges, add
+    a near-constant to every line and disagree with nothing.)"""
     if p >= OVERLAY_AT:
         return "overlay"
     if p <= SCENE_AT:
         return "scene"
-    vals = [v for v in contrib.values() if v is not None]
-    pos = sum(v for v in vals if v > 0)
-    neg = -sum(v for v in vals if v < 0)
-    if min(pos, neg) >= 0.5:
+    vals = [v for k, v in contrib.items() if v is not None and k != "bias"]
+    if vals and max(vals) >= STRONG and min(vals) <= -STRONG:
         return "uncertain"
     return "overlay" if p >= 0.5 else "scene"
 

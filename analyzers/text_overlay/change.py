@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._text_records import FrameInfo, Params
+from .records import FrameInfo, Params
 
 
 def thumbnail(grey: np.ndarray) -> np.ndarray:
