@@ -27,6 +27,7 @@ import numpy as np
 from .motion import box_crop
 from .records import Track
 from .crop_measures import box_edges, rim_cues, ring_std, stroke_flatness
+from .line_boxes import overlap_1d
 
 #: hand-set prior weights (what each cue should say, in logit units); the fit is pulled towards them
 PRIOR: dict[str, float] = {
@@ -129,7 +130,7 @@ def block_lines(tracks: list[Track]) -> dict[int, float]:
             for j in range(i + 1, n):
                 b = lines[j][1]
                 lh, big = sorted((a[3] - a[1], b[3] - b[1]))
-                if (min(a[2], b[2]) > max(a[0], b[0]) and max(b[1] - a[3], a[1] - b[3]) < lh
+                if (overlap_1d(a[0], a[2], b[0], b[2]) > 0 and max(b[1] - a[3], a[1] - b[3]) < lh
                         and big <= 1.6 * lh):
                     group[root(j)] = root(i)
         sizes: dict[int, int] = {}

@@ -37,9 +37,8 @@ from typing import Callable
 from runner.backends.docker import _retry, docker, requests
 from runner.backends.oneshot import Boxed, OneShot, exited, final_state, lockdown, remove_quietly, run_out
 from runner.backends.permissions import NOBODY, prepare_writable
-from runner.core.errors import BackendUnavailable, DownloadError
+from runner.core.errors import BackendUnavailable, DownloadError, UsageError
 from runner.download.core import COOKIES, FIX, KINDS, REQUEST, RESULT, VIDEO_EXTS, too_large
-from runner.core.errors import UsageError
 from runner.images.runner_images import FETCH
 from runner.core.outbox import OutboxError, copy_fd, load_json, open_regular, read_file
 
