@@ -400,9 +400,12 @@ def test_english_only_model_flags_held_out_other_speech_and_degrades(settings, r
         reason = env.degraded_reasons[0]
         assert "likely not English" in reason, env.degraded_reasons
         # the reason names each half of the rule that holds, with its figure, and no half that does not
+        words = [w.word.strip(".,!?;:").lower() for s in t.segments for w in s.words]
         unsure = t.mean_word_probability < _analyzer_constant("MIN_ENGLISH_WORD_PROBABILITY")
+        looping = len(words) >= 6 and len(set(words)) / len(words) < _analyzer_constant("MIN_DISTINCT_WORDS")
         assert ("mean word probability" in reason) is unsure, (reason, t.mean_word_probability)
-        assert unsure or "repeats itself" in reason, reason
+        assert ("repeats itself" in reason) is looping, (reason, words)
+        assert unsure or looping, reason
 
 
 # ---- all four -----------------------------------------------------------------------
